@@ -1,0 +1,251 @@
+"""The ``commons`` command: run, database, platforms, keys, roster."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from plugin import create_app
+
+
+def _app_factory():
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup, create_app=_app_factory, add_default_commands=False, add_version_option=False
+)
+def main() -> None:
+    """Learning Commons — LTI 1.3 tool for social learning and development plans."""
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-upgrade", is_flag=True, help="Do not run database migrations first.")
+@with_appcontext
+def run_cmd(host: str, port: int, no_upgrade: bool) -> None:
+    """Run the development server (migrates the database first)."""
+    settings = current_app.config["COMMONS_SETTINGS"]
+    if settings.is_production:
+        raise click.ClickException("Use gunicorn in production: gunicorn 'plugin:create_app()'.")
+    if not no_upgrade:
+        from plugin.migrate import upgrade
+
+        upgrade(settings.database_url)
+    if settings.sandbox_enabled:
+        from plugin.lti.sandbox.setup import ensure_sandbox_registration
+
+        ensure_sandbox_registration(current_app)
+        click.echo(f" * Sandbox LMS: {settings.tool_base_url}/sandbox/")
+    current_app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from plugin.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database at {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from plugin.migrate import downgrade
+
+    downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@main.group("platform")
+def platform_group() -> None:
+    """Platforms (LMS registrations)."""
+
+
+@platform_group.command("add")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization URL.")
+@click.option("--token-url", required=True, help="The platform's OAuth2 token URL.")
+@click.option("--jwks-url", required=True, help="The platform's public key set URL.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True)
+@click.option("--name", default="")
+@click.option("--audience", default=None, help="Token endpoint audience, if not the token URL.")
+@with_appcontext
+def platform_add(
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    token_url: str,
+    jwks_url: str,
+    deployment_ids: tuple[str, ...],
+    name: str,
+    audience: str | None,
+) -> None:
+    """Register a platform by hand (the fields an LMS shows for a manual LTI 1.3 tool)."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti.registration import RegistrationError, add_platform
+
+    try:
+        with unit_of_work(new_session()) as session:
+            platform = add_platform(
+                session,
+                issuer=issuer,
+                client_id=client_id,
+                auth_login_url=auth_login_url,
+                auth_token_url=token_url,
+                key_set_url=jwks_url,
+                deployment_ids=list(deployment_ids),
+                name=name,
+                auth_audience=audience,
+            )
+            click.echo(f"Platform {platform.id} registered: {issuer} / {client_id}")
+    except RegistrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@platform_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def platform_list(as_json: bool) -> None:
+    """List registered platforms and their deployments."""
+    from plugin.db import new_session
+    from plugin.lti.models import Platform
+
+    with new_session() as session:
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "issuer": p.issuer,
+                "client_id": p.client_id,
+                "deployments": [d.deployment_id for d in p.deployments],
+            }
+            for p in session.scalars(select(Platform).order_by(Platform.id))
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No platforms registered.")
+    for r in rows:
+        click.echo(
+            f"{r['id']:>4}  {r['issuer']}  client={r['client_id']}  "
+            f"deployments={','.join(r['deployments']) or '-'}"
+        )
+
+
+@platform_group.command("remove")
+@click.argument("platform_id", type=int)
+@click.confirmation_option(prompt="Remove this platform and all its courses' data?")
+@with_appcontext
+def platform_remove(platform_id: int) -> None:
+    """Remove a platform registration (and everything of its tenants)."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti.registration import RegistrationError, remove_platform
+
+    try:
+        with unit_of_work(new_session()) as session:
+            remove_platform(session, platform_id)
+    except RegistrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Platform {platform_id} removed.")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """The tool's signing keys."""
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Create a new signing key; older keys stay in the JWKS until retired."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti import keys
+
+    with unit_of_work(new_session()) as session:
+        key = keys.rotate(session)
+        click.echo(f"New signing key {key.kid}.")
+
+
+@keys_group.command("retire")
+@click.argument("kid")
+@with_appcontext
+def keys_retire(kid: str) -> None:
+    """Remove an old key from the JWKS."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti import keys
+
+    try:
+        with unit_of_work(new_session()) as session:
+            keys.retire(session, kid)
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Key {kid} retired.")
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """List signing keys."""
+    from plugin.db import new_session
+    from plugin.lti.models import ToolKey
+
+    with new_session() as session:
+        for key in session.scalars(select(ToolKey).order_by(ToolKey.id)):
+            click.echo(f"{key.kid}  {key.status}  created {key.created_at:%Y-%m-%d %H:%M}")
+
+
+@main.group("roster")
+def roster_group() -> None:
+    """Course rosters (NRPS)."""
+
+
+@roster_group.command("sync")
+@click.option("--context-id", "context_pk", type=int, help="Only this context (database id).")
+@with_appcontext
+def roster_sync(context_pk: int | None) -> None:
+    """Fetch rosters from platforms for every course that offered NRPS."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti.advantage import ServiceError, sync_roster
+    from plugin.lti.models import Context
+
+    failures = 0
+    with new_session() as session:
+        query = select(Context.id).where(Context.nrps_url.is_not(None))
+        if context_pk:
+            query = query.where(Context.id == context_pk)
+        ids = list(session.scalars(query))
+    for cid in ids:
+        try:
+            with unit_of_work(new_session()) as session:
+                ctx = session.get(Context, cid)
+                counts = sync_roster(session, ctx)
+            click.echo(f"context {cid}: {counts}")
+        except ServiceError as exc:
+            failures += 1
+            click.echo(f"context {cid}: {exc}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("FLASK_APP", "plugin:create_app")
+    main()

@@ -1,0 +1,87 @@
+"""Configuration from the environment (12-factor).
+
+Every setting has a development default so that ``make run`` works on a fresh machine; production refuses
+to start with the defaults that would be unsafe there (see :func:`check_production`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - the value production refuses
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'commons.db'}"
+
+
+@dataclass
+class Settings:
+    """The settings the app reads; built from the environment by :meth:`from_env`."""
+
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = DEFAULT_SECRET
+    tool_base_url: str = "http://localhost:5000"
+    sandbox_enabled: bool = True
+    redis_url: str | None = None
+    session_token_max_age: int = 8 * 3600
+    oidc_state_max_age: int = 600
+    max_id_token_bytes: int = 64 * 1024
+    tool_name: str = "Learning Commons"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, instance_path: Path, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        commons_env = env.get("COMMONS_ENV", "development").strip().lower()
+        is_prod = commons_env == "production"
+        return cls(
+            env=commons_env,
+            database_url=env.get("DATABASE_URL") or _default_database_url(instance_path),
+            secret_key=env.get("SECRET_KEY") or DEFAULT_SECRET,
+            tool_base_url=(env.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/"),
+            sandbox_enabled=_bool(env.get("COMMONS_SANDBOX"), default=not is_prod),
+            redis_url=env.get("REDIS_URL") or None,
+            session_token_max_age=int(env.get("COMMONS_SESSION_MAX_AGE", 8 * 3600)),
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_https(self) -> bool:
+        return self.tool_base_url.startswith("https://")
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse unsafe production settings with a message that says what to fix."""
+    if settings.env not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"COMMONS_ENV={settings.env!r} is not known: use development, testing or production."
+        )
+    if not settings.is_production:
+        return
+    problems = []
+    if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if not settings.is_https:
+        problems.append("TOOL_BASE_URL must be an https:// URL (LMSs embed the tool over HTTPS)")
+    if settings.sandbox_enabled:
+        problems.append("the sandbox platform must be off (unset COMMONS_SANDBOX)")
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")

@@ -1,0 +1,23 @@
+"""Refused LTI messages: what went wrong, for the person and for the administrator."""
+
+from __future__ import annotations
+
+
+class LaunchError(Exception):
+    """A refused login or launch. ``status`` is a 4xx; ``admin_hint`` says what to check."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        admin_hint: str = "",
+        status: int = 400,
+        retry_url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.admin_hint = admin_hint
+        self.status = status
+        self.retry_url = retry_url

@@ -1,0 +1,122 @@
+"""pylti1p3's tool configuration backed by our registration tables (not a JSON file)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import requests
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.registration import Registration
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.lti import keys
+from plugin.lti.models import Deployment, Platform
+
+JWKS_TTL_SECONDS = 300
+_jwks_cache: dict[str, tuple[float, dict]] = {}
+_jwks_lock = threading.Lock()
+
+
+class KeySetError(RuntimeError):
+    pass
+
+
+def fetch_platform_jwks(
+    url: str, *, force: bool = False, http: requests.Session | None = None
+) -> dict:
+    """A platform's public key set, cached for a few minutes; ``force`` refetches (key rotation)."""
+    now = time.monotonic()
+    with _jwks_lock:
+        hit = _jwks_cache.get(url)
+        if hit and not force and now - hit[0] < JWKS_TTL_SECONDS:
+            return hit[1]
+    try:
+        resp = (http or requests).get(url, timeout=10, headers={"Accept": "application/json"})
+        resp.raise_for_status()
+        data = resp.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise KeySetError(f"Could not read the platform's key set at {url}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise KeySetError(f"The platform's key set at {url} has no 'keys' list.")
+    with _jwks_lock:
+        _jwks_cache[url] = (now, data)
+    return data
+
+
+def clear_jwks_cache() -> None:
+    with _jwks_lock:
+        _jwks_cache.clear()
+
+
+class DbToolConf(ToolConfAbstract):
+    """Registrations, deployments and the tool's key from the database. Every issuer is treated as
+    possibly having many client ids, so lookups always go by (issuer, client_id)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.platform: Platform | None = None
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def platform_for(self, iss: str, client_id: str | None) -> Platform | None:
+        if not iss or not client_id:
+            return None
+        return self.session.scalars(
+            select(Platform).where(Platform.issuer == iss, Platform.client_id == client_id)
+        ).first()
+
+    def registration_for(self, platform: Platform) -> Registration:
+        key = keys.active_key(self.session)
+        reg = Registration()
+        reg.set_issuer(platform.issuer)
+        reg.set_client_id(platform.client_id)
+        reg.set_auth_login_url(platform.auth_login_url)
+        reg.set_auth_token_url(platform.auth_token_url)
+        if platform.auth_audience:
+            reg.set_auth_audience(platform.auth_audience)
+        reg.set_key_set_url(platform.key_set_url)
+        reg.set_key_set(fetch_platform_jwks(platform.key_set_url))
+        reg.set_tool_private_key(key.private_key_pem)
+        reg.set_tool_public_key(key.public_key_pem)
+        return reg
+
+    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
+        raise NotImplementedError("Every lookup goes by issuer and client id.")
+
+    def find_registration_by_params(
+        self, iss: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> Registration | None:
+        platform = self.platform_for(iss, client_id)
+        if platform is None:
+            return None
+        self.platform = platform
+        return self.registration_for(platform)
+
+    def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
+        raise NotImplementedError("Every lookup goes by issuer and client id.")
+
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> LtiDeployment | None:
+        platform = self.platform_for(iss, client_id)
+        if platform is None or not deployment_id:
+            return None
+        found = self.session.scalars(
+            select(Deployment).where(
+                Deployment.platform_id == platform.id,
+                Deployment.deployment_id == str(deployment_id),
+            )
+        ).first()
+        return LtiDeployment().set_deployment_id(found.deployment_id) if found else None
+
+    def get_jwks(self, iss: str | None = None, client_id: str | None = None, **kwargs: Any) -> dict:
+        return keys.jwks(self.session)

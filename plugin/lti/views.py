@@ -1,0 +1,336 @@
+"""LTI endpoints: OIDC login, launch, JWKS, configuration, dynamic registration, deep linking,
+roster sync, and the placement page that opens a widget. Views stay thin: services do the work."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from plugin.config import Settings
+from plugin.db import db_session, unit_of_work
+from plugin.lti import advantage, keys, launch, registration
+from plugin.lti import claims as C
+from plugin.lti.models import Placement
+from plugin.web import TOKEN_FIELD, WebError, current, issue_token, launch_required
+
+bp = Blueprint("lti", __name__, template_folder="templates")
+
+STATE_COOKIE_PREFIX = "lc_oidc_"
+WIDGET_LABELS = {
+    "board": "Discussion board",
+    "mentoring": "Mentoring",
+    "plan": "Development plan",
+}
+
+
+def _settings() -> Settings:
+    return current_app.config["COMMONS_SETTINGS"]
+
+
+def _params() -> dict[str, str]:
+    source = request.form if request.method == "POST" else request.args
+    return {k: v for k, v in source.items()}
+
+
+def _set_state_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    secure = _settings().is_https
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/lti/",
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+        partitioned=secure,
+    )
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    """OIDC third-party initiated login (LTI 1.3 Core §5.1.1)."""
+    params = _params()
+    with unit_of_work() as session:
+        plan = launch.start_login(session, _settings(), params)
+    if plan.storage_target and not params.get("new_window"):
+        # LTI Platform Storage: keep the browser binding in the platform's frame, not a cookie.
+        response = make_response(
+            render_template(
+                "lti/storage_login.html",
+                plan=plan,
+                key=f"lc_state_{plan.state}",
+            )
+        )
+    else:
+        response = redirect(plan.auth_url, code=302)
+    _set_state_cookie(
+        response, STATE_COOKIE_PREFIX + plan.state, plan.browser_secret, plan.cookie_max_age
+    )
+    return response
+
+
+@bp.route("/lti/launch", methods=["POST"])
+def launch_view() -> Response | str:
+    """The id_token arrives here (form_post). Valid launches get a signed token for the widget."""
+    params = _params()
+    state = params.get("state", "")
+    browser_secret = request.cookies.get(STATE_COOKIE_PREFIX + state) or params.get(
+        "lti_storage_secret"
+    )
+    if not browser_secret and state and not params.get("lti_storage_checked"):
+        oidc = db_session().get(launch.OidcState, state)
+        if oidc is not None and oidc.storage_target and oidc.used_at is None:
+            # No cookie came back: read the binding from LTI Platform Storage, then post again.
+            return render_template(
+                "lti/storage_launch.html",
+                params=params,
+                key=f"lc_state_{state}",
+                target=oidc.storage_target,
+                origin=_origin(oidc.login_params.get("iss", "")),
+            )
+    with unit_of_work() as session:
+        result = launch.complete_launch(session, _settings(), params, browser_secret=browser_secret)
+        token = issue_token(result.launch)
+        message_type = result.launch.message_type
+    response = redirect(
+        url_for(
+            "lti.deep_link" if message_type == C.DEEP_LINKING_REQUEST else "lti.app",
+            **{TOKEN_FIELD: token},
+        ),
+        code=303,
+    )
+    response.delete_cookie(STATE_COOKIE_PREFIX + state, path="/lti/")
+    return response
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "*"
+
+
+@bp.get("/lti/jwks")
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    with unit_of_work() as session:
+        body = keys.jwks(session)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/lti/config.json")
+def canvas_config() -> Response:
+    return jsonify(registration.canvas_config(_settings()))
+
+
+@bp.route("/lti/register", methods=["GET", "POST"])
+def dynamic_registration() -> Response | str:
+    """LTI Dynamic Registration 1.0: the platform opens this URL with its configuration URL."""
+    params = _params()
+    config_url = params.get("openid_configuration", "")
+    token = params.get("registration_token")
+    if not config_url:
+        raise WebError(
+            400,
+            "Registration needs the platform's configuration",
+            "Open this address from your platform's “register a tool” screen.",
+            "The platform must pass openid_configuration (and registration_token).",
+        )
+    try:
+        if request.method == "GET":
+            config = registration.fetch_openid_configuration(config_url)
+            return render_template(
+                "lti/register_confirm.html",
+                config=config,
+                config_url=config_url,
+                token=token or "",
+                platform_conf=config.get(registration.PLATFORM_CONFIG, {}),
+            )
+        with unit_of_work() as session:
+            platform = registration.dynamic_register(session, _settings(), config_url, token)
+            info = {
+                "issuer": platform.issuer,
+                "client_id": platform.client_id,
+                "deployments": [d.deployment_id for d in platform.deployments],
+            }
+    except registration.RegistrationError as exc:
+        raise WebError(
+            400,
+            "Registration failed",
+            str(exc),
+            "Check the platform's registration settings and try again.",
+        ) from exc
+    return render_template("lti/register_done.html", info=info)
+
+
+@bp.get("/app")
+@launch_required
+def app() -> str:
+    """The placement page: opens the widget this resource link was set up for."""
+    cur = current()
+    placement = cur.placement
+    if placement is None:
+        raise WebError(
+            400,
+            "Nothing to show here",
+            "This launch did not come from an activity link in a course.",
+            "Launch Learning Commons from a course link.",
+        )
+    return render_template(
+        "lti/placement.html",
+        cur=cur,
+        placement=placement,
+        widget_label=WIDGET_LABELS.get(placement.widget or "", "Not set up yet"),
+        widget_labels=WIDGET_LABELS,
+        token=cur.token,
+    )
+
+
+@bp.post("/app/setup")
+@launch_required
+def setup_placement() -> Response:
+    """Staff choose the widget for a link that was created without deep linking."""
+    cur = current()
+    if not cur.perms.staff or cur.placement is None:
+        raise WebError(
+            403,
+            "Only course staff can set up this activity",
+            "Ask your instructor to choose what this link opens.",
+        )
+    widget = request.form.get("widget", "")
+    if widget not in WIDGET_LABELS:
+        raise WebError(
+            400, "Choose a widget", "Pick a discussion board, mentoring or a development plan."
+        )
+    with unit_of_work() as session:
+        placement = session.get(Placement, cur.placement.id)
+        assert placement is not None
+        if placement.widget and placement.widget != widget:
+            raise WebError(
+                409,
+                "This activity is already set up",
+                f"It opens the {WIDGET_LABELS[placement.widget]}.",
+            )
+        placement.widget = widget
+    return redirect(url_for("lti.app", **{TOKEN_FIELD: cur.token}), code=303)
+
+
+@bp.route("/lti/deep-link", methods=["GET", "POST"])
+@launch_required
+def deep_link() -> Response | str:
+    """Deep Linking 2.0: an instructor picks widgets; we return ltiResourceLink content items."""
+    cur = current()
+    if cur.launch.message_type != C.DEEP_LINKING_REQUEST:
+        raise WebError(
+            400,
+            "Not a content selection",
+            "This page is for adding Learning Commons "
+            "to a course from the platform's content picker.",
+        )
+    if not cur.perms.staff:
+        raise WebError(
+            403,
+            "Only course staff can add activities",
+            "Ask your instructor to add Learning Commons to the course.",
+        )
+    dl = cur.launch.claims.get(C.DL_SETTINGS) or {}
+    accept_types = dl.get("accept_types") or []
+    if "ltiResourceLink" not in accept_types:
+        raise WebError(
+            400,
+            "This platform cannot take Learning Commons links here",
+            "The content picker does not accept LTI resource links at this place.",
+            f"accept_types was {accept_types!r}; use a placement that accepts ltiResourceLink.",
+        )
+    multiple = bool(dl.get("accept_multiple", False))
+    lineitem_ok = bool(dl.get("accept_lineitem", True))
+    if request.method == "GET":
+        return render_template(
+            "lti/deep_link.html",
+            cur=cur,
+            dl=dl,
+            multiple=multiple,
+            lineitem_ok=lineitem_ok,
+            widgets=WIDGET_LABELS,
+            token=cur.token,
+        )
+    chosen = request.form.getlist("widget")
+    if not chosen or any(w not in WIDGET_LABELS for w in chosen):
+        raise WebError(400, "Choose what to add", "Pick at least one of the three widgets.")
+    if len(chosen) > 1 and not multiple:
+        raise WebError(400, "Choose one", "The platform accepts only one item here.")
+    items = [_content_item(w, lineitem_ok) for w in chosen]
+    with unit_of_work() as session:
+        return_url, token = advantage.deep_link_response_jwt(session, cur.launch, items)
+    return render_template(
+        "lti/deep_link_return.html", return_url=return_url, jwt=token, items=items
+    )
+
+
+def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
+    form = request.form
+    title = (form.get(f"title_{widget}") or WIDGET_LABELS[widget]).strip()[:200]
+    custom: dict[str, str] = {"widget": widget}
+    for flag in ("cohort_mode", "qa_mode", "anonymous"):
+        if widget == "board" and form.get(f"{widget}_{flag}"):
+            custom[f"setting_{flag}"] = "true"
+    item: dict[str, Any] = {
+        "type": "ltiResourceLink",
+        "title": title,
+        "url": _settings().tool_base_url + "/lti/launch",
+        "custom": custom,
+        "iframe": {"width": 1000, "height": 800},
+        "window": {"targetName": "learning-commons"},
+    }
+    points = form.get(f"points_{widget}", "").strip()
+    if lineitem_ok and points:
+        try:
+            maximum = float(points)
+        except ValueError as exc:
+            raise WebError(400, "Points must be a number", f"{points!r} is not a number.") from exc
+        if not 0 < maximum <= 10000:
+            raise WebError(400, "Points out of range", "Points must be between 0 and 10000.")
+        item["lineItem"] = {
+            "scoreMaximum": maximum,
+            "label": title,
+            "tag": "participation",
+            "resourceId": widget,
+        }
+    return item
+
+
+@bp.post("/lti/roster/sync")
+@launch_required
+def roster_sync() -> Response | tuple[Response, int]:
+    """Staff fetch the course roster (NRPS) on request."""
+    cur = current()
+    if not cur.perms.staff or cur.context is None:
+        raise WebError(
+            403,
+            "Only course staff can refresh the roster",
+            "Ask your instructor to refresh the class list.",
+        )
+    try:
+        with unit_of_work() as session:
+            counts = advantage.sync_roster(session, session.merge(cur.context))
+    except advantage.ServiceError as exc:
+        raise WebError(400, "The roster could not be refreshed", str(exc)) from exc
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(counts), 200
+    return redirect(
+        url_for("lti.app", **{TOKEN_FIELD: cur.token}, synced=json.dumps(counts)), code=303
+    )
