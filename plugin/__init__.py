@@ -55,9 +55,18 @@ def create_app(
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
+    import importlib
+
+    from plugin import api
     from plugin.lti.views import bp as lti_bp
 
+    api.init_app(app)
     app.register_blueprint(lti_bp)
+    # Each domain package wires itself in (blueprints, API, event subscribers) via init_app.
+    for name in ("plugin.xapi", "plugin.performance", "plugin.social"):
+        module = importlib.import_module(name)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
     if settings.sandbox_enabled:
         from plugin.lti.sandbox.setup import register_sandbox
 

@@ -11,6 +11,7 @@ and never commits; the caller's unit of work does. Subscribers must only add row
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,3 +113,14 @@ def publish(session: Session, event: DomainEvent) -> None:
         raise ValueError(f"unknown event kind {event.kind!r}")
     for _name, handler in list(_subscribers):
         handler(session, event)
+
+
+# One namespace for all our statement ids: uuid5(namespace, platform + kind + identity). The xAPI
+# builder and the evidence recorder both use it, so evidence points at the statement it came from.
+STATEMENT_NAMESPACE = uuid.UUID("6f1d3c52-4a8e-5b7e-9d0c-2f6a1b3e4c5d")
+
+
+def statement_id(event: DomainEvent) -> str:
+    return str(
+        uuid.uuid5(STATEMENT_NAMESPACE, f"{event.platform_id}|{event.kind}|{event.identity}")
+    )
