@@ -1,0 +1,19 @@
+"""Performance development: competency frameworks (CASE, Moodle CSV), competency links and
+evidence. Development plans, role profiles and reports build on these."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Pages, the JSON API and the evidence subscriber."""
+    from plugin import events
+    from plugin.api import api
+    from plugin.performance.api import blp
+    from plugin.performance.evidence import SUBSCRIBER_NAME, on_event
+    from plugin.performance.views import bp
+
+    app.register_blueprint(bp)
+    api.register_blueprint(blp)
+    events.subscribe(SUBSCRIBER_NAME, on_event)

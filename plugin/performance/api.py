@@ -1,0 +1,210 @@
+"""JSON API: frameworks, their competencies, search, and competency links.
+
+Every route needs the launch token (``Authorization: Bearer …``); everything is scoped to the launch's
+platform, and another platform's ids answer 404. Reading is open to any launched user (learners pick
+competencies for goals and requests); importing and changing links needs course staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from plugin.db import db_session, unit_of_work
+from plugin.performance import catalog, links
+from plugin.performance.catalog import FrameworkSummary
+from plugin.performance.models import Framework
+from plugin.performance.schemas import (
+    CompetencyPageArgs,
+    CompetencyPageSchema,
+    FrameworkDetailSchema,
+    FrameworkSchema,
+    ImportResultSchema,
+    ImportUrlSchema,
+    LinkSetSchema,
+    LinkUpdateSchema,
+    SearchArgs,
+    SearchResultSchema,
+)
+from plugin.performance.views import allow_large_import_bodies, perform_import
+from plugin.policy import require_staff
+from plugin.web import WebError, current, launch_required
+
+blp = Blueprint(
+    "competencies_api",
+    __name__,
+    url_prefix="/api",
+    description="Competency frameworks (CASE, Moodle CSV), competencies and competency links.",
+)
+SECURITY = [{"launchToken": []}]
+blp.before_request(allow_large_import_bodies)
+
+
+def _framework_or_404(framework_id: int) -> Framework:
+    framework = catalog.get_framework(db_session(), current().platform.id, framework_id)
+    if framework is None:
+        raise WebError(404, "Not found", f"No framework {framework_id} in your platform.")
+    return framework
+
+
+def _framework_payload(summary: FrameworkSummary) -> dict[str, Any]:
+    framework = summary.framework
+    return {
+        "id": framework.id,
+        "title": framework.title,
+        "uri": framework.uri,
+        "identifier": framework.identifier,
+        "version": framework.version,
+        "source_kind": framework.source_kind,
+        "case_version": framework.case_version,
+        "source_url": framework.source_url,
+        "last_imported_at": framework.last_imported_at,
+        "competency_count": summary.active,
+        "retired_count": summary.retired,
+        "description": framework.description,
+        "creator": framework.creator,
+        "source_changed_at": framework.source_changed_at,
+        "scale": framework.scale,
+    }
+
+
+@blp.route("/frameworks", methods=["GET"])
+@blp.doc(security=SECURITY, summary="The platform's competency frameworks")
+@launch_required
+@blp.response(200, FrameworkSchema(many=True))
+def list_frameworks() -> list[dict[str, Any]]:
+    summaries = catalog.list_frameworks(db_session(), current().platform.id)
+    return [_framework_payload(s) for s in summaries]
+
+
+@blp.route("/frameworks/import", methods=["POST"])
+@blp.doc(
+    security=SECURITY,
+    summary="Import or update a framework (staff)",
+    description='Send JSON `{"url": "https://…/ims/case/v1p0/CFPackages/<id>"}` to fetch a CASE '
+    "package, or multipart/form-data with a `file` (CASE JSON or Moodle framework CSV). "
+    "Answers 201 for a new framework, 200 for an update, 422 with a message for bad input.",
+    requestBody={
+        "content": {
+            "application/json": {"schema": ImportUrlSchema},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        }
+    },
+)
+@launch_required
+@blp.response(200, ImportResultSchema)
+@blp.alt_response(201, schema=ImportResultSchema, description="A new framework")
+def import_framework() -> tuple[Any, int]:
+    cur = current()
+    require_staff(cur)
+    if request.mimetype == "multipart/form-data":
+        result = perform_import(cur, request.files.get("file"), None)
+    else:
+        body = request.get_json(silent=True)
+        try:
+            args = ImportUrlSchema().load(body if isinstance(body, dict) else {})
+        except ValidationError as exc:
+            raise WebError(
+                400,
+                "Bad request",
+                'Send JSON {"url": …} or a multipart form with a file.',
+                str(exc.messages),
+            ) from exc
+        result = perform_import(cur, None, args["url"])
+    return result, 201 if result.created else 200
+
+
+@blp.route("/frameworks/<int:framework_id>", methods=["GET"])
+@blp.doc(security=SECURITY, summary="One framework, with its scale")
+@launch_required
+@blp.response(200, FrameworkDetailSchema)
+def get_framework(framework_id: int) -> dict[str, Any]:
+    session = db_session()
+    framework = _framework_or_404(framework_id)
+    payload = _framework_payload(catalog.summarize(session, framework))
+    payload["depth"] = catalog.tree_depth(catalog.framework_tree(session, framework))
+    return payload
+
+
+@blp.route("/frameworks/<int:framework_id>/competencies", methods=["GET"])
+@blp.doc(security=SECURITY, summary="A framework's competencies, by id, a page at a time")
+@launch_required
+@blp.arguments(CompetencyPageArgs, location="query")
+@blp.response(200, CompetencyPageSchema)
+def list_competencies(args: dict[str, Any], framework_id: int) -> dict[str, Any]:
+    framework = _framework_or_404(framework_id)
+    items, next_after = catalog.competencies_page(
+        db_session(),
+        framework,
+        after=args["after"],
+        limit=args["limit"],
+        include_retired=args["include_retired"],
+    )
+    return {"items": items, "next_after": next_after}
+
+
+@blp.route("/competencies/search", methods=["GET"])
+@blp.doc(security=SECURITY, summary="Find competencies by name or code")
+@launch_required
+@blp.arguments(SearchArgs, location="query")
+@blp.response(200, SearchResultSchema(many=True))
+def search(args: dict[str, Any]) -> list[dict[str, Any]]:
+    found = catalog.search_competencies(
+        db_session(),
+        current().platform.id,
+        args["q"],
+        limit=args["limit"],
+        include_retired=args["include_retired"],
+    )
+    return [
+        {**vars(links.CompetencyInfo.of(c)), "framework_title": c.framework.title} for c in found
+    ]
+
+
+def _link_set(kind: str, key: str, competencies: list[links.CompetencyInfo]) -> dict[str, Any]:
+    return {"ref_kind": kind, "ref_key": key, "competencies": competencies}
+
+
+@blp.route("/links/<kind>/<key>", methods=["GET"])
+@blp.doc(security=SECURITY, summary="The competencies linked to a board, placement, goal…")
+@launch_required
+@blp.response(200, LinkSetSchema)
+def get_links(kind: str, key: str) -> dict[str, Any]:
+    try:
+        found = links.linked(db_session(), current().platform.id, kind, key)
+    except links.LinkError as exc:
+        raise WebError(400, "Bad request", exc.message) from exc
+    return _link_set(kind, key, found)
+
+
+@blp.route("/links/<kind>/<key>", methods=["PUT"])
+@blp.doc(security=SECURITY, summary="Set the competencies linked to a thing (staff)")
+@launch_required
+@blp.arguments(LinkUpdateSchema)
+@blp.response(200, LinkSetSchema)
+def put_links(args: dict[str, Any], kind: str, key: str) -> dict[str, Any]:
+    cur = current()
+    require_staff(cur)
+    try:
+        links.check_ref(kind, key)
+    except links.LinkError as exc:
+        raise WebError(400, "Bad request", exc.message) from exc
+    try:
+        with unit_of_work() as session:
+            found = links.set_links(
+                session, cur.platform.id, kind, key, args["competency_ids"], user_id=cur.user.id
+            )
+    except links.UnknownCompetencyError as exc:
+        raise WebError(404, "Not found", exc.message) from exc
+    except links.LinkError as exc:
+        raise WebError(422, "Not linked", exc.message) from exc
+    return _link_set(kind, key, found)

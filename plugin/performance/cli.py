@@ -1,0 +1,116 @@
+"""``commons competencies …``: import, list and show frameworks from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from plugin.db import new_session, unit_of_work
+from plugin.performance import catalog, frameworks
+from plugin.performance.catalog import TreeNode
+from plugin.performance.frameworks import FrameworkImportError, ImportResult
+
+
+@click.group("competencies")
+def competencies() -> None:
+    """Competency frameworks (CASE packages, Moodle framework CSV)."""
+
+
+@competencies.command("import")
+@click.option(
+    "--platform-id", type=int, required=True, help="The platform (tenant) to import into."
+)
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="A CASE package URL (…/ims/case/v1p0/CFPackages/<identifier>).")
+@click.option("--allow-private-hosts", is_flag=True, help="Allow a URL on a private network.")
+@with_appcontext
+def import_command(
+    platform_id: int, path: Path | None, url: str | None, allow_private_hosts: bool
+) -> None:
+    """Import or update a framework from a file (CASE JSON or Moodle CSV) or a CASE URL."""
+    if (path is None) == (url is None):
+        raise click.UsageError("Give either --file or --url.")
+    try:
+        with unit_of_work(new_session()) as session:
+            if path is not None:
+                result = frameworks.import_document(
+                    session, platform_id, path.read_bytes(), filename=path.name
+                )
+            else:
+                assert url is not None
+                result = frameworks.import_case_url(
+                    session, platform_id, url, allow_private_hosts=allow_private_hosts
+                )
+    except FrameworkImportError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(_summary(result))
+    for warning in result.warnings:
+        click.echo(f"  note: {warning}")
+
+
+def _summary(result: ImportResult) -> str:
+    verb = "Imported" if result.created else "Updated"
+    return (
+        f"{verb} framework {result.framework_id} “{result.title}”: {result.total} competencies "
+        f"({result.added} new, {result.updated} changed, {result.unchanged} unchanged, "
+        f"{result.retired} retired, {result.deleted} removed)."
+    )
+
+
+@competencies.command("list")
+@click.option("--platform-id", type=int, required=True)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def list_command(platform_id: int, as_json: bool) -> None:
+    """List a platform's frameworks."""
+    with new_session() as session:
+        rows = [
+            {
+                "id": s.framework.id,
+                "title": s.framework.title,
+                "source": s.framework.source_kind,
+                "version": s.framework.version,
+                "uri": s.framework.uri,
+                "competencies": s.active,
+                "retired": s.retired,
+                "last_imported_at": s.framework.last_imported_at.isoformat(),
+            }
+            for s in catalog.list_frameworks(session, platform_id)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No frameworks.")
+    for r in rows:
+        click.echo(
+            f"{r['id']:>4}  {r['title']}  [{r['source']}]  {r['competencies']} competencies"
+            + (f", {r['retired']} retired" if r["retired"] else "")
+        )
+
+
+@competencies.command("show")
+@click.option("--platform-id", type=int, required=True)
+@click.argument("framework_id", type=int)
+@with_appcontext
+def show_command(platform_id: int, framework_id: int) -> None:
+    """Print a framework's competencies as an indented tree."""
+    with new_session() as session:
+        framework = catalog.get_framework(session, platform_id, framework_id)
+        if framework is None:
+            raise click.ClickException(f"No framework {framework_id} on platform {platform_id}.")
+        click.echo(f"{framework.title}  ({framework.uri})")
+        _echo_tree(catalog.framework_tree(session, framework))
+
+
+def _echo_tree(nodes: list[TreeNode]) -> None:
+    for node in nodes:
+        c = node.competency
+        first_line = c.name.splitlines()[0] if c.name else ""
+        label = f"{c.code}  {first_line}" if c.code and c.code != c.name else first_line
+        retired = "  [retired]" if c.retired_at else ""
+        click.echo(f"{'  ' * node.depth}{label}{retired}")
+        _echo_tree(node.children)

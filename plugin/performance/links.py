@@ -1,0 +1,263 @@
+"""Competency links: "this board / placement / goal is about these competencies".
+
+A link names the linked thing the way :class:`plugin.events.ActivityRef` does (``kind`` + ``key``),
+so a domain event's object and parents find their competencies without knowing any other package.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from plugin.events import DomainEvent
+from plugin.performance.models import Competency, CompetencyLink, Framework
+
+REF_KIND_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
+MAX_LINKS_PER_REF = 500
+
+
+class LinkError(ValueError):
+    """A link request was refused; ``message`` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownCompetencyError(LinkError):
+    """Some competency ids are not competencies of this platform."""
+
+    def __init__(self, ids: list[int]) -> None:
+        listed = ", ".join(str(i) for i in ids)
+        super().__init__(f"No competency with id {listed} in this platform.")
+        self.ids = ids
+
+
+@dataclass(frozen=True)
+class CompetencyInfo:
+    """What statements and other packages need of a competency."""
+
+    id: int
+    iri: str
+    name: str
+    code: str | None
+    framework_id: int
+    retired: bool
+
+    @classmethod
+    def of(cls, competency: Competency) -> CompetencyInfo:
+        return cls(
+            id=competency.id,
+            iri=competency.uri,
+            name=competency.name,
+            code=competency.code,
+            framework_id=competency.framework_id,
+            retired=competency.retired_at is not None,
+        )
+
+
+def check_ref(ref_kind: str, ref_key: str) -> None:
+    if not isinstance(ref_kind, str) or not REF_KIND_PATTERN.fullmatch(ref_kind):
+        raise LinkError(
+            "The kind must be a short lower-case name such as board, placement or goal."
+        )
+    if not isinstance(ref_key, str) or not ref_key or len(ref_key) > 255:
+        raise LinkError("The key must be 1 to 255 characters.")
+
+
+def _unique(ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+def platform_competencies(
+    session: Session, platform_id: int, competency_ids: Iterable[int]
+) -> dict[int, Competency]:
+    """The given competencies that belong to the platform, by id (others are left out)."""
+    ids = _unique(competency_ids)
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == platform_id, Competency.id.in_(ids))
+    )
+    return {c.id: c for c in rows}
+
+
+def _require(
+    session: Session, platform_id: int, competency_ids: list[int]
+) -> dict[int, Competency]:
+    found = platform_competencies(session, platform_id, competency_ids)
+    missing = [i for i in competency_ids if i not in found]
+    if missing:
+        raise UnknownCompetencyError(missing)
+    return found
+
+
+def _links(session: Session, platform_id: int, ref_kind: str, ref_key: str) -> list[CompetencyLink]:
+    return list(
+        session.scalars(
+            select(CompetencyLink)
+            .where(
+                CompetencyLink.platform_id == platform_id,
+                CompetencyLink.ref_kind == ref_kind,
+                CompetencyLink.ref_key == ref_key,
+            )
+            .order_by(CompetencyLink.id)
+        )
+    )
+
+
+def linked(session: Session, platform_id: int, ref_kind: str, ref_key: str) -> list[CompetencyInfo]:
+    """The competencies linked to one thing, in the order they were linked."""
+    check_ref(ref_kind, ref_key)
+    rows = session.scalars(
+        select(Competency)
+        .join(CompetencyLink, CompetencyLink.competency_id == Competency.id)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(
+            CompetencyLink.platform_id == platform_id,
+            CompetencyLink.ref_kind == ref_kind,
+            CompetencyLink.ref_key == ref_key,
+            Framework.platform_id == platform_id,
+        )
+        .order_by(CompetencyLink.id)
+    )
+    return [CompetencyInfo.of(c) for c in rows]
+
+
+def link(
+    session: Session,
+    platform_id: int,
+    ref_kind: str,
+    ref_key: str,
+    competency_ids: Iterable[int],
+    *,
+    user_id: int | None = None,
+) -> list[CompetencyInfo]:
+    """Add links (already linked ones are kept as they are). Returns all linked competencies."""
+    current = {link.competency_id for link in _links(session, platform_id, ref_kind, ref_key)}
+    wanted = [i for i in _unique(competency_ids) if i not in current]
+    return set_links(session, platform_id, ref_kind, ref_key, [*current, *wanted], user_id=user_id)
+
+
+def unlink(
+    session: Session,
+    platform_id: int,
+    ref_kind: str,
+    ref_key: str,
+    competency_ids: Iterable[int] | None = None,
+) -> int:
+    """Remove the given links (all of the thing's links when ``competency_ids`` is None).
+    Returns how many were removed."""
+    check_ref(ref_kind, ref_key)
+    query = delete(CompetencyLink).where(
+        CompetencyLink.platform_id == platform_id,
+        CompetencyLink.ref_kind == ref_kind,
+        CompetencyLink.ref_key == ref_key,
+    )
+    if competency_ids is not None:
+        ids = _unique(competency_ids)
+        if not ids:
+            return 0
+        query = query.where(CompetencyLink.competency_id.in_(ids))
+    result = session.execute(query, execution_options={"synchronize_session": "fetch"})
+    return result.rowcount or 0
+
+
+def set_links(
+    session: Session,
+    platform_id: int,
+    ref_kind: str,
+    ref_key: str,
+    competency_ids: Iterable[int],
+    *,
+    user_id: int | None = None,
+) -> list[CompetencyInfo]:
+    """Make exactly these competencies linked to the thing. Unknown or other platforms' ids
+    raise :class:`UnknownCompetencyError`; a retired competency cannot be newly linked."""
+    check_ref(ref_kind, ref_key)
+    wanted = _unique(competency_ids)
+    if len(wanted) > MAX_LINKS_PER_REF:
+        raise LinkError(f"At most {MAX_LINKS_PER_REF} competencies can be linked to one thing.")
+    found = _require(session, platform_id, wanted)
+    existing = {
+        link.competency_id: link for link in _links(session, platform_id, ref_kind, ref_key)
+    }
+    retired = [i for i in wanted if i not in existing and found[i].retired_at is not None]
+    if retired:
+        raise LinkError(
+            "These competencies were removed from their framework and cannot be linked: "
+            + ", ".join(found[i].label for i in retired)
+        )
+    for competency_id, row in existing.items():
+        if competency_id not in wanted:
+            session.delete(row)
+    for competency_id in wanted:
+        if competency_id not in existing:
+            session.add(
+                CompetencyLink(
+                    platform_id=platform_id,
+                    ref_kind=ref_kind,
+                    ref_key=ref_key,
+                    competency_id=competency_id,
+                    created_by_user_id=user_id,
+                )
+            )
+    session.flush()
+    return linked(session, platform_id, ref_kind, ref_key)
+
+
+def _explicit_ids(value: object) -> list[int]:
+    if not isinstance(value, list | tuple):
+        return []
+    ids = []
+    for item in value:
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            ids.append(item)
+        elif isinstance(item, str) and item.strip().isdigit():
+            ids.append(int(item))
+    return ids
+
+
+def competencies_for(session: Session, event: DomainEvent) -> list[CompetencyInfo]:
+    """The competencies an event bears on, within the event's platform only: those linked to its
+    object, then to each of its parents (in the event's order), then those listed in
+    ``event.data["competency_ids"]``; each once, at its first place."""
+    refs = list(dict.fromkeys((ref.kind, ref.key) for ref in (event.object, *event.parents)))
+    found: dict[int, CompetencyInfo] = {}
+    if refs:
+        rows = session.execute(
+            select(CompetencyLink.ref_kind, CompetencyLink.ref_key, Competency)
+            .join(Competency, Competency.id == CompetencyLink.competency_id)
+            .join(Framework, Framework.id == Competency.framework_id)
+            .where(
+                CompetencyLink.platform_id == event.platform_id,
+                Framework.platform_id == event.platform_id,
+                or_(
+                    *(
+                        and_(CompetencyLink.ref_kind == kind, CompetencyLink.ref_key == key)
+                        for kind, key in refs
+                    )
+                ),
+            )
+            .order_by(CompetencyLink.id)
+        ).all()
+        by_ref: dict[tuple[str, str], list[Competency]] = {}
+        for kind, key, competency in rows:
+            by_ref.setdefault((kind, key), []).append(competency)
+        for ref in refs:
+            for competency in by_ref.get(ref, []):
+                found.setdefault(competency.id, CompetencyInfo.of(competency))
+    explicit = _explicit_ids(event.data.get("competency_ids"))
+    allowed = platform_competencies(session, event.platform_id, explicit)
+    for competency_id in explicit:
+        if competency_id in allowed:
+            found.setdefault(competency_id, CompetencyInfo.of(allowed[competency_id]))
+    return list(found.values())

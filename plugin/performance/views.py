@@ -1,0 +1,134 @@
+"""Pages for staff: the platform's competency frameworks, importing one, and one framework's tree."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from plugin.db import db_session, unit_of_work
+from plugin.performance import catalog, frameworks
+from plugin.performance.frameworks import FrameworkImportError, ImportResult
+from plugin.policy import require_staff
+from plugin.web import Current, WebError, current, launch_required
+
+bp = Blueprint(
+    "performance",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/competencies/static",
+)
+
+IMPORT_MAX_BYTES = frameworks.MAX_DOWNLOAD_BYTES
+IMPORT_ENDPOINTS = {"performance.import_framework", "competencies_api.import_framework"}
+
+
+def allow_large_import_bodies() -> None:
+    """Framework files may be larger than the app-wide request limit; raise it for imports only
+    (before anything reads the body, which includes finding the launch token in the form)."""
+    if request.endpoint in IMPORT_ENDPOINTS:
+        request.max_content_length = IMPORT_MAX_BYTES
+
+
+bp.before_request(allow_large_import_bodies)
+
+
+def _allow_private_hosts() -> bool:
+    settings = current_app.config["COMMONS_SETTINGS"]
+    return not settings.is_production or bool(settings.extra.get("case_import_allow_private_hosts"))
+
+
+def perform_import(cur: Current, upload: FileStorage | None, url: str | None) -> ImportResult:
+    """Import an uploaded file (CASE JSON or Moodle CSV) or a CASE package URL into the current
+    platform, in one transaction. Refusals become a 4xx :class:`WebError`."""
+    require_staff(cur)
+    has_file = upload is not None and bool(upload.filename)
+    url = (url or "").strip()
+    if has_file == bool(url):
+        raise WebError(
+            400,
+            "Choose what to import",
+            "Upload one file (CASE JSON or Moodle CSV) or give one CASE package URL.",
+        )
+    try:
+        with unit_of_work() as session:
+            if has_file:
+                assert upload is not None
+                raw = upload.read(IMPORT_MAX_BYTES + 1)
+                if len(raw) > IMPORT_MAX_BYTES:
+                    raise FrameworkImportError(
+                        f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB."
+                    )
+                return frameworks.import_document(
+                    session, cur.platform.id, raw, filename=upload.filename
+                )
+            return frameworks.import_case_url(
+                session, cur.platform.id, url, allow_private_hosts=_allow_private_hosts()
+            )
+    except FrameworkImportError as exc:
+        raise WebError(422, "The framework was not imported", exc.message) from exc
+    except IntegrityError as exc:
+        raise WebError(
+            409,
+            "The framework was not imported",
+            "Someone else imported this framework at the same moment.",
+            "Try again.",
+        ) from exc
+
+
+@bp.get("/competencies/frameworks")
+@launch_required
+def frameworks_page() -> str:
+    cur = current()
+    require_staff(cur)
+    return _frameworks_page(cur)
+
+
+def _frameworks_page(cur: Current, error: str | None = None, url: str = "") -> str:
+    summaries = catalog.list_frameworks(db_session(), cur.platform.id)
+    return render_template(
+        "performance/frameworks.html",
+        cur=cur,
+        token=cur.token,
+        summaries=summaries,
+        error=error,
+        url=url,
+        max_mb=IMPORT_MAX_BYTES // (1024 * 1024),
+    )
+
+
+@bp.post("/competencies/frameworks/import")
+@launch_required
+def import_framework() -> str | tuple[str, int]:
+    cur = current()
+    require_staff(cur)
+    url = request.form.get("url", "")
+    try:
+        result = perform_import(cur, request.files.get("file"), url)
+    except WebError as exc:
+        return _frameworks_page(cur, error=exc.message, url=url), exc.status
+    return render_template(
+        "performance/import_result.html", cur=cur, token=cur.token, result=result
+    )
+
+
+@bp.get("/competencies/frameworks/<int:framework_id>")
+@launch_required
+def framework_page(framework_id: int) -> str:
+    cur = current()
+    require_staff(cur)
+    session = db_session()
+    framework = catalog.get_framework(session, cur.platform.id, framework_id)
+    if framework is None:
+        raise WebError(404, "Framework not found", "There is no such framework in your platform.")
+    tree = catalog.framework_tree(session, framework)
+    return render_template(
+        "performance/framework.html",
+        cur=cur,
+        token=cur.token,
+        framework=framework,
+        summary=catalog.summarize(session, framework),
+        tree=tree,
+        depth=catalog.tree_depth(tree),
+    )

@@ -1,0 +1,127 @@
+"""Helpers for the competency tests: test data locations, tenants, launch tokens, events."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from plugin.db import new_session, utcnow
+from plugin.events import ActivityRef, DomainEvent
+from plugin.lti import roles
+from plugin.lti.models import Context, LaunchSession, Placement, User
+from plugin.lti.registration import add_platform
+from plugin.web import issue_token
+
+REPO = Path(__file__).resolve().parents[2]
+CASE_DIR = REPO.parent / "shared" / "data" / "case"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MOODLE_CSV = FIXTURES / "moodle_oecd_example.csv"
+
+
+def case_data(name: str) -> dict[str, Any]:
+    """One of the OpenSALT CASE packages in ../shared/data/case, parsed as it is."""
+    if not CASE_DIR.is_dir():
+        pytest.skip(f"CASE test data folder {CASE_DIR} is absent (expected ../shared/data/case)")
+    return json.loads((CASE_DIR / name).read_text(encoding="utf-8"))
+
+
+def moodle_text() -> str:
+    return MOODLE_CSV.read_text(encoding="utf-8")
+
+
+@dataclass
+class Tenant:
+    platform_id: int
+    issuer: str
+    staff_id: int
+    learner_id: int
+    context_id: int
+    placement_id: int
+
+
+def make_tenant(app: Flask, name: str = "a") -> Tenant:
+    issuer = f"https://lms-{name}-{uuid.uuid4().hex[:6]}.example"
+    with new_session(app) as session:
+        platform = add_platform(
+            session,
+            issuer=issuer,
+            client_id=f"client-{name}",
+            auth_login_url=issuer + "/auth",
+            auth_token_url=issuer + "/token",
+            key_set_url=issuer + "/jwks",
+            deployment_ids=["d1"],
+            name=f"LMS {name.upper()}",
+        )
+        session.flush()
+        staff = User(issuer=issuer, sub=f"staff-{name}", name=f"Teacher {name.upper()}")
+        learner = User(issuer=issuer, sub=f"learner-{name}", name=f"Learner {name.upper()}")
+        context = Context(platform_id=platform.id, issuer=issuer, context_id="c1", title="Course")
+        session.add_all([staff, learner, context])
+        session.flush()
+        placement = Placement(context_id=context.id, resource_link_id="rl1", widget="board")
+        session.add(placement)
+        session.commit()
+        return Tenant(platform.id, issuer, staff.id, learner.id, context.id, placement.id)
+
+
+def token_for(app: Flask, tenant: Tenant, user_id: int, role_uris: list[str]) -> str:
+    with new_session(app) as session:
+        launch = LaunchSession(
+            platform_id=tenant.platform_id,
+            deployment_id="d1",
+            user_id=user_id,
+            context_id=tenant.context_id,
+            placement_id=tenant.placement_id,
+            message_type="LtiResourceLinkRequest",
+            roles=role_uris,
+            claims={},
+            expires_at=utcnow() + timedelta(hours=1),
+        )
+        session.add(launch)
+        session.commit()
+        with app.app_context():
+            return issue_token(launch)
+
+
+def staff_token(app: Flask, tenant: Tenant) -> str:
+    return token_for(app, tenant, tenant.staff_id, [roles.INSTRUCTOR])
+
+
+def learner_token(app: Flask, tenant: Tenant) -> str:
+    return token_for(app, tenant, tenant.learner_id, [roles.LEARNER])
+
+
+def thread_posted(tenant: Tenant, thread: str = "1", board: str = "7", **data: Any) -> DomainEvent:
+    """A learner starts a thread on a board (a valid event for every subscriber)."""
+    return DomainEvent(
+        kind="board.thread_posted",
+        identity=f"thread:{thread}",
+        occurred_at=utcnow(),
+        platform_id=tenant.platform_id,
+        actor_user_id=tenant.learner_id,
+        object=ActivityRef("thread", thread, f"Thread {thread}"),
+        context_id=tenant.context_id,
+        placement_id=tenant.placement_id,
+        parents=(ActivityRef("board", board, f"Board {board}"),),
+        data=data,
+    )
+
+
+def experience_logged(tenant: Tenant, experience: str, goal: str, **data: Any) -> DomainEvent:
+    return DomainEvent(
+        kind="plan.experience_logged",
+        identity=f"experience:{experience}",
+        occurred_at=utcnow(),
+        platform_id=tenant.platform_id,
+        actor_user_id=tenant.learner_id,
+        object=ActivityRef("experience", experience, f"Experience {experience}"),
+        parents=(ActivityRef("goal", goal, f"Goal {goal}"),),
+        data=data,
+    )
