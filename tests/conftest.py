@@ -38,9 +38,10 @@ def _postgres_database() -> Iterator[str]:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -128,3 +129,91 @@ def register_platform_with_tool(app: Flask, lms, client_id: str, deployments: li
         )
         session.commit()
         return platform.id
+
+
+# --- the platform side ----------------------------------------------------------------------------
+
+CLIENT_ID = "lc-client-1"
+DEPLOYMENT_ID = "dep-1"
+
+
+class Lms:
+    """A real LTI 1.3 platform (the sandbox platform) on its own loopback port."""
+
+    def __init__(self, server: LiveServer, prefix: str, name: str) -> None:
+        from flask import Flask as _Flask
+
+        from plugin.lti.sandbox.blueprint import make_platform_blueprint
+        from plugin.lti.sandbox.platform import SandboxPlatform
+
+        self.platform = SandboxPlatform.demo(server.url + prefix, name=name)
+        self.issuer = self.platform.issuer
+        self.app = _Flask(f"lms{prefix.replace('/', '_')}")
+        self.app.register_blueprint(make_platform_blueprint(self.platform, "lms", ""))
+        self.server = server
+
+    def register_tool(self, tool_url: str, client_id: str, deployments: list[str]) -> None:
+        self.platform.register_tool(
+            client_id,
+            deployments,
+            login_url=tool_url + "/lti/login",
+            launch_url=tool_url + "/lti/launch",
+            jwks_url=tool_url + "/lti/jwks",
+            deep_link_url=tool_url + "/lti/launch",
+            target_link_uri=tool_url + "/lti/launch",
+        )
+
+    def launch_url(self, user: str, client_id: str = CLIENT_ID, **params: str) -> str:
+        from urllib.parse import urlencode
+
+        return (
+            self.issuer + "/launch?" + urlencode({"client_id": client_id, "user": user, **params})
+        )
+
+    def placement(self, client_id: str = CLIENT_ID, context: str = "leadership-foundations"):
+        return self.platform.resource_links(context, client_id)[0]
+
+
+@pytest.fixture(scope="session")
+def lms_server() -> Iterator[LiveServer]:
+    server = LiveServer()
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    server.dispatch = {}  # type: ignore[attr-defined]
+
+    def _not_found(environ, start_response):
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no platform here"]
+
+    server.start(lambda env, sr: DispatcherMiddleware(_not_found, server.dispatch)(env, sr))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def lms_factory(app: Flask, lms_server: LiveServer, tool_server: LiveServer):
+    """Make platforms (tenants) registered on both sides, each under its own path."""
+    made: list[Lms] = []
+
+    def make(
+        name: str = "Test LMS",
+        client_id: str = CLIENT_ID,
+        deployments: list[str] | None = None,
+        register_in_tool: bool = True,
+    ) -> Lms:
+        prefix = f"/lms-{uuid.uuid4().hex[:8]}"
+        lms = Lms(lms_server, prefix, name)
+        lms_server.dispatch[prefix] = lms.app  # type: ignore[attr-defined]
+        deps = deployments or [DEPLOYMENT_ID]
+        lms.register_tool(tool_server.url, client_id, deps)
+        if register_in_tool:
+            register_platform_with_tool(app, lms, client_id, deps)
+        made.append(lms)
+        return lms
+
+    return make
+
+
+@pytest.fixture
+def lms(lms_factory) -> Lms:
+    return lms_factory()

@@ -1,0 +1,72 @@
+"""Wiring the sandbox LMS into the development app: one platform under ``/sandbox`` with a stable
+key (kept in the instance folder), the tool registered on both sides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from plugin.config import Settings
+
+SANDBOX_CLIENT_ID = "learning-commons-sandbox"
+SANDBOX_DEPLOYMENT_ID = "sandbox-deployment-1"
+
+
+def register_sandbox(app: Flask, settings: Settings) -> None:
+    """Mount the sandbox platform (development only; production refuses to start with it)."""
+    from plugin.lti.sandbox.blueprint import make_platform_blueprint
+    from plugin.lti.sandbox.platform import SandboxPlatform
+
+    if settings.is_production:  # check_production already refuses this; belt and braces
+        raise RuntimeError("The sandbox platform is never served in production.")
+    key_file = Path(app.instance_path) / "sandbox_platform_key.pem"
+    pem = key_file.read_bytes() if key_file.exists() else None
+    base = settings.tool_base_url
+    platform = SandboxPlatform.demo(base + "/sandbox", pem)
+    if pem is None:
+        key_file.write_bytes(platform.private_key_pem)
+        key_file.chmod(0o600)
+    platform.register_tool(
+        SANDBOX_CLIENT_ID,
+        [SANDBOX_DEPLOYMENT_ID],
+        login_url=base + "/lti/login",
+        launch_url=base + "/lti/launch",
+        jwks_url=base + "/lti/jwks",
+        deep_link_url=base + "/lti/launch",
+        name=settings.tool_name,
+        target_link_uri=base + "/lti/launch",
+    )
+    app.extensions["commons.sandbox"] = platform
+    app.register_blueprint(make_platform_blueprint(platform, "sandbox", "/sandbox"))
+
+    state = {"done": False}
+
+    @app.before_request
+    def _ensure_registration() -> None:
+        if not state["done"]:
+            ensure_sandbox_registration(app)
+            state["done"] = True
+
+
+def ensure_sandbox_registration(app: Flask) -> None:
+    """Register the sandbox platform in the tool's database (idempotent)."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti.registration import add_platform
+
+    platform = app.extensions.get("commons.sandbox")
+    if platform is None:
+        return
+    with unit_of_work(new_session(app)) as session:
+        row = add_platform(
+            session,
+            issuer=platform.issuer,
+            client_id=SANDBOX_CLIENT_ID,
+            auth_login_url=platform.auth_url,
+            auth_token_url=platform.token_url,
+            key_set_url=platform.jwks_url,
+            deployment_ids=[SANDBOX_DEPLOYMENT_ID],
+            name="Sandbox LMS",
+            product_family_code="sandbox",
+        )
+        row.is_sandbox = True

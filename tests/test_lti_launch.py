@@ -1,0 +1,131 @@
+"""Launches from a real LTI 1.3 platform over the real OIDC redirect flow."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import select
+
+from plugin.db import new_session
+from plugin.lti.models import Context, LaunchSession, Membership, OidcState, Placement, User
+from tests.conftest import CLIENT_ID
+from tests.support.browser import Browser
+
+
+def launch(browser: Browser, lms, user: str, **params: str):
+    page = browser.get(lms.launch_url(user, **params))
+    return browser.autosubmit(page)
+
+
+def token_of(response) -> str:
+    return parse_qs(urlsplit(response.url).query)["lc"][0]
+
+
+def test_learner_launch_records_identity_and_shows_placement(app, lms, browser) -> None:
+    rl = lms.placement()
+    page = launch(browser, lms, "u-lea", resource_link=rl.resource_link_id)
+    assert page.status_code == 200, page.text[:500]
+    assert "Lea Learner" in page.text and "Learner" in page.text
+    assert "Leadership Foundations" in page.text
+    assert (
+        "lti.frameResize"
+        in browser.http.get(
+            urlsplit(page.url)._replace(path="/static/commons.js", query="").geturl(), timeout=10
+        ).text
+    )
+    with new_session(app) as s:
+        user = s.scalars(select(User).where(User.sub == "u-lea")).one()
+        assert user.issuer == lms.issuer and user.email and user.name == "Lea Learner"
+        ctx = s.scalars(select(Context)).one()
+        assert ctx.context_id == "leadership-foundations" and ctx.nrps_url
+        membership = s.scalars(select(Membership)).one()
+        assert any(r.endswith("#Learner") for r in membership.roles)
+        assert s.scalars(select(Placement)).one().resource_link_id == rl.resource_link_id
+        state = s.scalars(select(OidcState)).one()
+        assert state.used_at is not None
+
+
+def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser) -> None:
+    rl = lms.placement()
+    page = launch(browser, lms, "u-ines", resource_link=rl.resource_link_id)
+    assert "Choose what this link opens" in page.text and "Instructor" in page.text
+    token = token_of(page)
+    tool = f"{urlsplit(page.url).scheme}://{urlsplit(page.url).netloc}"
+    done = browser.http.post(
+        tool + "/app/setup", data={"lc": token, "widget": "mentoring"}, timeout=10
+    )
+    assert done.status_code == 200 and "Mentoring" in done.text
+    learner = Browser()
+    page = launch(learner, lms, "u-lea", resource_link=rl.resource_link_id)
+    assert "Mentoring" in page.text
+    # learners cannot change it
+    refused = learner.http.post(
+        tool + "/app/setup", data={"lc": token_of(page), "widget": "board"}, timeout=10
+    )
+    assert refused.status_code == 403 and "staff" in refused.text
+
+
+def test_profile_fields_only_change_when_sent(app, lms, browser) -> None:
+    rl = lms.placement()
+    launch(browser, lms, "u-lea", resource_link=rl.resource_link_id)
+
+    def drop_email(claims):
+        claims.pop("email", None)
+        claims["name"] = "Lea L. Learner"
+
+    lms.platform.tamper_next_launch(drop_email)
+    launch(Browser(), lms, "u-lea", resource_link=rl.resource_link_id)
+    with new_session(app) as s:
+        user = s.scalars(select(User).where(User.sub == "u-lea")).one()
+        assert user.name == "Lea L. Learner"
+        assert user.email  # kept: the second launch did not send it
+
+
+def test_token_is_required_and_checked(app, lms, browser, tool_server) -> None:
+    r = browser.http.get(tool_server.url + "/app", timeout=10)
+    assert r.status_code == 401 and "open" in r.text.lower()
+    r = browser.http.get(tool_server.url + "/app?lc=forged.token.value", timeout=10)
+    assert r.status_code == 401 and "not valid" in r.text
+    r = browser.http.get(
+        tool_server.url + "/app", headers={"Accept": "application/json"}, timeout=10
+    )
+    assert r.status_code == 401 and r.json()["message"]
+
+
+def test_two_platforms_and_two_deployments_side_by_side(app, lms_factory) -> None:
+    a = lms_factory(name="LMS A", deployments=["a-1", "a-2"])
+    b = lms_factory(name="LMS B", client_id="other-client", deployments=["b-1"])
+    pa = launch(
+        Browser(), a, "u-lea", resource_link=a.placement().resource_link_id, deployment_id="a-2"
+    )
+    pb = launch(
+        Browser(),
+        b,
+        "u-lea",
+        client_id="other-client",
+        resource_link=b.placement("other-client").resource_link_id,
+    )
+    assert pa.status_code == 200 and pb.status_code == 200
+    with new_session(app) as s:
+        users = s.scalars(select(User).where(User.sub == "u-lea")).all()
+        assert {u.issuer for u in users} == {a.issuer, b.issuer}  # same sub, two people
+        assert s.query(Context).count() == 2
+        launches = s.scalars(select(LaunchSession)).all()
+        assert {x.deployment_id for x in launches} == {"a-2", "b-1"}
+
+
+def test_session_token_is_scoped_to_its_launch(app, lms_factory, tool_server) -> None:
+    """A learner's token names their launch only; another platform's data is never reachable."""
+    a = lms_factory(name="LMS A")
+    b = lms_factory(name="LMS B", client_id="other-client")
+    pa = launch(Browser(), a, "u-lea", resource_link=a.placement().resource_link_id)
+    launch(
+        Browser(),
+        b,
+        "u-ines",
+        client_id="other-client",
+        resource_link=b.placement("other-client").resource_link_id,
+    )
+    page = Browser().http.get(tool_server.url + "/app?lc=" + token_of(pa), timeout=10)
+    assert "Lea Learner" in page.text and "Ines" not in page.text
+    assert CLIENT_ID
