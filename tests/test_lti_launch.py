@@ -128,4 +128,4 @@ def test_session_token_is_scoped_to_its_launch(app, lms_factory, tool_server) ->
     )
     page = Browser().http.get(tool_server.url + "/app?lc=" + token_of(pa), timeout=10)
     assert "Lea Learner" in page.text and "Ines" not in page.text
-    assert CLIENT_ID
+    assert a.issuer != b.issuer and CLIENT_ID != "other-client"

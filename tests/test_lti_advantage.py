@@ -1,0 +1,182 @@
+"""Deep Linking, NRPS, AGS and Dynamic Registration round trips with the real platform."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from plugin.db import new_session
+from plugin.lti import advantage
+from plugin.lti.models import (
+    AccessTokenCache,
+    Context,
+    Deployment,
+    LmsGroup,
+    LmsGroupMember,
+    Membership,
+    Placement,
+    Platform,
+    User,
+)
+from plugin.lti.sandbox.platform import DEMO_COURSE_ID
+from tests.conftest import CLIENT_ID
+from tests.support.browser import Browser, forms
+from tests.test_lti_launch import launch, token_of
+
+
+def _tool(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def test_deep_linking_round_trip_then_launch_opens_the_widget(app, lms) -> None:
+    b = Browser()
+    picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
+    assert picker.status_code == 200 and "Add Learning Commons" in picker.text
+    token = token_of(picker)
+    before = {r.resource_link_id for r in lms.platform.resource_links(DEMO_COURSE_ID, CLIENT_ID)}
+    back = b.http.post(_tool(picker.url) + "/lti/deep-link", data={
+        "lc": token, "widget": "board", "title_board": "Team talk", "board_cohort_mode": "1",
+        "points_board": "10"}, timeout=10)
+    assert back.status_code == 200
+    (form,) = forms(back.text)
+    assert form.action.startswith(lms.issuer) and "JWT" in form.fields
+    # the platform verifies our signed response (signature via our JWKS, aud, nonce, data...)
+    result = lms.platform.accept_deep_link_response(form.fields["JWT"])
+    (item,) = result.content_items
+    assert item["type"] == "ltiResourceLink" and item["title"] == "Team talk"
+    assert item["custom"] == {"widget": "board", "setting_cohort_mode": "true"}
+    assert item["lineItem"]["scoreMaximum"] == 10
+    new = {r.resource_link_id for r in lms.platform.resource_links(DEMO_COURSE_ID, CLIENT_ID)}
+    (rlid,) = new - before
+    page = launch(Browser(), lms, "u-lea", resource_link=rlid)
+    assert "Team talk" in page.text and "Discussion board" in page.text
+    with new_session(app) as s:
+        placement = s.scalars(select(Placement).where(Placement.resource_link_id == rlid)).one()
+        assert placement.widget == "board" and placement.settings == {"cohort_mode": "true"}
+        assert placement.lineitem_url  # the platform bound a line item to the new link
+
+
+def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms) -> None:
+    b = Browser()
+    picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
+    token = token_of(picker)
+    tool = _tool(picker.url)
+    two = b.http.post(tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "plan"]},
+                      timeout=10)
+    with new_session(app) as s:
+        from plugin.lti.models import LaunchSession
+
+        claims = s.scalars(select(LaunchSession)).one().claims
+    multiple = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"].get(
+        "accept_multiple", False)
+    if multiple:
+        (form,) = forms(two.text)
+        assert len(lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items) == 2
+    else:
+        assert two.status_code == 400 and "only one" in two.text
+    bad = b.http.post(tool + "/lti/deep-link", data={"lc": token, "widget": "quiz"}, timeout=10)
+    assert bad.status_code == 400 and "Choose what to add" in bad.text
+    learner = Browser()
+    page = launch(learner, lms, "u-lea", message_type="LtiDeepLinkingRequest")
+    assert page.status_code == 403 and "staff" in page.text
+
+
+def test_nrps_roster_sync_follows_every_page_and_groups(app, lms) -> None:
+    b = Browser()
+    page = launch(b, lms, "u-ines", resource_link=lms.placement().resource_link_id)
+    tool = _tool(page.url)
+    expected = {p.user_id for p in lms.platform.people(DEMO_COURSE_ID)}
+    assert len(expected) > 3  # the demo platform pages NRPS by 3: several pages to follow
+    r = b.http.post(tool + "/lti/roster/sync", data={"lc": token_of(page)},
+                    headers={"Accept": "application/json"}, timeout=20)
+    assert r.status_code == 200, r.text
+    assert r.json()["members"] == len(expected)
+    with new_session(app) as s:
+        subs = set(s.scalars(select(User.sub)))
+        assert subs == expected
+        assert s.query(Membership).count() == len(expected)
+        groups = {g.name: g for g in s.scalars(select(LmsGroup))}
+        assert {"Cohort A", "Cohort B"} <= set(groups)
+        assert s.query(LmsGroupMember).count() > 0
+        assert s.query(AccessTokenCache).count() >= 1  # token cached for the next call
+    # the second sync reuses the cached token and changes nothing
+    r2 = b.http.post(tool + "/lti/roster/sync", data={"lc": token_of(page)},
+                     headers={"Accept": "application/json"}, timeout=20)
+    assert r2.json()["members"] == len(expected) and r2.json()["deactivated"] == 0
+
+
+def test_nrps_sync_refused_for_learners(app, lms) -> None:
+    b = Browser()
+    page = launch(b, lms, "u-lea", resource_link=lms.placement().resource_link_id)
+    r = b.http.post(_tool(page.url) + "/lti/roster/sync", data={"lc": token_of(page)},
+                    timeout=10)
+    assert r.status_code == 403
+
+
+def test_ags_score_post(app, lms) -> None:
+    launch(Browser(), lms, "u-lea", resource_link=lms.placement().resource_link_id)
+    with new_session(app) as s:
+        placement = s.scalars(select(Placement)).one()
+        user = s.scalars(select(User).where(User.sub == "u-lea")).one()
+        result = advantage.post_score(s, placement, user, score_given=7, score_maximum=10,
+                                      comment="3 threads, 4 replies")
+        s.commit()
+        assert result["lineitem"]
+        with pytest.raises(ValueError):
+            advantage.post_score(s, placement, user, score_given=11, score_maximum=10)
+    (score,) = lms.platform.received_scores(DEMO_COURSE_ID, user_id="u-lea")
+    assert score.score_given == 7 and score.score_maximum == 10
+
+
+def test_dynamic_registration_round_trip(app, lms_factory, tool_server) -> None:
+    lms = lms_factory(register_in_tool=False)
+    b = Browser()
+    start = lms.platform.start_registration(tool_server.url + "/lti/register")
+    confirm = b.get(start)
+    assert confirm.status_code == 200 and lms.issuer in confirm.text
+    (form,) = forms(confirm.text)
+    done = b.submit(form, confirm.url)
+    assert done.status_code == 200 and "org.imsglobal.lti.close" in done.text
+    with new_session(app) as s:
+        platform = s.scalars(select(Platform).where(Platform.issuer == lms.issuer)).one()
+        (dep,) = s.scalars(select(Deployment).where(Deployment.platform_id == platform.id))
+        client_id = platform.client_id
+    # the one-time registration token cannot be used twice
+    again = b.submit(form, confirm.url)
+    assert again.status_code == 400 and "refused" in again.text
+    # and the newly registered tool launches
+    link = lms.placement(client_id)
+    page = launch(Browser(), lms, "u-lea", client_id=client_id,
+                  resource_link=link.resource_link_id)
+    assert page.status_code == 200 and "Lea Learner" in page.text
+    assert dep.deployment_id
+
+
+def test_dynamic_registration_bad_input(app, tool_server) -> None:
+    b = Browser()
+    r = b.get(tool_server.url + "/lti/register")
+    assert r.status_code == 400 and "configuration" in r.text
+    r = b.get(tool_server.url + "/lti/register?openid_configuration=http://127.0.0.1:9/x")
+    assert r.status_code == 400 and "could not be read" in r.text
+    with new_session(app) as s:
+        assert s.query(Platform).count() == 0
+
+
+def test_canvas_json_config(tool_server) -> None:
+    cfg = Browser().get(tool_server.url + "/lti/config.json").json()
+    assert cfg["oidc_initiation_url"] == tool_server.url + "/lti/login"
+    assert cfg["public_jwk_url"] == tool_server.url + "/lti/jwks"
+    placements = cfg["extensions"][0]["settings"]["placements"]
+    assert {p["message_type"] for p in placements} == {"LtiDeepLinkingRequest",
+                                                      "LtiResourceLinkRequest"}
+
+
+def test_context_records_service_endpoints(app, lms) -> None:
+    launch(Browser(), lms, "u-lea", resource_link=lms.placement().resource_link_id)
+    with new_session(app) as s:
+        ctx = s.scalars(select(Context)).one()
+        assert ctx.nrps_url.startswith(lms.issuer) and ctx.groups_url.startswith(lms.issuer)
+        assert ctx.ags_lineitems_url.startswith(lms.issuer)
