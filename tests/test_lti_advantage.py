@@ -37,9 +37,17 @@ def test_deep_linking_round_trip_then_launch_opens_the_widget(app, lms) -> None:
     assert picker.status_code == 200 and "Add Learning Commons" in picker.text
     token = token_of(picker)
     before = {r.resource_link_id for r in lms.platform.resource_links(DEMO_COURSE_ID, CLIENT_ID)}
-    back = b.http.post(_tool(picker.url) + "/lti/deep-link", data={
-        "lc": token, "widget": "board", "title_board": "Team talk", "board_cohort_mode": "1",
-        "points_board": "10"}, timeout=10)
+    back = b.http.post(
+        _tool(picker.url) + "/lti/deep-link",
+        data={
+            "lc": token,
+            "widget": "board",
+            "title_board": "Team talk",
+            "board_cohort_mode": "1",
+            "points_board": "10",
+        },
+        timeout=10,
+    )
     assert back.status_code == 200
     (form,) = forms(back.text)
     assert form.action.startswith(lms.issuer) and "JWT" in form.fields
@@ -64,14 +72,16 @@ def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms) -> None:
     picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
     token = token_of(picker)
     tool = _tool(picker.url)
-    two = b.http.post(tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "plan"]},
-                      timeout=10)
+    two = b.http.post(
+        tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "plan"]}, timeout=10
+    )
     with new_session(app) as s:
         from plugin.lti.models import LaunchSession
 
         claims = s.scalars(select(LaunchSession)).one().claims
     multiple = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"].get(
-        "accept_multiple", False)
+        "accept_multiple", False
+    )
     if multiple:
         (form,) = forms(two.text)
         assert len(lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items) == 2
@@ -90,8 +100,12 @@ def test_nrps_roster_sync_follows_every_page_and_groups(app, lms) -> None:
     tool = _tool(page.url)
     expected = {p.user_id for p in lms.platform.people(DEMO_COURSE_ID)}
     assert len(expected) > 3  # the demo platform pages NRPS by 3: several pages to follow
-    r = b.http.post(tool + "/lti/roster/sync", data={"lc": token_of(page)},
-                    headers={"Accept": "application/json"}, timeout=20)
+    r = b.http.post(
+        tool + "/lti/roster/sync",
+        data={"lc": token_of(page)},
+        headers={"Accept": "application/json"},
+        timeout=20,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["members"] == len(expected)
     with new_session(app) as s:
@@ -103,16 +117,19 @@ def test_nrps_roster_sync_follows_every_page_and_groups(app, lms) -> None:
         assert s.query(LmsGroupMember).count() > 0
         assert s.query(AccessTokenCache).count() >= 1  # token cached for the next call
     # the second sync reuses the cached token and changes nothing
-    r2 = b.http.post(tool + "/lti/roster/sync", data={"lc": token_of(page)},
-                     headers={"Accept": "application/json"}, timeout=20)
+    r2 = b.http.post(
+        tool + "/lti/roster/sync",
+        data={"lc": token_of(page)},
+        headers={"Accept": "application/json"},
+        timeout=20,
+    )
     assert r2.json()["members"] == len(expected) and r2.json()["deactivated"] == 0
 
 
 def test_nrps_sync_refused_for_learners(app, lms) -> None:
     b = Browser()
     page = launch(b, lms, "u-lea", resource_link=lms.placement().resource_link_id)
-    r = b.http.post(_tool(page.url) + "/lti/roster/sync", data={"lc": token_of(page)},
-                    timeout=10)
+    r = b.http.post(_tool(page.url) + "/lti/roster/sync", data={"lc": token_of(page)}, timeout=10)
     assert r.status_code == 403
 
 
@@ -121,8 +138,9 @@ def test_ags_score_post(app, lms) -> None:
     with new_session(app) as s:
         placement = s.scalars(select(Placement)).one()
         user = s.scalars(select(User).where(User.sub == "u-lea")).one()
-        result = advantage.post_score(s, placement, user, score_given=7, score_maximum=10,
-                                      comment="3 threads, 4 replies")
+        result = advantage.post_score(
+            s, placement, user, score_given=7, score_maximum=10, comment="3 threads, 4 replies"
+        )
         s.commit()
         assert result["lineitem"]
         with pytest.raises(ValueError):
@@ -149,8 +167,7 @@ def test_dynamic_registration_round_trip(app, lms_factory, tool_server) -> None:
     assert again.status_code == 400 and "refused" in again.text
     # and the newly registered tool launches
     link = lms.placement(client_id)
-    page = launch(Browser(), lms, "u-lea", client_id=client_id,
-                  resource_link=link.resource_link_id)
+    page = launch(Browser(), lms, "u-lea", client_id=client_id, resource_link=link.resource_link_id)
     assert page.status_code == 200 and "Lea Learner" in page.text
     assert dep.deployment_id
 
@@ -170,8 +187,10 @@ def test_canvas_json_config(tool_server) -> None:
     assert cfg["oidc_initiation_url"] == tool_server.url + "/lti/login"
     assert cfg["public_jwk_url"] == tool_server.url + "/lti/jwks"
     placements = cfg["extensions"][0]["settings"]["placements"]
-    assert {p["message_type"] for p in placements} == {"LtiDeepLinkingRequest",
-                                                      "LtiResourceLinkRequest"}
+    assert {p["message_type"] for p in placements} == {
+        "LtiDeepLinkingRequest",
+        "LtiResourceLinkRequest",
+    }
 
 
 def test_context_records_service_endpoints(app, lms) -> None:
