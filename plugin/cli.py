@@ -27,10 +27,10 @@ def main() -> None:
 
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=None, type=int, help="Default: the port of TOOL_BASE_URL.")
 @click.option("--no-upgrade", is_flag=True, help="Do not run database migrations first.")
 @with_appcontext
-def run_cmd(host: str, port: int, no_upgrade: bool) -> None:
+def run_cmd(host: str, port: int | None, no_upgrade: bool) -> None:
     """Run the development server (migrates the database first)."""
     settings = current_app.config["COMMONS_SETTINGS"]
     if settings.is_production:
@@ -44,7 +44,19 @@ def run_cmd(host: str, port: int, no_upgrade: bool) -> None:
 
         ensure_sandbox_registration(current_app)
         click.echo(f" * Sandbox LMS: {settings.tool_base_url}/sandbox/")
-    current_app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
+    from urllib.parse import urlsplit
+
+    from werkzeug.serving import run_simple
+
+    base_port = urlsplit(settings.tool_base_url).port or 80
+    if port is not None and port != base_port:
+        click.echo(f" ! TOOL_BASE_URL is {settings.tool_base_url}: set it to match port {port}.")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    from plugin.xapi import maybe_start_forwarder
+
+    app.config["XAPI_FORWARDER_THREAD"] = True
+    maybe_start_forwarder(app)  # development: a daemon thread delivers the outbox
+    run_simple(host, port or base_port, app, threaded=True, use_reloader=False)
 
 
 @main.group("db")
@@ -246,6 +258,17 @@ def roster_sync(context_pk: int | None) -> None:
         sys.exit(1)
 
 
+# xAPI: ``commons worker`` delivers the outbox; ``commons xapi …`` manages it.
+from plugin.xapi.cli import worker_command, xapi_group  # noqa: E402
+
+main.add_command(worker_command)
+main.add_command(xapi_group)
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("FLASK_APP", "plugin:create_app")
     main()
+
+# Competencies: ``commons competencies import|list|show``.
+from plugin.performance.cli import competencies  # noqa: E402
+
+main.add_command(competencies)

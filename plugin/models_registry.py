@@ -1,3 +1,5 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 
 from plugin.lti import models as lti_models  # noqa: F401
+from plugin.performance import models as performance_models  # noqa: F401
+from plugin.xapi import models as xapi_models  # noqa: F401

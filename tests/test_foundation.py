@@ -18,20 +18,32 @@ from plugin.lti.models import ToolKey
 
 
 def test_production_refuses_unsafe_settings() -> None:
-    bad = Settings(env="production", secret_key=DEFAULT_SECRET, tool_base_url="http://x.test",
-                   sandbox_enabled=True)
+    bad = Settings(
+        env="production",
+        secret_key=DEFAULT_SECRET,
+        tool_base_url="http://x.test",
+        sandbox_enabled=True,
+    )
     with pytest.raises(ConfigError) as err:
         check_production(bad)
     message = str(err.value)
     assert "SECRET_KEY" in message and "https" in message and "sandbox" in message
-    good = Settings(env="production", secret_key="s" * 40, tool_base_url="https://lc.example",
-                    sandbox_enabled=False)
+    good = Settings(
+        env="production",
+        secret_key="s" * 40,
+        tool_base_url="https://lc.example",
+        sandbox_enabled=False,
+    )
     check_production(good)  # does not raise
 
 
 def test_production_settings_from_environment(tmp_path: Path) -> None:
-    env = {"COMMONS_ENV": "production", "SECRET_KEY": "k" * 40,
-           "TOOL_BASE_URL": "https://lc.example/", "DATABASE_URL": "sqlite:///x.db"}
+    env = {
+        "COMMONS_ENV": "production",
+        "SECRET_KEY": "k" * 40,
+        "TOOL_BASE_URL": "https://lc.example/",
+        "DATABASE_URL": "sqlite:///x.db",
+    }
     s = Settings.from_env(tmp_path, env)
     assert s.is_production and not s.sandbox_enabled
     assert s.tool_base_url == "https://lc.example"
@@ -48,8 +60,9 @@ def test_default_database_is_sqlite_under_instance(tmp_path: Path) -> None:
 def test_migrations_match_models(app) -> None:
     """Autogenerate must find nothing to do: the migrations and the models cannot drift."""
     with get_engine(app).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == []
 
 
@@ -60,7 +73,9 @@ def test_jwks_rotation_keeps_old_key_until_retired(app, tool_server) -> None:
         new = keys.rotate(session)
         session.commit()
         new_kid = new.kid
-    after = {k["kid"] for k in requests.get(tool_server.url + "/lti/jwks", timeout=10).json()["keys"]}
+    after = {
+        k["kid"] for k in requests.get(tool_server.url + "/lti/jwks", timeout=10).json()["keys"]
+    }
     assert after == {first[0]["kid"], new_kid}
     with new_session(app) as session:
         assert keys.active_key(session).kid == new_kid
@@ -83,18 +98,51 @@ def test_cli_platform_add_list_remove_and_keys(app) -> None:
 
         info = ScriptInfo(create_app=lambda: app)
         obj_env["obj"] = info
-        result = runner.invoke(main, ["platform", "add", "--issuer", "https://lms.example",
-                                      "--client-id", "abc", "--auth-login-url",
-                                      "https://lms.example/auth", "--token-url",
-                                      "https://lms.example/token", "--jwks-url",
-                                      "https://lms.example/jwks", "--deployment-id", "d1",
-                                      "--deployment-id", "d2"], obj=info)
+        result = runner.invoke(
+            main,
+            [
+                "platform",
+                "add",
+                "--issuer",
+                "https://lms.example",
+                "--client-id",
+                "abc",
+                "--auth-login-url",
+                "https://lms.example/auth",
+                "--token-url",
+                "https://lms.example/token",
+                "--jwks-url",
+                "https://lms.example/jwks",
+                "--deployment-id",
+                "d1",
+                "--deployment-id",
+                "d2",
+            ],
+            obj=info,
+        )
         assert result.exit_code == 0, result.output
         listed = runner.invoke(main, ["platform", "list", "--json"], obj=info)
         assert '"deployments": [\n      "d1",\n      "d2"\n    ]' in listed.output
-        bad = runner.invoke(main, ["platform", "add", "--issuer", "not a url", "--client-id", "x",
-                                   "--auth-login-url", "a", "--token-url", "b", "--jwks-url", "c",
-                                   "--deployment-id", "d"], obj=info)
+        bad = runner.invoke(
+            main,
+            [
+                "platform",
+                "add",
+                "--issuer",
+                "not a url",
+                "--client-id",
+                "x",
+                "--auth-login-url",
+                "a",
+                "--token-url",
+                "b",
+                "--jwks-url",
+                "c",
+                "--deployment-id",
+                "d",
+            ],
+            obj=info,
+        )
         assert bad.exit_code != 0 and "absolute http(s) URL" in bad.output
         rotated = runner.invoke(main, ["keys", "rotate"], obj=info)
         assert rotated.exit_code == 0 and "New signing key" in rotated.output
@@ -115,8 +163,12 @@ def test_cli_platform_add_list_remove_and_keys(app) -> None:
         ([roles.CONTENT_DEVELOPER], "Instructor", True, False),
         ([roles.MENTOR], "Mentor", False, False),
         ([roles.INSTITUTION_ADMIN, roles.LEARNER], "Administrator", True, True),
-        (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"], "Guest", False,
-         False),
+        (
+            ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"],
+            "Guest",
+            False,
+            False,
+        ),
         ([], "Guest", False, False),
     ],
 )

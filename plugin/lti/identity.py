@@ -155,7 +155,41 @@ def record_launch(
     )
     session.add(launch)
     session.flush()
+    if placement is not None and context is not None:
+        _publish_launched(session, platform, user, context, placement, launch)
     return launch
+
+
+def _publish_launched(
+    session: Session,
+    platform: Platform,
+    user: User,
+    context: Context,
+    placement: Placement,
+    launch: LaunchSession,
+) -> None:
+    """A resource-link launch is an act ("launched" the placement): recorded like any other, in
+    the launch's own transaction."""
+    from plugin import events
+
+    events.publish(
+        session,
+        events.DomainEvent(
+            kind=events.LAUNCHED,
+            identity=f"launch:{launch.id}",
+            occurred_at=launch.created_at,
+            platform_id=platform.id,
+            actor_user_id=user.id,
+            context_id=context.id,
+            placement_id=placement.id,
+            object=events.ActivityRef(
+                kind="placement",
+                key=str(placement.id),
+                name=placement.title or "Learning Commons",
+                description=f"{placement.widget or 'Learning Commons'} in {context.display_title}",
+            ),
+        ),
+    )
 
 
 def _record_service_endpoints(context: Context, body: dict[str, Any]) -> None:

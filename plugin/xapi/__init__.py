@@ -1,0 +1,97 @@
+"""xAPI: domain events become statements in a transactional outbox, delivered to an LRS.
+
+``init_app`` subscribes the statement builder to domain events, registers the pages and the JSON
+API, and reads the LRS settings from the environment:
+
+- ``LRS_ENDPOINT`` (e.g. ``https://lrs.example/xAPI``), ``LRS_USERNAME``, ``LRS_PASSWORD``
+  (a platform's own ``lrs_*`` settings take precedence for its statements);
+- ``XAPI_BATCH_SIZE`` (default 100) statements per POST;
+- ``XAPI_FORWARDER_THREAD`` (1/true) to deliver from a background thread inside the web process
+  (development; ``commons worker`` is the production way);
+- ``XAPI_INCLUDE_RESPONSE_TEXT`` (1/true) to put post text in ``result.response`` (off by
+  default; never for anonymous posts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from flask import Flask
+
+from plugin import events
+
+log = logging.getLogger(__name__)
+FORWARDER_KEY = "xapi.forwarder"
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def init_app(app: Flask) -> None:
+    from plugin import api
+    from plugin.xapi import api as xapi_api
+    from plugin.xapi import outbox, statements, views
+
+    env = os.environ
+    app.config.setdefault("LRS_ENDPOINT", env.get("LRS_ENDPOINT") or None)
+    app.config.setdefault("LRS_USERNAME", env.get("LRS_USERNAME") or None)
+    app.config.setdefault("LRS_PASSWORD", env.get("LRS_PASSWORD") or None)
+    app.config.setdefault("XAPI_BATCH_SIZE", int(env.get("XAPI_BATCH_SIZE") or 100))
+    app.config.setdefault(
+        "XAPI_INCLUDE_RESPONSE_TEXT", _flag(env.get("XAPI_INCLUDE_RESPONSE_TEXT"))
+    )
+    settings = app.config["COMMONS_SETTINGS"]
+    # The forwarder thread is for development only, and never in tests unless asked.
+    app.config.setdefault(
+        "XAPI_FORWARDER_THREAD",
+        _flag(env.get("XAPI_FORWARDER_THREAD")) and settings.env == "development",
+    )
+    statements.set_default_base_url(settings.tool_base_url)
+
+    events.subscribe("xapi.outbox", outbox.on_event)
+    app.register_blueprint(views.bp)
+    api.api.register_blueprint(xapi_api.blp)
+    maybe_start_forwarder(app)
+
+
+def start_forwarder_thread(app: Flask, *, idle_sleep: float = 2.0) -> threading.Thread:
+    """Deliver the outbox from a daemon thread of this process (idempotent per app)."""
+    from plugin.db import new_session
+    from plugin.xapi.forwarder import run_worker
+
+    running = app.extensions.get(FORWARDER_KEY)
+    if running and running[0].is_alive():
+        return running[0]
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(lambda: new_session(app), app.config),
+        kwargs={"idle_sleep": idle_sleep, "stop": stop},
+        name="xapi-forwarder",
+        daemon=True,
+    )
+    app.extensions[FORWARDER_KEY] = (thread, stop)
+    thread.start()
+    log.info("xAPI forwarder thread started")
+    return thread
+
+
+def stop_forwarder_thread(app: Flask, timeout: float = 10.0) -> None:
+    running = app.extensions.pop(FORWARDER_KEY, None)
+    if running:
+        thread, stop = running
+        stop.set()
+        thread.join(timeout)
+
+
+def maybe_start_forwarder(app: Flask) -> threading.Thread | None:
+    """Start the forwarder thread when ``app.config["XAPI_FORWARDER_THREAD"]`` is set."""
+    if _flag(app.config.get("XAPI_FORWARDER_THREAD")):
+        return start_forwarder_thread(app)
+    return None

@@ -27,8 +27,9 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self._current = Form(action=a.get("action", ""), method=a.get("method", "get").lower(),
-                                 id=a.get("id"))
+            self._current = Form(
+                action=a.get("action", ""), method=a.get("method", "get").lower(), id=a.get("id")
+            )
             self.forms.append(self._current)
         elif tag == "input" and self._current is not None and a.get("name"):
             kind = a.get("type", "text")
@@ -57,8 +58,13 @@ class Browser:
         self.history.append(r)
         return r
 
-    def submit(self, form: Form, base_url: str, extra: dict[str, str] | None = None,
-               drop: tuple[str, ...] = ()) -> requests.Response:
+    def submit(
+        self,
+        form: Form,
+        base_url: str,
+        extra: dict[str, str] | None = None,
+        drop: tuple[str, ...] = (),
+    ) -> requests.Response:
         data = {k: v for k, v in form.fields.items() if k not in drop}
         data.update(extra or {})
         url = urljoin(base_url, form.action)
@@ -72,8 +78,11 @@ class Browser:
     def autosubmit(self, response: requests.Response, max_hops: int = 5) -> requests.Response:
         """Submit the first form of each page while the page is an auto-posting form page."""
         for _ in range(max_hops):
-            page_forms = forms(response.text) if "text/html" in response.headers.get(
-                "Content-Type", "") else []
+            page_forms = (
+                forms(response.text)
+                if "text/html" in response.headers.get("Content-Type", "")
+                else []
+            )
             auto = [f for f in page_forms if "submit()" in response.text and f.method == "post"]
             if not auto:
                 return response

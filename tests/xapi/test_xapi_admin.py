@@ -316,3 +316,10 @@ def test_pages_are_accessible_shapes(app, client, tenant) -> None:
     assert 'aria-current="page"' in html and 'role="search"' in html
     assert "commons.js" in html  # the frame-resize script of the shared layout
     assert str(uuid.UUID(ids_on_page(html)[0]))
+
+
+def test_api_is_documented(app, client) -> None:
+    spec = client.get("/api/openapi.json").json
+    for path in ("/api/xapi/outbox/counts", "/api/xapi/statements", "/api/xapi/statements/resend"):
+        assert path in spec["paths"]
+    assert spec["paths"]["/api/xapi/statements"]["get"]["security"] == [{"launchToken": []}]

@@ -22,9 +22,9 @@ from plugin.xapi.forwarder import ForwarderConfig, forward_once, run_worker
 from plugin.xapi.lrs import LRSClient, LRSTarget, parse_retry_after
 from plugin.xapi.models import DEAD, DELIVERED, PENDING, SENDING, XapiOutbox
 from tests.support.ralph import Fault
-from tests.xapi.test_xapi_statements import VARIANTS
-from tests.xapi.xapi_world import Tenant, lrs_config, make_tenant
+from tests.xapi.xapi_world import VARIANTS, Tenant, lrs_config, make_tenant
 
+pytestmark = pytest.mark.lrs
 LATER = timedelta(days=2)  # "now" for a pass after every backoff has run out
 
 
@@ -274,9 +274,7 @@ def test_abandoned_claim_is_taken_over_after_its_lease(app_ctx, tenant, ralph) -
     cfg = ForwarderConfig.from_mapping(lrs_config(ralph.endpoint, ralph, XAPI_LEASE_SECONDS=60))
     claimed = forwarder.claim(factory(app_ctx), cfg, utcnow())  # then "crashes"
     assert len(claimed.rows) == 3
-    assert {(r.state, r.claim_token) for r in rows(app_ctx).values()} == {
-        (SENDING, claimed.token)
-    }
+    assert {(r.state, r.claim_token) for r in rows(app_ctx).values()} == {(SENDING, claimed.token)}
     assert forward_once(factory(app_ctx), cfg).claimed == 0  # leased
     stats = forward_once(factory(app_ctx), cfg, now=utcnow() + timedelta(seconds=61))
     assert stats.delivered == 3

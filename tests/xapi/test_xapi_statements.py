@@ -20,22 +20,13 @@ import plugin
 from plugin import events
 from plugin.db import new_session, unit_of_work
 from plugin.events import ActivityRef
+from plugin.lti.models import User
 from plugin.xapi import outbox, statements
 from plugin.xapi import profile as xprofile
 from plugin.xapi import vocabulary as vocab
 from plugin.xapi.models import PENDING, XapiOutbox
 from plugin.xapi.validate import InvalidStatement, validate_statement
-from tests.xapi.xapi_world import BOARD_KINDS, make_tenant
-
-# Each Statement Template, with the event data that selects it.
-VARIANTS = {
-    "thread-posted": (events.THREAD_POSTED, {}),
-    "question-asked": (events.THREAD_POSTED, {"thread_kind": "question"}),
-    "post-liked": (events.REACTION_ADDED, {"reaction": "like"}),
-    "post-voted-up": (events.REACTION_ADDED, {"reaction": "helpful"}),
-    "checkin-attended": (events.CHECKIN_LOGGED, {"role": "mentee", "duration_minutes": 45}),
-    "checkin-mentored": (events.CHECKIN_LOGGED, {"role": "mentor", "duration_minutes": 90}),
-}
+from tests.xapi.xapi_world import BOARD_KINDS, VARIANTS, make_tenant
 
 
 def _variant(slug: str) -> tuple[str, dict]:
@@ -134,8 +125,11 @@ def test_result_and_context_details(app_ctx, tenant) -> None:
                 data={"role": "mentor", "duration_minutes": 75},
             ),
         ).statement
-        evidence_event = tenant.event(events.EVIDENCE_ACCEPTED)
+        evidence_event = tenant.event(
+            events.EVIDENCE_ACCEPTED, data={"reviewer_user_id": tenant.mentor_id}
+        )
         evidence = statements.build(s, evidence_event).statement
+        mentor_sub = s.get(User, tenant.mentor_id).sub
         request = statements.build(s, tenant.event(events.MENTOR_REQUESTED)).statement
     assert progressed["result"] == {"extensions": {vocab.PROGRESS_EXTENSION: 38}}
     assert completed["result"] == {"completion": True}
@@ -149,6 +143,11 @@ def test_result_and_context_details(app_ctx, tenant) -> None:
         "id": evidence_event.data["evidence_statement_id"],
     }
     assert evidence["verb"]["id"] == "https://w3id.org/xapi/tla/verbs/asserted"
+    assert evidence["actor"]["account"]["name"] == tenant.learner_sub
+    assert evidence["context"]["instructor"] == {
+        "objectType": "Agent",
+        "account": {"homePage": tenant.issuer, "name": mentor_sub},
+    }
     other = request["context"]["contextActivities"]["other"]
     assert other == [
         {

@@ -141,3 +141,14 @@ def make_tenant(app: Flask, **platform_fields: Any) -> Tenant:
         s.add(placement)
         s.commit()
         return Tenant(platform.id, issuer, learner.id, learner.sub, mentor.id, ctx.id, placement.id)
+
+
+# Each Statement Template, with the event data that selects it.
+VARIANTS = {
+    "thread-posted": (events.THREAD_POSTED, {}),
+    "question-asked": (events.THREAD_POSTED, {"thread_kind": "question"}),
+    "post-liked": (events.REACTION_ADDED, {"reaction": "like"}),
+    "post-voted-up": (events.REACTION_ADDED, {"reaction": "helpful"}),
+    "checkin-attended": (events.CHECKIN_LOGGED, {"role": "mentee", "duration_minutes": 45}),
+    "checkin-mentored": (events.CHECKIN_LOGGED, {"role": "mentor", "duration_minutes": 90}),
+}

@@ -1,0 +1,318 @@
+"""Domain event → xAPI 1.0.3 statement (a plain dict, ready for JSON and the LRS).
+
+The statement is assembled with the ``tincan`` models and serialised with them, then normalised:
+no ``version`` (the xAPI spec asks Learning Record Providers not to set it), timestamp in UTC with
+``Z`` and millisecond precision (what LRSs store), ids and names as our vocabulary defines them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import tincan
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
+import plugin
+from plugin.events import ActivityRef, DomainEvent, statement_id
+from plugin.lti.models import Context, Placement, Platform, User
+from plugin.xapi import vocabulary as vocab
+from plugin.xapi.vocabulary import ACTIVITY_TYPES, StatementKind
+
+log = logging.getLogger(__name__)
+
+PLATFORM_NAME = "Learning Commons"
+LANGUAGE = "en-US"
+_default_base_url = "http://localhost:5000"
+
+
+@dataclass(frozen=True)
+class Competency:
+    """A competency linked to an act: its IRI (CASE item URI) and name."""
+
+    iri: str
+    name: str
+
+
+def set_default_base_url(url: str) -> None:
+    """The base URL used when no Flask app context is active (set by ``init_app``)."""
+    global _default_base_url
+    _default_base_url = url.rstrip("/")
+
+
+def base_url() -> str:
+    if has_app_context():
+        settings = current_app.config.get("COMMONS_SETTINGS")
+        if settings is not None:
+            return settings.tool_base_url.rstrip("/")
+    return _default_base_url
+
+
+def profile_id(base: str) -> str:
+    return f"{vocab.xapi_base(base)}/profile"
+
+
+def profile_version_id(base: str) -> str:
+    return f"{vocab.xapi_base(base)}/profile/v1"
+
+
+def activity_id(base: str, platform_id: int, kind: str, key: str) -> str:
+    """Stable IRI of a thing in the tool (resolvable: GET answers with its activity type)."""
+    return (
+        f"{vocab.xapi_base(base)}/activities/{platform_id}/{quote(kind, safe='')}/"
+        f"{quote(str(key), safe='')}"
+    )
+
+
+def _is_absolute_iri(value: str) -> bool:
+    return value.startswith(("http://", "https://", "urn:"))
+
+
+def ref_activity_id(base: str, platform_id: int, ref: ActivityRef) -> str:
+    # A competency keyed by its own IRI (a CASE item URI) keeps that IRI as the activity id.
+    if ref.kind == "competency" and _is_absolute_iri(ref.key):
+        return ref.key
+    return activity_id(base, platform_id, ref.kind, ref.key)
+
+
+def _lang(text: str) -> tincan.LanguageMap:
+    return tincan.LanguageMap({LANGUAGE: text})
+
+
+def _activity(iri: str, name: str, type_iri: str, description: str | None = None):
+    definition = tincan.ActivityDefinition(name=_lang(name), type=type_iri)
+    if description and description.strip():
+        definition.description = _lang(description.strip())
+    return tincan.Activity(id=iri, definition=definition)
+
+
+def _ref_activity(base: str, platform_id: int, ref: ActivityRef):
+    term = ACTIVITY_TYPES.get(ref.kind)
+    if term is None:
+        raise ValueError(f"unknown activity kind {ref.kind!r} (see plugin.xapi.vocabulary)")
+    name = (ref.name or "").strip() or f"{term.label} {ref.key}"
+    return _activity(
+        ref_activity_id(base, platform_id, ref), name, term.resolve(base), ref.description
+    )
+
+
+def actor_name(platform: Platform, user: User) -> str:
+    """The account name: the LMS ``sub``, or a keyed hash of it when the platform pseudonymises."""
+    if platform.pseudonymise_actors and platform.actor_key:
+        return hmac.new(platform.actor_key.encode(), user.sub.encode(), hashlib.sha256).hexdigest()
+    return user.sub
+
+
+def agent_for(platform: Platform, user: User) -> dict[str, Any]:
+    return {
+        "objectType": "Agent",
+        "account": {"homePage": platform.issuer, "name": actor_name(platform, user)},
+    }
+
+
+def competencies_for(session: Session, event: DomainEvent) -> list[Competency]:
+    """Competencies linked to the act: from plugin.performance (when installed) and from
+    ``event.data["competencies"]`` ([{"iri", "name"}]), de-duplicated by IRI, in order."""
+    found: list[Competency] = []
+    try:
+        from plugin.performance import links  # type: ignore[attr-defined]
+    except ImportError:
+        links = None
+    lookup = getattr(links, "competencies_for", None) if links is not None else None
+    if lookup is not None:
+        for item in lookup(session, event) or ():
+            found.append(Competency(iri=str(item.iri), name=str(item.name)))
+    for item in (event.data or {}).get("competencies") or ():
+        found.append(Competency(iri=str(item["iri"]), name=str(item.get("name") or item["iri"])))
+    unique: dict[str, Competency] = {}
+    for c in found:
+        unique.setdefault(c.iri, c)
+    return list(unique.values())
+
+
+@dataclass
+class BuiltStatement:
+    """A statement and the facts the outbox row indexes."""
+
+    statement: dict[str, Any]
+    kind: StatementKind
+    competency_iris: list[str]
+
+
+def timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("event.occurred_at must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _duration(minutes: Any) -> str | None:
+    try:
+        total = int(minutes)
+    except (TypeError, ValueError):
+        return None
+    if total <= 0:
+        return None
+    hours, mins = divmod(total, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{mins}M" if mins else "")
+
+
+def _progress_percent(value: Any) -> int:
+    try:
+        fraction = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("goal progress needs event.data['progress'] as a number 0..1") from exc
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError("event.data['progress'] must be a fraction between 0 and 1")
+    return round(fraction * 100)
+
+
+def build(session: Session, event: DomainEvent, *, base: str | None = None) -> BuiltStatement:
+    """Build the statement for ``event`` (raises ValueError when the event is malformed)."""
+    base = (base or base_url()).rstrip("/")
+    kind = vocab.statement_kind(event)
+    if event.object.kind != kind.object_kind:
+        raise ValueError(
+            f"{event.kind} needs an object of kind {kind.object_kind!r}, got {event.object.kind!r}"
+        )
+    platform = session.get(Platform, event.platform_id)
+    if platform is None:
+        raise ValueError(f"platform {event.platform_id} does not exist")
+    user = session.get(User, event.actor_user_id)
+    if user is None or user.issuer != platform.issuer:
+        raise ValueError(f"user {event.actor_user_id} is not a user of platform {platform.id}")
+    data = event.data or {}
+
+    parents = [_ref_activity(base, platform.id, p) for p in event.parents]
+    parent_kinds = {p.kind for p in event.parents}
+    missing = [k for k in kind.parent_kinds if k not in parent_kinds]
+    if missing:
+        raise ValueError(f"{event.kind} needs a parent of kind {', '.join(missing)}")
+
+    grouping = []
+    if event.context_id is not None:
+        ctx = session.get(Context, event.context_id)
+        if ctx is None or ctx.platform_id != platform.id:
+            raise ValueError(f"context {event.context_id} is not on platform {platform.id}")
+        grouping.append(
+            _activity(
+                activity_id(base, platform.id, "course", str(ctx.id)),
+                ctx.display_title,
+                vocab.Types.COURSE.resolve(base),
+            )
+        )
+    if event.placement_id is not None:
+        placement = session.get(Placement, event.placement_id)
+        if placement is None or (
+            event.context_id is not None and placement.context_id != event.context_id
+        ):
+            raise ValueError(f"placement {event.placement_id} is not in the event's course")
+        if event.context_id is None:
+            raise ValueError("an event with a placement must name its course (context_id)")
+        grouping.append(
+            _activity(
+                activity_id(base, platform.id, "placement", str(placement.id)),
+                placement.title or placement.resource_link_id,
+                vocab.Types.PLACEMENT.resolve(base),
+            )
+        )
+    if "course" in kind.grouping_kinds and event.context_id is None:
+        raise ValueError(f"{event.kind} needs the course it happened in (context_id)")
+    if "placement" in kind.grouping_kinds and event.placement_id is None:
+        raise ValueError(f"{event.kind} needs the course activity it happened in (placement_id)")
+
+    competencies = competencies_for(session, event)
+    other = [_activity(c.iri, c.name, vocab.Types.COMPETENCY.resolve(base)) for c in competencies]
+    category = [
+        tincan.Activity(
+            id=profile_version_id(base),
+            definition=tincan.ActivityDefinition(type=vocab.PROFILE_ACTIVITY_TYPE),
+        )
+    ]
+    context_activities = tincan.ContextActivities(category=category)
+    if parents:
+        context_activities.parent = parents
+    if grouping:
+        context_activities.grouping = grouping
+    if other:
+        context_activities.other = other
+    context = tincan.Context(
+        platform=PLATFORM_NAME,
+        language=LANGUAGE,
+        context_activities=context_activities,
+        extensions=tincan.Extensions(
+            {vocab.Extensions.TOOL_VERSION.resolve(base): plugin.__version__}
+        ),
+    )
+    if kind.context_statement and data.get("evidence_statement_id"):
+        context.statement = tincan.StatementRef(id=str(data["evidence_statement_id"]))
+    if kind.context_statement and data.get("reviewer_user_id") is not None:
+        reviewer = session.get(User, data["reviewer_user_id"])
+        if reviewer is None or reviewer.issuer != platform.issuer:
+            raise ValueError(f"reviewer {data['reviewer_user_id']} is not a user of this platform")
+        context.instructor = tincan.Agent(
+            object_type="Agent",
+            account=tincan.AgentAccount(
+                home_page=platform.issuer, name=actor_name(platform, reviewer)
+            ),
+        )
+
+    result = None
+    result_extensions: dict[str, Any] = {}
+    if kind.result_progress:
+        result_extensions[vocab.PROGRESS_EXTENSION] = _progress_percent(data.get("progress"))
+    if kind.result_reaction and data.get("reaction"):
+        result_extensions[vocab.Extensions.REACTION.resolve(base)] = str(data["reaction"])
+    result_fields: dict[str, Any] = {}
+    if kind.result_completion:
+        result_fields["completion"] = True
+    duration = _duration(data.get("duration_minutes"))
+    if duration:
+        result_fields["duration"] = duration
+    if _include_response(data):
+        result_fields["response"] = str(data["text"])
+    if result_extensions:
+        result_fields["extensions"] = tincan.Extensions(result_extensions)
+    if result_fields:
+        result = tincan.Result(**result_fields)
+
+    obj = _ref_activity(base, platform.id, event.object)
+    obj.definition.type = kind.object_type.resolve(base)
+    statement = tincan.Statement(
+        id=statement_id(event),
+        actor=tincan.Agent(
+            object_type="Agent",
+            account=tincan.AgentAccount(home_page=platform.issuer, name=actor_name(platform, user)),
+        ),
+        verb=tincan.Verb(id=kind.verb.resolve(base), display=_lang(kind.verb.label)),
+        object=obj,
+        context=context,
+        result=result,
+    )
+    as_dict = statement.as_version("1.0.3")
+    as_dict.pop("version", None)  # LRPs SHOULD NOT set it (xAPI 1.0.3, Data 2.4.10)
+    if "duration" in result_fields:
+        as_dict["result"]["duration"] = duration  # tincan re-renders durations; keep ours
+    as_dict["timestamp"] = timestamp(event.occurred_at)
+    iris = [c.iri for c in competencies]
+    if event.object.kind == "competency":
+        iris.insert(0, obj.id)
+    return BuiltStatement(as_dict, kind, list(dict.fromkeys(iris)))
+
+
+def _include_response(data: dict[str, Any]) -> bool:
+    """Post text goes to result.response only when the deployment opts in and the author is not
+    anonymous: LRS data is read by analysts who are not members of the course."""
+    if not data.get("text") or data.get("anonymous"):
+        return False
+    return bool(has_app_context() and current_app.config.get("XAPI_INCLUDE_RESPONSE_TEXT"))
+
+
+def build_statement(session: Session, event: DomainEvent) -> dict[str, Any]:
+    """The xAPI statement for a domain event, as a JSON-ready dict."""
+    return build(session, event).statement
