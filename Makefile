@@ -36,7 +36,7 @@ test: $(STAMP) lint
 	else echo "PostgreSQL not reachable: skipped the PostgreSQL run (.ci/run starts it)"; exit 1; fi
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/xapi.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts

@@ -129,3 +129,31 @@ def test_session_token_is_scoped_to_its_launch(app, lms_factory, tool_server) ->
     page = Browser().http.get(tool_server.url + "/app?lc=" + token_of(pa), timeout=10)
     assert "Lea Learner" in page.text and "Ines" not in page.text
     assert a.issuer != b.issuer and CLIENT_ID != "other-client"
+
+
+def test_platform_storage_launch_without_cookies(app, lms) -> None:
+    """With lti_storage_target, the browser binding lives in the platform's frame (LTI Platform
+    Storage), so a browser that drops the tool's cookie can still launch."""
+    import re
+
+    from tests.support.browser import forms
+
+    first = Browser()
+    page = first.get(lms.launch_url("u-lea", resource_link=lms.placement().resource_link_id))
+    (login_form,) = forms(page.text)
+    storage_page = first.submit(
+        login_form, page.url, extra={"lti_storage_target": "post_message_forwarding"}
+    )
+    assert storage_page.status_code == 200 and "lti.put_data" in storage_page.text
+    secret = re.search(r'value: "([^"]+)"', storage_page.text).group(1)
+    auth_url = re.search(r'var next = "([^"]+)"', storage_page.text).group(1)
+    auth_page = first.get(auth_url.encode().decode("unicode_escape"))
+    (id_form,) = forms(auth_page.text)
+    cookieless = Browser()  # the launch arrives without the state cookie
+    check = cookieless.submit(id_form, id_form.action)
+    assert check.status_code == 200 and "lti.get_data" in check.text
+    (relaunch,) = forms(check.text)
+    wrong = Browser().submit(relaunch, check.url, extra={"lti_storage_secret": "guess"})
+    assert wrong.status_code == 403
+    done = cookieless.submit(relaunch, check.url, extra={"lti_storage_secret": secret})
+    assert done.status_code == 200 and "Lea Learner" in done.text
