@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format install clean bench browsers
+.PHONY: run test lint format install clean bench lrs
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test: $(STAMP) lint
 	  echo "== again on PostgreSQL =="; \
 	  TEST_DATABASE=postgres $(PY) -m pytest -q -m "not browser"; \
 	else echo "PostgreSQL not reachable: skipped the PostgreSQL run (.ci/run starts it)"; exit 1; fi
+
+lrs: $(STAMP)
+	$(PY) -m tests.support.ralph
 
 bench: $(STAMP)
 	$(PY) benchmarks/xapi.py

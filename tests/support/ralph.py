@@ -308,3 +308,28 @@ class FaultProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def main() -> None:  # pragma: no cover - a development helper: `make lrs`
+    """Run a local Ralph LRS until Ctrl-C and print how to point the tool at it."""
+    import time
+
+    workdir = Path("instance") / "ralph"
+    workdir.mkdir(parents=True, exist_ok=True)
+    lrs = RalphLRS(workdir).start()
+    print(f"Ralph LRS at {lrs.endpoint} (file backend in {workdir}).")
+    print(
+        f"Run the tool with: LRS_ENDPOINT={lrs.endpoint} LRS_USERNAME={lrs.username} "
+        f"LRS_PASSWORD={lrs.password} make run"
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lrs.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
