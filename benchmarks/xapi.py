@@ -50,26 +50,11 @@ def ms(seconds: float) -> str:
 
 
 def setup_tenant(app) -> tuple[int, int, int, int]:
-    issuer = f"https://lms-{uuid.uuid4().hex[:6]}.example"
-    with new_session(app) as s:
-        platform = Platform(
-            name="Bench LMS",
-            issuer=issuer,
-            client_id="tool",
-            auth_login_url=issuer + "/auth",
-            auth_token_url=issuer + "/token",
-            key_set_url=issuer + "/jwks",
-        )
-        s.add(platform)
-        s.flush()
-        user = User(issuer=issuer, sub="bench-learner", name="Bench Learner")
-        ctx = Context(platform_id=platform.id, issuer=issuer, context_id="c1", title="Bench 101")
-        s.add_all([user, ctx])
-        s.flush()
-        placement = Placement(context_id=ctx.id, resource_link_id="rl1", title="Board")
-        s.add(placement)
-        s.commit()
-        return platform.id, user.id, ctx.id, placement.id
+    """A platform, a learner, a course and a placement (the test suite's own tenant builder)."""
+    from tests.xapi.xapi_world import make_tenant
+
+    tenant = make_tenant(app)
+    return tenant.platform_id, tenant.learner_id, tenant.context_id, tenant.placement_id
 
 
 def reply_event(ids: tuple[int, int, int, int], n: int) -> DomainEvent:
