@@ -157,3 +157,22 @@ def test_platform_storage_launch_without_cookies(app, lms) -> None:
     assert wrong.status_code == 403
     done = cookieless.submit(relaunch, check.url, extra={"lti_storage_secret": secret})
     assert done.status_code == 200 and "Lea Learner" in done.text
+
+
+def test_staff_reach_course_tools_from_the_placement(app, lms) -> None:
+    from tests.support.browser import Browser as _B
+
+    rl = lms.placement()
+    staff = launch(_B(), lms, "u-ines", resource_link=rl.resource_link_id)
+    assert "Competency frameworks" in staff.text and "Learning records" in staff.text
+    tool = f"{urlsplit(staff.url).scheme}://{urlsplit(staff.url).netloc}"
+    token = token_of(staff)
+    frameworks = _B().get(f"{tool}/competencies/frameworks?lc={token}")
+    assert frameworks.status_code == 200
+    assert _B().get(f"{tool}/xapi/admin/?lc={token}").status_code == 200
+    records = _B().get(f"{tool}/xapi/admin/statements?lc={token}")
+    assert records.status_code == 200 and "launched" in records.text.lower()
+    learner = launch(_B(), lms, "u-lea", resource_link=rl.resource_link_id)
+    assert "Competency frameworks" not in learner.text
+    assert _B().get(f"{tool}/xapi/admin/?lc={token_of(learner)}").status_code == 403
+    assert _B().get(f"{tool}/competencies/frameworks?lc={token_of(learner)}").status_code == 403
