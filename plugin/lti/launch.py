@@ -8,6 +8,7 @@ Storage, so a browser that blocks third-party cookies can still launch).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -225,8 +226,6 @@ class _StrictLaunch(MessageLaunch):
 
 
 def _decode_segment(segment: str) -> Any:
-    import base64
-
     padded = segment + "=" * (-len(segment) % 4)
     return json.loads(base64.urlsafe_b64decode(padded.encode()))
 

@@ -243,8 +243,8 @@ class AccessTokenCache(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class RegistrationToken(Base):
-    """A dynamic registration in progress is not stored; this records finished ones for audit."""
+class RegistrationLog(Base):
+    """Each finished dynamic registration, for audit."""
 
     __tablename__ = "lti_registration_log"
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from plugin.config import Settings
 from plugin.lti import claims as C
-from plugin.lti.models import Deployment, Platform, RegistrationToken
+from plugin.lti.models import Deployment, Platform, RegistrationLog
 
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration"
@@ -268,7 +268,7 @@ def dynamic_register(
         product_family_code=platform_conf.get("product_family_code"),
     )
     session.add(
-        RegistrationToken(
+        RegistrationLog(
             platform_id=platform.id,
             issuer=platform.issuer,
             openid_configuration_url=openid_configuration_url,
