@@ -1,0 +1,922 @@
+"""Board services: the one place the rules of discussion boards live.
+
+Every function takes plain arguments and a SQLAlchemy session, never reads ``flask.request`` and
+never commits: the caller's unit of work commits the act together with the xAPI statement and the
+evidence rows its domain event produces (``plugin.events.publish`` runs the subscribers in this
+session). Refusals raise :class:`BoardError` with an HTTP-like status; nothing is added to the
+session before the checks pass.
+
+Who may see what (see ``docs`` and DESIGN.md "Roles and visibility"):
+
+- a :class:`Viewer` is one person in one course (context); boards, threads and posts of other
+  courses are "not found", never "forbidden";
+- in cohort mode a learner sees the threads of their own LMS groups and the course-wide threads
+  (no cohort, started by staff); staff see every cohort and may filter by one;
+- hidden posts are seen by staff only; deleted posts stay as a placeholder without their text;
+- anonymous authors are shown to staff and to themselves only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Boolean, and_, case, exists, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plugin import events
+from plugin.db import utcnow
+from plugin.events import ActivityRef, DomainEvent
+from plugin.lti.models import Context, LmsGroup, LmsGroupMember, Membership, Placement, User
+from plugin.lti.roles import Permissions, permissions
+from plugin.social import markdown
+from plugin.social.models import (
+    COHORT_GROUPS,
+    COHORT_MODES,
+    COHORT_NONE,
+    KIND_QUESTION,
+    REACTION_KINDS,
+    THREAD_KINDS,
+    Board,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+)
+
+MAX_TITLE_CHARS = 200
+MAX_PAGE_SIZE = 100
+ANONYMOUS_NAME = "Anonymous"
+
+
+class BoardError(ValueError):
+    """A refused board action: ``status`` is the HTTP status a view should answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _not_found(what: str = "This") -> BoardError:
+    return BoardError(404, f"{what} does not exist or is not in this course.")
+
+
+# --- who is looking ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Viewer:
+    """One person in one course, as the services see them."""
+
+    user_id: int
+    context_id: int
+    perms: Permissions
+    group_ids: frozenset[int] = frozenset()
+
+    @property
+    def staff(self) -> bool:
+        return self.perms.staff
+
+
+def viewer_for(
+    session: Session, user_id: int, context_id: int, roles: Iterable[str] | None = None
+) -> Viewer:
+    """The viewer for a person in a course: they need an active membership there. ``roles`` (the
+    launch's roles) take precedence over the stored membership roles when given."""
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id,
+            Membership.context_id == context_id,
+            Membership.status == "Active",
+        )
+    )
+    if membership is None:
+        raise BoardError(403, "You are not a member of this course.")
+    group_ids = session.scalars(
+        select(LmsGroupMember.group_id)
+        .join(LmsGroup, LmsGroup.id == LmsGroupMember.group_id)
+        .where(LmsGroupMember.user_id == user_id, LmsGroup.context_id == context_id)
+    )
+    return Viewer(
+        user_id=user_id,
+        context_id=context_id,
+        perms=permissions(roles if roles is not None else membership.roles or []),
+        group_ids=frozenset(group_ids),
+    )
+
+
+# --- input checks --------------------------------------------------------------------------------
+def check_body(body: object) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise BoardError(400, "Write something before posting.")
+    if len(body) > markdown.MAX_BODY_CHARS:
+        raise BoardError(
+            413 if len(body) > 4 * markdown.MAX_BODY_CHARS else 400,
+            f"A post can be at most {markdown.MAX_BODY_CHARS:,} characters long.",
+        )
+    if "\x00" in body:
+        raise BoardError(400, "The text contains a character that cannot be stored.")
+    return body
+
+
+def check_title(title: object) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise BoardError(400, "Give the thread a title.")
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE_CHARS:
+        raise BoardError(400, f"A title can be at most {MAX_TITLE_CHARS} characters long.")
+    return title
+
+
+# --- boards --------------------------------------------------------------------------------------
+def board_for_placement(session: Session, placement: Placement) -> Board:
+    """The placement's board, made on first use from the placement's settings
+    (``cohort_mode``, ``qa_mode``, ``anonymous_allowed``)."""
+    board = session.scalar(select(Board).where(Board.placement_id == placement.id))
+    if board is not None:
+        return board
+    settings = placement.settings or {}
+    cohort_mode = settings.get("cohort_mode", COHORT_NONE)
+    if cohort_mode not in COHORT_MODES:
+        cohort_mode = COHORT_NONE
+    board = Board(
+        placement_id=placement.id,
+        context_id=placement.context_id,
+        cohort_mode=cohort_mode,
+        qa_mode=bool(settings.get("qa_mode", False)),
+        anonymous_allowed=bool(settings.get("anonymous_allowed", False)),
+        created_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(board)
+    except IntegrityError:  # another request made it first
+        board = session.scalars(select(Board).where(Board.placement_id == placement.id)).one()
+    return board
+
+
+def get_board(session: Session, viewer: Viewer, board_id: int) -> Board:
+    board = session.get(Board, board_id)
+    if board is None or board.context_id != viewer.context_id:
+        raise _not_found("This board")
+    return board
+
+
+# --- visibility ----------------------------------------------------------------------------------
+def _check_board(viewer: Viewer, board: Board) -> None:
+    if board.context_id != viewer.context_id:
+        raise _not_found("This board")
+
+
+def can_see_thread(viewer: Viewer, board: Board, thread: Thread) -> bool:
+    if thread.board_id != board.id or board.context_id != viewer.context_id:
+        return False
+    if viewer.staff or board.cohort_mode != COHORT_GROUPS or thread.cohort_group_id is None:
+        return True
+    return thread.cohort_group_id in viewer.group_ids
+
+
+def can_see_post(viewer: Viewer, post: Post) -> bool:
+    return viewer.staff or not post.hidden
+
+
+def load_thread(session: Session, viewer: Viewer, thread_id: int) -> Thread:
+    """A thread the viewer may see (404 otherwise, also for a hidden opening post)."""
+    row = session.execute(
+        select(Thread, Board)
+        .join(Board, Board.id == Thread.board_id)
+        .where(Thread.id == thread_id, Board.context_id == viewer.context_id)
+    ).first()
+    if row is None or not can_see_thread(viewer, row.Board, row.Thread):
+        raise _not_found("This thread")
+    thread = row.Thread
+    if not viewer.staff:
+        opening = _opening(session, thread)
+        if opening is not None and opening.hidden:
+            raise _not_found("This thread")
+    return thread
+
+
+def load_post(session: Session, viewer: Viewer, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None or not can_see_post(viewer, post):
+        raise _not_found("This post")
+    load_thread(session, viewer, post.thread_id)
+    return post
+
+
+def _opening(session: Session, thread: Thread) -> Post | None:
+    return session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
+
+
+def _visible_thread(session: Session, viewer: Viewer, thread: Thread) -> Board:
+    board = session.get(Board, thread.board_id)
+    if board is None or not can_see_thread(viewer, board, thread):
+        raise _not_found("This thread")
+    return board
+
+
+def _visible_post(session: Session, viewer: Viewer, post: Post) -> tuple[Thread, Board]:
+    if not can_see_post(viewer, post):
+        raise _not_found("This post")
+    thread = session.get(Thread, post.thread_id)
+    if thread is None:
+        raise _not_found("This post")
+    return thread, _visible_thread(session, viewer, thread)
+
+
+# --- events --------------------------------------------------------------------------------------
+def _platform_id(session: Session, board: Board) -> int:
+    return session.scalars(select(Context.platform_id).where(Context.id == board.context_id)).one()
+
+
+def _board_ref(session: Session, board: Board) -> ActivityRef:
+    placement = session.get(Placement, board.placement_id)
+    name = (placement.title if placement is not None else None) or "Discussion board"
+    return ActivityRef("board", str(board.id), name)
+
+
+def _thread_ref(thread: Thread) -> ActivityRef:
+    return ActivityRef("thread", str(thread.id), thread.title)
+
+
+def _post_ref(thread: Thread, post: Post) -> ActivityRef:
+    if post.is_opening:
+        name = f"Opening post of “{thread.title}”"
+    elif post.parent_id is None:
+        name = f"Reply in “{thread.title}”"
+    else:
+        name = f"Comment in “{thread.title}”"
+    return ActivityRef("post", str(post.id), name)
+
+
+def _publish(
+    session: Session,
+    kind: str,
+    identity: str,
+    viewer: Viewer,
+    board: Board,
+    obj: ActivityRef,
+    parents: tuple[ActivityRef, ...],
+    when: datetime,
+    data: dict,
+) -> None:
+    events.publish(
+        session,
+        DomainEvent(
+            kind=kind,
+            identity=identity,
+            occurred_at=when,
+            platform_id=_platform_id(session, board),
+            actor_user_id=viewer.user_id,
+            object=obj,
+            context_id=board.context_id,
+            placement_id=board.placement_id,
+            parents=parents,
+            data=data,
+        ),
+    )
+
+
+# --- acts ----------------------------------------------------------------------------------------
+def _check_anonymous(board: Board, anonymous: bool) -> bool:
+    if anonymous and not board.anonymous_allowed:
+        raise BoardError(400, "This board does not allow anonymous posts.")
+    return bool(anonymous)
+
+
+def _cohort_for_new_thread(
+    session: Session, viewer: Viewer, board: Board, cohort_group_id: int | None
+) -> int | None:
+    if board.cohort_mode != COHORT_GROUPS:
+        if cohort_group_id is not None:
+            raise BoardError(400, "This board has no cohorts.")
+        return None
+    if viewer.staff:
+        if cohort_group_id is None:
+            return None  # a course-wide thread, seen by every cohort
+        group = session.get(LmsGroup, cohort_group_id)
+        if group is None or group.context_id != board.context_id:
+            raise _not_found("This cohort")
+        return group.id
+    if cohort_group_id is None:
+        if len(viewer.group_ids) == 1:
+            return next(iter(viewer.group_ids))
+        if not viewer.group_ids:
+            raise BoardError(403, "You are not in a cohort of this course yet.")
+        raise BoardError(400, "Choose which of your cohorts the thread is for.")
+    if cohort_group_id not in viewer.group_ids:
+        raise _not_found("This cohort")
+    return cohort_group_id
+
+
+def create_thread(
+    session: Session,
+    viewer: Viewer,
+    board: Board,
+    title: str,
+    body: str,
+    kind: str = "discussion",
+    anonymous: bool = False,
+    cohort_group_id: int | None = None,
+) -> Thread:
+    """Start a thread (its opening post holds ``body``); publishes ``board.thread_posted``."""
+    _check_board(viewer, board)
+    title = check_title(title)
+    body = check_body(body)
+    if kind not in THREAD_KINDS:
+        raise BoardError(400, "A thread is a discussion or a question.")
+    anonymous = _check_anonymous(board, anonymous)
+    cohort = _cohort_for_new_thread(session, viewer, board, cohort_group_id)
+    now = utcnow()
+    thread = Thread(
+        board_id=board.id,
+        cohort_group_id=cohort,
+        kind=kind,
+        title=title,
+        author_id=viewer.user_id,
+        anonymous=anonymous,
+        pinned=False,
+        locked=False,
+        closed=False,
+        endorsed=False,
+        reply_count=0,
+        last_activity_at=now,
+        created_at=now,
+    )
+    session.add(thread)
+    session.flush()
+    opening = Post(
+        thread_id=thread.id,
+        parent_id=None,
+        is_opening=True,
+        author_id=viewer.user_id,
+        anonymous=anonymous,
+        body_markdown=body,
+        body_html=markdown.render(body),
+        hidden=False,
+        deleted=False,
+        created_at=now,
+    )
+    session.add(opening)
+    session.flush()
+    _publish(
+        session,
+        events.THREAD_POSTED,
+        f"thread:{thread.id}",
+        viewer,
+        board,
+        _thread_ref(thread),
+        (_board_ref(session, board),),
+        now,
+        {"thread_kind": kind, "text": body, "anonymous": anonymous, "post_id": opening.id},
+    )
+    return thread
+
+
+def _check_open(viewer: Viewer, thread: Thread) -> None:
+    if thread.locked and not viewer.staff:
+        reason = f" ({thread.lock_reason})" if thread.lock_reason else ""
+        raise BoardError(409, f"This thread is locked{reason}.")
+    if thread.closed and not viewer.staff:
+        raise BoardError(409, "This thread is closed.")
+
+
+def reply(
+    session: Session,
+    viewer: Viewer,
+    thread: Thread,
+    body: str,
+    parent_post: Post | None = None,
+    anonymous: bool = False,
+) -> Post:
+    """Reply in a thread, or comment on a reply (``parent_post``, a top-level reply of the same
+    thread). Publishes ``board.reply_posted`` (object: the reply) or ``board.comment_posted``
+    (object: the post commented on)."""
+    board = _visible_thread(session, viewer, thread)
+    if not viewer.staff:
+        opening = _opening(session, thread)
+        if opening is not None and opening.hidden:
+            raise _not_found("This thread")
+    _check_open(viewer, thread)
+    body = check_body(body)
+    anonymous = _check_anonymous(board, anonymous)
+    if parent_post is not None:
+        if (
+            parent_post.thread_id != thread.id
+            or parent_post.is_opening
+            or parent_post.parent_id is not None
+        ):
+            raise BoardError(400, "Comments go under a reply of this thread.")
+        if not can_see_post(viewer, parent_post):
+            raise _not_found("This post")
+        if parent_post.deleted:
+            raise BoardError(409, "This reply was deleted.")
+    now = utcnow()
+    post = Post(
+        thread_id=thread.id,
+        parent_id=parent_post.id if parent_post is not None else None,
+        is_opening=False,
+        author_id=viewer.user_id,
+        anonymous=anonymous,
+        body_markdown=body,
+        body_html=markdown.render(body),
+        hidden=False,
+        deleted=False,
+        created_at=now,
+    )
+    session.add(post)
+    thread.reply_count = (thread.reply_count or 0) + 1
+    thread.last_activity_at = now
+    session.flush()
+    parents = (_thread_ref(thread), _board_ref(session, board))
+    data = {"text": body, "anonymous": anonymous, "thread_kind": thread.kind}
+    if parent_post is None:
+        _publish(
+            session,
+            events.REPLY_POSTED,
+            f"post:{post.id}",
+            viewer,
+            board,
+            _post_ref(thread, post),
+            parents,
+            now,
+            data,
+        )
+    else:
+        _publish(
+            session,
+            events.COMMENT_POSTED,
+            f"comment:{post.id}",
+            viewer,
+            board,
+            _post_ref(thread, parent_post),
+            parents,
+            now,
+            {**data, "comment_post_id": post.id},
+        )
+    return post
+
+
+def edit_post(
+    session: Session, viewer: Viewer, post: Post, body: str, *, title: str | None = None
+) -> Post:
+    """The author edits their post (the old text is kept as a :class:`PostRevision`); the opening
+    post's author may also retitle the thread. Publishes ``board.post_edited``."""
+    thread, board = _visible_post(session, viewer, post)
+    if post.author_id != viewer.user_id:
+        raise BoardError(403, "Only the author can edit a post.")
+    if post.deleted:
+        raise BoardError(409, "A deleted post cannot be edited.")
+    _check_open(viewer, thread)
+    body = check_body(body)
+    new_title = None
+    if title is not None:
+        if not post.is_opening:
+            raise BoardError(400, "Only the opening post carries the thread's title.")
+        new_title = check_title(title)
+    if body == post.body_markdown and (new_title is None or new_title == thread.title):
+        return post  # nothing changed: no revision, no statement
+    now = utcnow()
+    revision = PostRevision(
+        post_id=post.id, body_markdown=post.body_markdown, edited_at=now, editor_id=viewer.user_id
+    )
+    session.add(revision)
+    post.body_markdown = body
+    post.body_html = markdown.render(body)
+    post.edited_at = now
+    if new_title is not None:
+        thread.title = new_title
+    session.flush()
+    _publish(
+        session,
+        events.POST_EDITED,
+        f"revision:{revision.id}",
+        viewer,
+        board,
+        _post_ref(thread, post),
+        (_thread_ref(thread), _board_ref(session, board)),
+        now,
+        {"text": body, "anonymous": post.anonymous, "thread_kind": thread.kind},
+    )
+    return post
+
+
+def delete_post(session: Session, viewer: Viewer, post: Post) -> Post:
+    """Soft delete by the author or staff: the post stays as a "deleted" placeholder (its text is
+    kept for moderators' audit but never shown)."""
+    thread, _board = _visible_post(session, viewer, post)
+    if post.author_id != viewer.user_id and not viewer.staff:
+        raise BoardError(403, "Only the author or course staff can delete a post.")
+    if post.deleted:
+        return post
+    post.deleted = True
+    if not post.is_opening and thread.reply_count:
+        thread.reply_count -= 1
+    if thread.accepted_post_id == post.id:
+        thread.accepted_post_id = None
+    session.flush()
+    return post
+
+
+def react(session: Session, viewer: Viewer, post: Post, kind: str) -> Reaction:
+    """Like or mark helpful (once per person and kind; again is a no-op). Publishes
+    ``board.reaction_added`` for a new reaction."""
+    if kind not in REACTION_KINDS:
+        raise BoardError(400, "Unknown reaction.")
+    thread, board = _visible_post(session, viewer, post)
+    if post.deleted:
+        raise BoardError(409, "This post was deleted.")
+    if post.author_id == viewer.user_id:
+        raise BoardError(400, "You cannot react to your own post.")
+    existing = session.scalar(
+        select(Reaction).where(
+            Reaction.post_id == post.id, Reaction.user_id == viewer.user_id, Reaction.kind == kind
+        )
+    )
+    if existing is not None:
+        return existing
+    now = utcnow()
+    reaction = Reaction(post_id=post.id, user_id=viewer.user_id, kind=kind, created_at=now)
+    session.add(reaction)
+    session.flush()
+    _publish(
+        session,
+        events.REACTION_ADDED,
+        f"reaction:{reaction.id}",
+        viewer,
+        board,
+        _post_ref(thread, post),
+        (_thread_ref(thread), _board_ref(session, board)),
+        now,
+        {"reaction": kind, "post_author_id": post.author_id},
+    )
+    return reaction
+
+
+def unreact(session: Session, viewer: Viewer, post: Post, kind: str) -> bool:
+    """Take a reaction back (no statement: xAPI has no "unliked"). True when one was removed."""
+    _visible_post(session, viewer, post)
+    reaction = session.scalar(
+        select(Reaction).where(
+            Reaction.post_id == post.id, Reaction.user_id == viewer.user_id, Reaction.kind == kind
+        )
+    )
+    if reaction is None:
+        return False
+    session.delete(reaction)
+    session.flush()
+    return True
+
+
+def set_thread_state(
+    session: Session,
+    viewer: Viewer,
+    thread: Thread,
+    *,
+    pinned: bool | None = None,
+    locked: bool | None = None,
+    lock_reason: str | None = None,
+    closed: bool | None = None,
+) -> Thread:
+    """Staff pin, lock (with a reason) and close threads. (The moderation audit log comes with
+    the moderation work.)"""
+    _visible_thread(session, viewer, thread)
+    if not viewer.staff:
+        raise BoardError(403, "Only course staff can pin, lock or close threads.")
+    if pinned is not None:
+        thread.pinned = pinned
+    if locked is not None:
+        thread.locked = locked
+        thread.lock_reason = ((lock_reason or "").strip()[:500] or None) if locked else None
+    if closed is not None:
+        thread.closed = closed
+    session.flush()
+    return thread
+
+
+# --- reading -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuthorView:
+    """An author as this viewer may see them: ``user_id``/``name`` are None for an anonymous post
+    seen by a peer."""
+
+    user_id: int | None
+    name: str
+    anonymous: bool
+
+
+def _author(viewer: Viewer, author_id: int, anonymous: bool, names: dict[int, str]) -> AuthorView:
+    if anonymous and not viewer.staff and author_id != viewer.user_id:
+        return AuthorView(None, ANONYMOUS_NAME, True)
+    return AuthorView(author_id, names.get(author_id, "Unknown"), anonymous)
+
+
+def _names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    id: int
+    kind: str
+    title: str
+    author: AuthorView
+    cohort_group_id: int | None
+    pinned: bool
+    locked: bool
+    closed: bool
+    endorsed: bool
+    answered: bool
+    reply_count: int
+    last_activity_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    threads: list[ThreadSummary]
+    next_cursor: str | None
+
+
+def _encode(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, size: int) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BoardError(400, "This page link is not valid.") from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise BoardError(400, "This page link is not valid.")
+    return values
+
+
+def _when(value: object) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise BoardError(400, "This page link is not valid.") from exc
+    if when.tzinfo is None:
+        raise BoardError(400, "This page link is not valid.")
+    return when
+
+
+def _limit(limit: int) -> int:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise BoardError(400, "The page size must be a positive number.")
+    return min(limit, MAX_PAGE_SIZE)
+
+
+def list_threads(
+    session: Session,
+    viewer: Viewer,
+    board: Board,
+    *,
+    cursor: str | None = None,
+    limit: int = 20,
+    cohort_group_id: int | None = None,
+) -> ThreadPage:
+    """A page of the board's threads the viewer may see: pinned first, then latest activity.
+    Two queries whatever the page size (threads, then their authors' names)."""
+    _check_board(viewer, board)
+    limit = _limit(limit)
+    opening = Post.__table__.alias("opening")
+    query = (
+        select(Thread)
+        .join(opening, and_(opening.c.thread_id == Thread.id, opening.c.is_opening.is_(True)))
+        .where(Thread.board_id == board.id)
+    )
+    if not viewer.staff:
+        query = query.where(opening.c.hidden.is_(False))
+        if board.cohort_mode == COHORT_GROUPS:
+            query = query.where(
+                or_(
+                    Thread.cohort_group_id.is_(None),
+                    Thread.cohort_group_id.in_(sorted(viewer.group_ids)),
+                )
+            )
+    elif cohort_group_id is not None:
+        query = query.where(Thread.cohort_group_id == cohort_group_id)
+    if cursor:
+        pinned, last, last_id = _decode(cursor, 3)
+        if not isinstance(pinned, bool) or not isinstance(last_id, int):
+            raise BoardError(400, "This page link is not valid.")
+        last_at = _when(last)
+        pinned_value = literal(pinned, Boolean())
+        query = query.where(
+            or_(
+                Thread.pinned < pinned_value,
+                and_(Thread.pinned == pinned_value, Thread.last_activity_at < last_at),
+                and_(
+                    Thread.pinned == pinned_value,
+                    Thread.last_activity_at == last_at,
+                    Thread.id < last_id,
+                ),
+            )
+        )
+    query = query.order_by(
+        Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
+    ).limit(limit + 1)
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names = _names(session, (t.author_id for t in rows))
+    summaries = [
+        ThreadSummary(
+            id=t.id,
+            kind=t.kind,
+            title=t.title,
+            author=_author(viewer, t.author_id, t.anonymous, names),
+            cohort_group_id=t.cohort_group_id,
+            pinned=t.pinned,
+            locked=t.locked,
+            closed=t.closed,
+            endorsed=t.endorsed,
+            answered=t.accepted_post_id is not None,
+            reply_count=t.reply_count,
+            last_activity_at=t.last_activity_at,
+            created_at=t.created_at,
+        )
+        for t in rows
+    ]
+    next_cursor = None
+    if more and rows:
+        last_row = rows[-1]
+        next_cursor = _encode(
+            [bool(last_row.pinned), last_row.last_activity_at.isoformat(), last_row.id]
+        )
+    return ThreadPage(summaries, next_cursor)
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as the viewer may see it: a deleted post keeps its place without its text."""
+
+    id: int
+    parent_id: int | None
+    is_opening: bool
+    author: AuthorView | None  # None for a deleted post
+    body_html: str
+    hidden: bool
+    deleted: bool
+    created_at: datetime
+    edited_at: datetime | None
+    reactions: dict[str, int]
+    my_reactions: frozenset[str]
+    comments: list[PostView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ThreadDetail:
+    thread: Thread
+    board: Board
+    opening: PostView | None
+    replies: list[PostView]
+    next_cursor: str | None
+    # Q&A mode: a learner sees others' answers to a question only after answering themselves.
+    answers_withheld: bool = False
+
+
+def get_thread(
+    session: Session,
+    viewer: Viewer,
+    thread_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> ThreadDetail:
+    """A thread with a page of its replies (oldest first, keyset) and all their comments; a bounded
+    number of queries whatever the page size."""
+    limit = _limit(limit)
+    thread = load_thread(session, viewer, thread_id)
+    board = session.get(Board, thread.board_id)
+    assert board is not None
+    visible = [] if viewer.staff else [Post.hidden.is_(False)]
+    opening = session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
+
+    withheld = False
+    if (
+        board.qa_mode
+        and thread.kind == KIND_QUESTION
+        and not viewer.staff
+        and thread.author_id != viewer.user_id
+    ):
+        answered = session.scalar(
+            select(
+                exists().where(
+                    Post.thread_id == thread.id,
+                    Post.author_id == viewer.user_id,
+                    Post.parent_id.is_(None),
+                    Post.is_opening.is_(False),
+                    Post.deleted.is_(False),
+                )
+            )
+        )
+        withheld = not answered
+
+    query = select(Post).where(
+        Post.thread_id == thread.id,
+        Post.parent_id.is_(None),
+        Post.is_opening.is_(False),
+        *visible,
+    )
+    if withheld:
+        query = query.where(Post.author_id == viewer.user_id)
+    if cursor:
+        last, last_id = _decode(cursor, 2)
+        if not isinstance(last_id, int):
+            raise BoardError(400, "This page link is not valid.")
+        last_at = _when(last)
+        query = query.where(
+            or_(Post.created_at > last_at, and_(Post.created_at == last_at, Post.id > last_id))
+        )
+    replies = list(session.scalars(query.order_by(Post.created_at, Post.id).limit(limit + 1)))
+    more = len(replies) > limit
+    replies = replies[:limit]
+    comments: list[Post] = []
+    if replies:
+        comments = list(
+            session.scalars(
+                select(Post)
+                .where(Post.parent_id.in_([r.id for r in replies]), *visible)
+                .order_by(Post.created_at, Post.id)
+            )
+        )
+    everything = ([opening] if opening is not None else []) + replies + comments
+    ids = [p.id for p in everything]
+    counts: dict[int, dict[str, int]] = {}
+    mine: dict[int, set[str]] = {}
+    if ids:
+        for post_id, kind, count, own in session.execute(
+            select(
+                Reaction.post_id,
+                Reaction.kind,
+                func.count(),
+                func.max(case((Reaction.user_id == viewer.user_id, 1), else_=0)),
+            )
+            .where(Reaction.post_id.in_(ids))
+            .group_by(Reaction.post_id, Reaction.kind)
+        ):
+            counts.setdefault(post_id, {})[kind] = count
+            if own:
+                mine.setdefault(post_id, set()).add(kind)
+    names = _names(session, (p.author_id for p in everything))
+
+    def view(p: Post) -> PostView:
+        return PostView(
+            id=p.id,
+            parent_id=p.parent_id,
+            is_opening=p.is_opening,
+            author=None if p.deleted else _author(viewer, p.author_id, p.anonymous, names),
+            body_html="" if p.deleted else p.body_html,
+            hidden=p.hidden,
+            deleted=p.deleted,
+            created_at=p.created_at,
+            edited_at=p.edited_at,
+            reactions=counts.get(p.id, {}),
+            my_reactions=frozenset(mine.get(p.id, ())),
+        )
+
+    by_parent: dict[int, list[PostView]] = {}
+    for c in comments:
+        by_parent.setdefault(c.parent_id, []).append(view(c))  # type: ignore[arg-type]
+    reply_views = []
+    for r in replies:
+        v = view(r)
+        v.comments.extend(by_parent.get(r.id, []))
+        reply_views.append(v)
+    next_cursor = None
+    if more and replies:
+        next_cursor = _encode([replies[-1].created_at.isoformat(), replies[-1].id])
+    return ThreadDetail(
+        thread=thread,
+        board=board,
+        opening=view(opening) if opening is not None else None,
+        replies=reply_views,
+        next_cursor=next_cursor,
+        answers_withheld=withheld,
+    )
+
+
+def revisions(session: Session, viewer: Viewer, post: Post) -> list[PostRevision]:
+    """A post's edit history, oldest first (hidden from peers when the post is deleted)."""
+    _visible_post(session, viewer, post)
+    if post.deleted and not viewer.staff:
+        return []
+    return list(
+        session.scalars(
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.edited_at, PostRevision.id)
+        )
+    )
