@@ -55,7 +55,7 @@ def test_deep_linking_round_trip_then_launch_opens_the_widget(app, lms) -> None:
     result = lms.platform.accept_deep_link_response(form.fields["JWT"])
     (item,) = result.content_items
     assert item["type"] == "ltiResourceLink" and item["title"] == "Team talk"
-    assert item["custom"] == {"widget": "board", "setting_cohort_mode": "true"}
+    assert item["custom"] == {"widget": "board", "setting_cohort_mode": "groups"}
     assert item["lineItem"]["scoreMaximum"] == 10
     new = {r.resource_link_id for r in lms.platform.resource_links(DEMO_COURSE_ID, CLIENT_ID)}
     (rlid,) = new - before
@@ -63,8 +63,31 @@ def test_deep_linking_round_trip_then_launch_opens_the_widget(app, lms) -> None:
     assert "Team talk" in page.text and "Discussion board" in page.text
     with new_session(app) as s:
         placement = s.scalars(select(Placement).where(Placement.resource_link_id == rlid)).one()
-        assert placement.widget == "board" and placement.settings == {"cohort_mode": "true"}
+        assert placement.widget == "board" and placement.settings == {"cohort_mode": "groups"}
         assert placement.lineitem_url  # the platform bound a line item to the new link
+        from plugin.social.models import Board
+
+        board = s.scalars(select(Board).where(Board.placement_id == placement.id)).one()
+        assert board.cohort_mode == "groups"
+        assert board.qa_mode is False and board.anonymous_allowed is False
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [
+        ("true", True),
+        ("1", True),
+        ("false", False),
+        ("0", False),
+        ("", False),
+        (None, False),
+        (True, True),
+    ],
+)
+def test_board_setting_flags_from_custom_parameters(value, on) -> None:
+    from plugin.social.boards import _flag
+
+    assert _flag(value) is on
 
 
 def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms) -> None:

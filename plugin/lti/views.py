@@ -178,7 +178,7 @@ def dynamic_registration() -> Response | str:
 
 @bp.get("/app")
 @launch_required
-def app() -> str:
+def app() -> Response | str:
     """The placement page: opens the widget this resource link was set up for."""
     cur = current()
     placement = cur.placement
@@ -189,6 +189,8 @@ def app() -> str:
             "This launch did not come from an activity link in a course.",
             "Launch Learning Commons from a course link.",
         )
+    if placement.widget == "board":
+        return redirect(url_for("social.placement_board", **{TOKEN_FIELD: cur.token}), code=303)
     return render_template(
         "lti/placement.html",
         cur=cur,
@@ -284,9 +286,14 @@ def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
     form = request.form
     title = (form.get(f"title_{widget}") or WIDGET_LABELS[widget]).strip()[:200]
     custom: dict[str, str] = {"widget": widget}
-    for flag in ("cohort_mode", "qa_mode", "anonymous"):
-        if widget == "board" and form.get(f"{widget}_{flag}"):
-            custom[f"setting_{flag}"] = "true"
+    if widget == "board":
+        # The boards service's vocabulary (plugin.social.boards.board_for_placement).
+        if form.get("board_cohort_mode"):
+            custom["setting_cohort_mode"] = "groups"
+        if form.get("board_qa_mode"):
+            custom["setting_qa_mode"] = "true"
+        if form.get("board_anonymous"):
+            custom["setting_anonymous_allowed"] = "true"
     item: dict[str, Any] = {
         "type": "ltiResourceLink",
         "title": title,

@@ -133,6 +133,13 @@ def check_title(title: object) -> str:
 
 
 # --- boards --------------------------------------------------------------------------------------
+def _flag(value: object) -> bool:
+    """A setting from LTI custom parameters arrives as a string: only "true"/"1"/"yes" switch on."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes", "on"}
+    return value is True
+
+
 def board_for_placement(session: Session, placement: Placement) -> Board:
     """The placement's board, made on first use from the placement's settings
     (``cohort_mode``, ``qa_mode``, ``anonymous_allowed``)."""
@@ -147,8 +154,8 @@ def board_for_placement(session: Session, placement: Placement) -> Board:
         placement_id=placement.id,
         context_id=placement.context_id,
         cohort_mode=cohort_mode,
-        qa_mode=bool(settings.get("qa_mode", False)),
-        anonymous_allowed=bool(settings.get("anonymous_allowed", False)),
+        qa_mode=_flag(settings.get("qa_mode")),
+        anonymous_allowed=_flag(settings.get("anonymous_allowed")),
         created_at=utcnow(),
     )
     try:

@@ -1,0 +1,177 @@
+"""JSON API of the discussion boards: the same services and permission checks as the pages.
+
+Every route needs the launch token (``Authorization: Bearer …``) and is scoped to the launch's
+course: other courses' ids answer 404. Refusals answer the service's status with a ``message``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from plugin.db import db_session, unit_of_work
+from plugin.social import boards
+from plugin.social.models import Post
+from plugin.social.schemas import (
+    PostCreateSchema,
+    PostSchema,
+    PostUpdateSchema,
+    ReactionCreateSchema,
+    ReactionSchema,
+    ThreadArgs,
+    ThreadCreateSchema,
+    ThreadDetailSchema,
+    ThreadListArgs,
+    ThreadPageSchema,
+)
+from plugin.social.views import board_errors, viewer
+from plugin.web import current, launch_required
+
+blp = Blueprint(
+    "boards_api",
+    __name__,
+    url_prefix="/api",
+    description="Discussion boards: threads, posts (replies and comments) and reactions.",
+)
+SECURITY = [{"launchToken": []}]
+
+
+def _one_post(session, who: boards.Viewer, post_id: int, thread_id: int) -> boards.PostView:
+    """The post as the viewer sees it, read back through the thread's read model."""
+    detail = boards.get_thread(session, who, thread_id, limit=boards.MAX_PAGE_SIZE)
+    views = ([detail.opening] if detail.opening else []) + detail.replies
+    views += [c for r in detail.replies for c in r.comments]
+    for view in views:
+        if view.id == post_id:
+            return view
+    # Beyond the first page of replies: the viewer's own post (they just wrote or edited it).
+    post = session.get(Post, post_id)
+    assert post is not None and post.author_id == who.user_id
+    author = boards.AuthorView(who.user_id, current().user.display_name, post.anonymous)
+    return boards.PostView(
+        id=post.id,
+        parent_id=post.parent_id,
+        is_opening=post.is_opening,
+        author=None if post.deleted else author,
+        body_html="" if post.deleted else post.body_html,
+        hidden=post.hidden,
+        deleted=post.deleted,
+        created_at=post.created_at,
+        edited_at=post.edited_at,
+        reactions={},
+        my_reactions=frozenset(),
+    )
+
+
+@blp.route("/boards/<int:board_id>/threads", methods=["GET"])
+@blp.doc(security=SECURITY, summary="A page of the board's threads (pinned first, keyset cursor)")
+@launch_required
+@blp.arguments(ThreadListArgs, location="query")
+@blp.response(200, ThreadPageSchema)
+def list_threads(args: dict[str, Any], board_id: int) -> boards.ThreadPage:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        board = boards.get_board(session, who, board_id)
+        return boards.list_threads(
+            session,
+            who,
+            board,
+            cursor=args["cursor"],
+            limit=args["limit"],
+            cohort_group_id=args["cohort"],
+        )
+
+
+@blp.route("/boards/<int:board_id>/threads", methods=["POST"])
+@blp.doc(security=SECURITY, summary="Start a thread")
+@launch_required
+@blp.arguments(ThreadCreateSchema)
+@blp.response(201, ThreadDetailSchema)
+def create_thread(data: dict[str, Any], board_id: int) -> boards.ThreadDetail:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board = boards.get_board(session, who, board_id)
+        thread = boards.create_thread(session, who, board, **data)
+        thread_id = thread.id
+    session = db_session()
+    with board_errors():
+        return boards.get_thread(session, viewer(session), thread_id)
+
+
+@blp.route("/threads/<int:thread_id>", methods=["GET"])
+@blp.doc(security=SECURITY, summary="A thread with a page of replies and their comments")
+@launch_required
+@blp.arguments(ThreadArgs, location="query")
+@blp.response(200, ThreadDetailSchema)
+def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        return boards.get_thread(
+            session, who, thread_id, cursor=args["cursor"], limit=args["limit"]
+        )
+
+
+@blp.route("/threads/<int:thread_id>/posts", methods=["POST"])
+@blp.doc(security=SECURITY, summary="Reply in a thread, or comment on a reply (parent_id)")
+@launch_required
+@blp.arguments(PostCreateSchema)
+@blp.response(201, PostSchema)
+def create_post(data: dict[str, Any], thread_id: int) -> boards.PostView:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        parent = None
+        if data["parent_id"] is not None:
+            parent = boards.load_post(session, who, data["parent_id"])
+        post = boards.reply(
+            session, who, thread, data["body"], parent_post=parent, anonymous=data["anonymous"]
+        )
+        post_id = post.id
+    session = db_session()
+    with board_errors():
+        return _one_post(session, viewer(session), post_id, thread_id)
+
+
+@blp.route("/posts/<int:post_id>", methods=["PATCH"])
+@blp.doc(security=SECURITY, summary="Edit your post (the old text is kept as a revision)")
+@launch_required
+@blp.arguments(PostUpdateSchema)
+@blp.response(200, PostSchema)
+def update_post(data: dict[str, Any], post_id: int) -> boards.PostView:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        post = boards.load_post(session, who, post_id)
+        boards.edit_post(session, who, post, data["body"], title=data["title"])
+        thread_id = post.thread_id
+    session = db_session()
+    with board_errors():
+        return _one_post(session, viewer(session), post_id, thread_id)
+
+
+@blp.route("/posts/<int:post_id>", methods=["DELETE"])
+@blp.doc(security=SECURITY, summary="Delete a post (a placeholder stays in the thread)")
+@launch_required
+@blp.response(204)
+def delete_post(post_id: int) -> None:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        boards.delete_post(session, who, boards.load_post(session, who, post_id))
+
+
+@blp.route("/posts/<int:post_id>/reactions", methods=["POST"])
+@blp.doc(security=SECURITY, summary="Like a post or mark it helpful (again is a no-op)")
+@launch_required
+@blp.arguments(ReactionCreateSchema)
+@blp.response(201, ReactionSchema)
+def add_reaction(data: dict[str, Any], post_id: int) -> dict[str, Any]:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        reaction = boards.react(session, who, boards.load_post(session, who, post_id), data["kind"])
+        return {
+            "post_id": reaction.post_id,
+            "kind": reaction.kind,
+            "created_at": reaction.created_at,
+        }

@@ -1,0 +1,131 @@
+"""Marshmallow schemas of the boards API (the services' read models, serialised as they are)."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from plugin.social.models import REACTION_KINDS, THREAD_KINDS
+
+
+class QueryArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the launch token may ride along as ?lc=
+
+
+class ThreadListArgs(QueryArgs):
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cohort = fields.Integer(load_default=None, metadata={"description": "staff: one cohort only"})
+
+
+class ThreadArgs(QueryArgs):
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class ThreadCreateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    title = fields.String(required=True)
+    body = fields.String(required=True, metadata={"description": "Markdown"})
+    kind = fields.String(load_default="discussion", validate=validate.OneOf(THREAD_KINDS))
+    anonymous = fields.Boolean(load_default=False)
+    cohort_group_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class PostCreateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    body = fields.String(required=True, metadata={"description": "Markdown"})
+    parent_id = fields.Integer(
+        load_default=None, allow_none=True, metadata={"description": "comment on this reply"}
+    )
+    anonymous = fields.Boolean(load_default=False)
+
+
+class PostUpdateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    body = fields.String(required=True)
+    title = fields.String(load_default=None, allow_none=True, metadata={"description": "opening"})
+
+
+class ReactionCreateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(required=True, validate=validate.OneOf(REACTION_KINDS))
+
+
+class AuthorSchema(Schema):
+    user_id = fields.Integer(allow_none=True, metadata={"description": "null when anonymous"})
+    name = fields.String()
+    anonymous = fields.Boolean()
+
+
+class ThreadSummarySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    author = fields.Nested(AuthorSchema)
+    cohort_group_id = fields.Integer(allow_none=True)
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+    closed = fields.Boolean()
+    endorsed = fields.Boolean()
+    answered = fields.Boolean()
+    reply_count = fields.Integer()
+    last_activity_at = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+class ThreadPageSchema(Schema):
+    threads = fields.List(fields.Nested(ThreadSummarySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PostSchema(Schema):
+    id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    is_opening = fields.Boolean()
+    author = fields.Nested(AuthorSchema, allow_none=True)
+    body_html = fields.String(metadata={"description": "sanitised HTML; empty when deleted"})
+    hidden = fields.Boolean()
+    deleted = fields.Boolean()
+    created_at = fields.DateTime()
+    edited_at = fields.DateTime(allow_none=True)
+    reactions = fields.Dict(keys=fields.String(), values=fields.Integer())
+    my_reactions = fields.Function(lambda p: sorted(p.my_reactions))
+    comments = fields.List(fields.Nested(lambda: PostSchema()))
+
+
+class ThreadStateSchema(Schema):
+    id = fields.Integer()
+    board_id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    cohort_group_id = fields.Integer(allow_none=True)
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+    lock_reason = fields.String(allow_none=True)
+    closed = fields.Boolean()
+    reply_count = fields.Integer()
+    last_activity_at = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+class ThreadDetailSchema(Schema):
+    thread = fields.Nested(ThreadStateSchema)
+    opening = fields.Nested(PostSchema, allow_none=True)
+    replies = fields.List(fields.Nested(PostSchema))
+    next_cursor = fields.String(allow_none=True)
+    answers_withheld = fields.Boolean()
+
+
+class ReactionSchema(Schema):
+    post_id = fields.Integer()
+    kind = fields.String()
+    created_at = fields.DateTime()

@@ -1,0 +1,266 @@
+"""Board pages: thin server-rendered views over :mod:`plugin.social.boards`.
+
+Every page needs the launch token (``lc``); every form carries it back as a hidden field, so the
+pages work without any cookie. Every POST answers 303 back to the page it came from. A refused act
+(:class:`~plugin.social.boards.BoardError`) becomes a readable 4xx page with the service's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from plugin.db import db_session, unit_of_work
+from plugin.lti.models import LmsGroup
+from plugin.policy import require_context
+from plugin.social import boards
+from plugin.social.boards import BoardError, Viewer
+from plugin.social.models import COHORT_GROUPS, REACTION_KINDS, THREAD_KINDS, Board, Post
+from plugin.web import TOKEN_FIELD, WebError, current, launch_required
+
+bp = Blueprint("social", __name__, template_folder="templates")
+
+ERROR_TITLES = {
+    400: "Please check what you wrote",
+    403: "You cannot do this",
+    404: "Not found",
+    409: "This is not possible right now",
+    413: "This is too long",
+}
+REACTION_LABELS = {"like": "Like", "helpful": "Helpful"}
+
+
+def web_error(exc: BoardError) -> WebError:
+    return WebError(exc.status, ERROR_TITLES.get(exc.status, "Not possible"), exc.message)
+
+
+@contextmanager
+def board_errors() -> Iterator[None]:
+    """Turn a service refusal into a readable page with the same status and message."""
+    try:
+        yield
+    except BoardError as exc:
+        raise web_error(exc) from exc
+
+
+def viewer(session: Session) -> Viewer:
+    cur = current()
+    context_id = require_context(cur)
+    with board_errors():
+        return boards.viewer_for(session, cur.user.id, context_id, roles=cur.launch.roles)
+
+
+def _back(endpoint: str, **values: object) -> Response:
+    return redirect(url_for(endpoint, **values, **{TOKEN_FIELD: current().token}), code=303)
+
+
+def _flag(name: str) -> bool:
+    return request.form.get(name, "") in ("1", "true", "on", "yes")
+
+
+def _int_or_none(value: str | None, what: str) -> int | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise WebError(400, ERROR_TITLES[400], f"Choose a valid {what}.") from exc
+
+
+def cohort_choices(session: Session, who: Viewer, board: Board) -> list[LmsGroup]:
+    """The cohorts a new thread may go to (empty when the board has no cohorts)."""
+    if board.cohort_mode != COHORT_GROUPS:
+        return []
+    query = select(LmsGroup).where(LmsGroup.context_id == board.context_id)
+    if not who.staff:
+        query = query.where(LmsGroup.id.in_(sorted(who.group_ids)))
+    return list(session.scalars(query.order_by(LmsGroup.name, LmsGroup.id)))
+
+
+# --- pages ---------------------------------------------------------------------------------------
+@bp.get("/board")
+@launch_required
+def placement_board() -> Response:
+    """The launch's placement board (made on first use)."""
+    cur = current()
+    if cur.placement is None or cur.placement.widget != "board":
+        raise WebError(404, "No board here", "This activity is not a discussion board.")
+    with unit_of_work() as session:
+        viewer(session)
+        board = boards.board_for_placement(session, session.merge(cur.placement))
+        board_id = board.id
+    return _back("social.board_page", board_id=board_id)
+
+
+@bp.get("/boards/<int:board_id>")
+@launch_required
+def board_page(board_id: int) -> str:
+    session = db_session()
+    who = viewer(session)
+    cohort = _int_or_none(request.args.get("cohort"), "cohort")
+    with board_errors():
+        board = boards.get_board(session, who, board_id)
+        page = boards.list_threads(
+            session,
+            who,
+            board,
+            cursor=request.args.get("cursor") or None,
+            cohort_group_id=cohort if who.staff else None,
+        )
+    cohorts = cohort_choices(session, who, board)
+    return render_template(
+        "social/board.html",
+        cur=current(),
+        token=current().token,
+        board=board,
+        page=page,
+        viewer=who,
+        cohorts=cohorts,
+        cohort_names={g.id: g.name for g in cohorts},
+        cohort_filter=cohort,
+        kinds=THREAD_KINDS,
+        title=(board.placement.title if board.placement else None) or "Discussion board",
+    )
+
+
+@bp.post("/boards/<int:board_id>/threads")
+@launch_required
+def new_thread(board_id: int) -> Response:
+    form = request.form
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board = boards.get_board(session, who, board_id)
+        thread = boards.create_thread(
+            session,
+            who,
+            board,
+            title=form.get("title", ""),
+            body=form.get("body", ""),
+            kind=form.get("kind", "discussion"),
+            anonymous=_flag("anonymous"),
+            cohort_group_id=_int_or_none(form.get("cohort"), "cohort"),
+        )
+        thread_id = thread.id
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.get("/threads/<int:thread_id>")
+@launch_required
+def thread_page(thread_id: int) -> str:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        detail = boards.get_thread(
+            session, who, thread_id, cursor=request.args.get("cursor") or None
+        )
+    return render_template(
+        "social/thread.html",
+        cur=current(),
+        token=current().token,
+        detail=detail,
+        thread=detail.thread,
+        board=detail.board,
+        viewer=who,
+        can_post=who.staff or not (detail.thread.locked or detail.thread.closed),
+        bodies=_own_bodies(session, who, detail),
+        reaction_kinds=REACTION_KINDS,
+        reaction_labels=REACTION_LABELS,
+    )
+
+
+def _own_bodies(session: Session, who: Viewer, detail: boards.ThreadDetail) -> dict[int, str]:
+    """The Markdown of the viewer's own posts on the page (for their edit forms): one query."""
+    views = ([detail.opening] if detail.opening else []) + detail.replies
+    views += [c for r in detail.replies for c in r.comments]
+    ids = [v.id for v in views if v.author is not None and v.author.user_id == who.user_id]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Post.id, Post.body_markdown).where(Post.id.in_(ids), Post.author_id == who.user_id)
+    )
+    return {post_id: body for post_id, body in rows}
+
+
+@bp.post("/threads/<int:thread_id>/posts")
+@launch_required
+def new_post(thread_id: int) -> Response:
+    form = request.form
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        parent_id = _int_or_none(form.get("parent_id"), "reply")
+        parent = boards.load_post(session, who, parent_id) if parent_id is not None else None
+        boards.reply(
+            session,
+            who,
+            thread,
+            form.get("body", ""),
+            parent_post=parent,
+            anonymous=_flag("anonymous"),
+        )
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+def _post_and_thread(session: Session, who: Viewer, post_id: int) -> Post:
+    return boards.load_post(session, who, post_id)
+
+
+@bp.post("/posts/<int:post_id>/edit")
+@launch_required
+def edit_post(post_id: int) -> Response:
+    form = request.form
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        post = _post_and_thread(session, who, post_id)
+        title = form.get("title") if post.is_opening else None
+        boards.edit_post(session, who, post, form.get("body", ""), title=title)
+        thread_id = post.thread_id
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@launch_required
+def delete_post(post_id: int) -> Response:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        post = _post_and_thread(session, who, post_id)
+        boards.delete_post(session, who, post)
+        thread_id = post.thread_id
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.post("/posts/<int:post_id>/reactions")
+@launch_required
+def react(post_id: int) -> Response:
+    kind = request.form.get("kind", "")
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        post = _post_and_thread(session, who, post_id)
+        if request.form.get("action") == "remove":
+            boards.unreact(session, who, post, kind)
+        else:
+            boards.react(session, who, post, kind)
+        thread_id = post.thread_id
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.post("/threads/<int:thread_id>/state")
+@launch_required
+def thread_state(thread_id: int) -> Response:
+    form = request.form
+    changes: dict[str, bool | None] = {}
+    for name in ("pinned", "locked", "closed"):
+        if name in form:
+            changes[name] = form.get(name) in ("1", "true", "on", "yes")
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        boards.set_thread_state(
+            session, who, thread, lock_reason=form.get("lock_reason"), **changes
+        )
+    return _back("social.thread_page", thread_id=thread_id)
