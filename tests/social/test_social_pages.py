@@ -76,6 +76,9 @@ def test_instructor_sets_up_a_board_then_learners_talk_and_staff_moderate(app, l
     )
     assert done.status_code == 200 and "/boards/" in done.url
     assert "Start a thread" in done.text and "Course tools" in done.text  # staff links kept
+    assert done.text.count('aria-label="Course tools"') == 1  # once, in the page body
+    title = done.text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title
     # every form carries the launch token, every control has a label
     assert done.text.count('name="lc"') == done.text.count("<form")
     for control in re.findall(
