@@ -228,9 +228,13 @@ def _explicit_ids(value: object) -> list[int]:
 
 def competencies_for(session: Session, event: DomainEvent) -> list[CompetencyInfo]:
     """The competencies an event bears on, within the event's platform only: those linked to its
-    object, then to each of its parents (in the event's order), then those listed in
+    object, then to each of its parents (in the event's order), then to the placement it happened
+    in, then those listed in
     ``event.data["competency_ids"]``; each once, at its first place."""
     refs = list(dict.fromkeys((ref.kind, ref.key) for ref in (event.object, *event.parents)))
+    if event.placement_id is not None:  # every act inside a placement counts toward its links
+        refs.append(("placement", str(event.placement_id)))
+        refs = list(dict.fromkeys(refs))
     found: dict[int, CompetencyInfo] = {}
     if refs:
         rows = session.execute(

@@ -23,7 +23,7 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, and_, case, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -34,15 +34,21 @@ from plugin.db import utcnow
 from plugin.events import ActivityRef, DomainEvent
 from plugin.lti.models import Context, LmsGroup, LmsGroupMember, Membership, Placement, User
 from plugin.lti.roles import Permissions, permissions
+from plugin.performance import links
+from plugin.performance.models import Competency, CompetencyLink, Framework
 from plugin.social import markdown
 from plugin.social.models import (
     COHORT_GROUPS,
     COHORT_MODES,
     COHORT_NONE,
+    DEFAULT_POSTS_PER_HOUR,
     KIND_QUESTION,
+    REACTION_HELPFUL,
     REACTION_KINDS,
     THREAD_KINDS,
     Board,
+    ModerationAction,
+    Mute,
     Post,
     PostRevision,
     Reaction,
@@ -140,23 +146,55 @@ def _flag(value: object) -> bool:
     return value is True
 
 
+def _count_setting(value: object, what: str, *, high: int) -> int | None:
+    """A whole-number board setting (from a form or LTI custom parameters): blank = None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise BoardError(400, f"{what} must be a whole number.")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError as exc:
+        raise BoardError(400, f"{what} must be a whole number.") from exc
+    if number < 0 or number > high:
+        raise BoardError(400, f"{what} must be between 0 and {high}.")
+    return number
+
+
+def _settings_from_placement(settings: dict) -> dict:
+    """Board settings from the placement's (deep-linked) settings; bad values fall back to the
+    defaults rather than refusing the launch."""
+    cohort_mode = settings.get("cohort_mode", COHORT_NONE)
+    values: dict = {
+        "cohort_mode": cohort_mode if cohort_mode in COHORT_MODES else COHORT_NONE,
+        "qa_mode": _flag(settings.get("qa_mode")),
+        "anonymous_allowed": _flag(settings.get("anonymous_allowed")),
+        "record_views": _flag(settings.get("record_views")),
+        "mentors_moderate": _flag(settings.get("mentors_moderate")),
+        "posts_per_hour": DEFAULT_POSTS_PER_HOUR,
+    }
+    for name, high in (("grade_threads", 1000), ("grade_replies", 1000), ("posts_per_hour", 1000)):
+        try:
+            number = _count_setting(settings.get(name), name, high=high)
+        except BoardError:
+            number = None
+        if number is not None:
+            values[name] = number
+    return values
+
+
 def board_for_placement(session: Session, placement: Placement) -> Board:
-    """The placement's board, made on first use from the placement's settings
-    (``cohort_mode``, ``qa_mode``, ``anonymous_allowed``)."""
+    """The placement's board, made on first use from the placement's settings (``cohort_mode``,
+    ``qa_mode``, ``anonymous_allowed``, ``grade_threads``, ``grade_replies``, ``record_views``,
+    ``mentors_moderate``, ``posts_per_hour``)."""
     board = session.scalar(select(Board).where(Board.placement_id == placement.id))
     if board is not None:
         return board
-    settings = placement.settings or {}
-    cohort_mode = settings.get("cohort_mode", COHORT_NONE)
-    if cohort_mode not in COHORT_MODES:
-        cohort_mode = COHORT_NONE
     board = Board(
         placement_id=placement.id,
         context_id=placement.context_id,
-        cohort_mode=cohort_mode,
-        qa_mode=_flag(settings.get("qa_mode")),
-        anonymous_allowed=_flag(settings.get("anonymous_allowed")),
         created_at=utcnow(),
+        **_settings_from_placement(placement.settings or {}),
     )
     try:
         with session.begin_nested():
@@ -166,11 +204,170 @@ def board_for_placement(session: Session, placement: Placement) -> Board:
     return board
 
 
+BOARD_SETTINGS = (
+    "cohort_mode",
+    "qa_mode",
+    "anonymous_allowed",
+    "grade_threads",
+    "grade_replies",
+    "record_views",
+    "mentors_moderate",
+    "posts_per_hour",
+)
+
+
+def update_settings(session: Session, viewer: Viewer, board: Board, **changes: object) -> Board:
+    """Course staff change the board's settings (only the names in :data:`BOARD_SETTINGS`);
+    the change is written to the moderation audit log."""
+    _check_board(viewer, board)
+    if not viewer.staff:
+        raise BoardError(403, "Only course staff can change the board's settings.")
+    unknown = set(changes) - set(BOARD_SETTINGS)
+    if unknown:
+        raise BoardError(400, f"Unknown setting: {', '.join(sorted(unknown))}.")
+    values: dict[str, object] = {}
+    for name, value in changes.items():
+        if name == "cohort_mode":
+            if value not in COHORT_MODES:
+                raise BoardError(400, "Cohort mode is 'none' or 'groups'.")
+            values[name] = value
+        elif name in ("grade_threads", "grade_replies"):
+            values[name] = _count_setting(value, name.replace("_", " ").capitalize(), high=1000)
+        elif name == "posts_per_hour":
+            number = _count_setting(value, "Posts per hour", high=1000)
+            values[name] = DEFAULT_POSTS_PER_HOUR if number is None else number
+        else:
+            values[name] = _flag(value)
+    changed = [n for n, v in values.items() if getattr(board, n) != v]
+    for name in changed:
+        setattr(board, name, values[name])
+    if changed:
+        audit(
+            session,
+            viewer,
+            board,
+            "settings",
+            reason=", ".join(f"{n}={values[n]}" for n in changed),
+        )
+        session.flush()
+    return board
+
+
 def get_board(session: Session, viewer: Viewer, board_id: int) -> Board:
     board = session.get(Board, board_id)
     if board is None or board.context_id != viewer.context_id:
         raise _not_found("This board")
     return board
+
+
+# --- competencies --------------------------------------------------------------------------------
+MAX_THREAD_TAGS = 5
+
+
+def _platform_of(session: Session, context_id: int) -> int:
+    return session.scalars(select(Context.platform_id).where(Context.id == context_id)).one()
+
+
+def board_competencies(
+    session: Session, viewer: Viewer, board: Board
+) -> list[links.CompetencyInfo]:
+    """The board-level competencies: those linked to the board and to its placement."""
+    _check_board(viewer, board)
+    platform_id = _platform_of(session, board.context_id)
+    found = links.linked(session, platform_id, "board", str(board.id))
+    found += links.linked(session, platform_id, "placement", str(board.placement_id))
+    return list({c.id: c for c in found}.values())
+
+
+def course_competencies(session: Session, viewer: Viewer) -> list[links.CompetencyInfo]:
+    """The competencies a thread may be tagged with: those linked to the course's placements and
+    boards; when none are linked yet, every current competency of the platform's frameworks."""
+    platform_id = _platform_of(session, viewer.context_id)
+    placement_ids = [
+        str(i)
+        for i in session.scalars(
+            select(Placement.id).where(Placement.context_id == viewer.context_id)
+        )
+    ]
+    board_ids = [
+        str(i)
+        for i in session.scalars(select(Board.id).where(Board.context_id == viewer.context_id))
+    ]
+    query = (
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == platform_id, Competency.retired_at.is_(None))
+    )
+    linked_query = query.join(CompetencyLink, CompetencyLink.competency_id == Competency.id).where(
+        CompetencyLink.platform_id == platform_id,
+        or_(
+            and_(CompetencyLink.ref_kind == "placement", CompetencyLink.ref_key.in_(placement_ids)),
+            and_(CompetencyLink.ref_kind == "board", CompetencyLink.ref_key.in_(board_ids)),
+        ),
+    )
+    rows = list(session.scalars(linked_query.order_by(Competency.id)).unique())
+    if not rows:
+        rows = list(session.scalars(query.order_by(Framework.id, Competency.id).limit(500)))
+    return [links.CompetencyInfo.of(c) for c in {c.id: c for c in rows}.values()]
+
+
+def set_board_competencies(
+    session: Session, viewer: Viewer, board: Board, competency_ids: list[int]
+) -> list[links.CompetencyInfo]:
+    """Staff link the board to competencies: every act on the board then counts toward them."""
+    _check_board(viewer, board)
+    if not viewer.staff:
+        raise BoardError(403, "Only course staff can link the board to competencies.")
+    platform_id = _platform_of(session, board.context_id)
+    try:
+        found = links.set_links(
+            session, platform_id, "board", str(board.id), competency_ids, user_id=viewer.user_id
+        )
+    except links.UnknownCompetencyError as exc:
+        raise BoardError(404, exc.message) from exc
+    except links.LinkError as exc:
+        raise BoardError(400, exc.message) from exc
+    audit(session, viewer, board, "competencies", reason=", ".join(c.name for c in found) or "none")
+    return found
+
+
+def thread_competencies(session: Session, thread: Thread) -> list[links.CompetencyInfo]:
+    board = session.get(Board, thread.board_id)
+    assert board is not None
+    return links.linked(session, _platform_of(session, board.context_id), "thread", str(thread.id))
+
+
+def set_thread_competencies(
+    session: Session, viewer: Viewer, thread: Thread, competency_ids: list[int]
+) -> list[links.CompetencyInfo]:
+    """Tag a thread with some of the course's competencies (its author or staff): statements
+    about the thread and its posts then carry them."""
+    board = _visible_thread(session, viewer, thread)
+    if thread.author_id != viewer.user_id and not viewer.staff:
+        raise BoardError(403, "Only the thread's author or course staff can tag it.")
+    return _tag_thread(session, viewer, board, thread, competency_ids)
+
+
+def _tag_thread(
+    session: Session, viewer: Viewer, board: Board, thread: Thread, competency_ids: list[int]
+) -> list[links.CompetencyInfo]:
+    wanted = list(dict.fromkeys(competency_ids))
+    if len(wanted) > MAX_THREAD_TAGS:
+        raise BoardError(400, f"Tag a thread with at most {MAX_THREAD_TAGS} competencies.")
+    allowed = {c.id for c in course_competencies(session, viewer)}
+    if any(i not in allowed for i in wanted):
+        raise _not_found("This competency")
+    try:
+        return links.set_links(
+            session,
+            _platform_of(session, board.context_id),
+            "thread",
+            str(thread.id),
+            wanted,
+            user_id=viewer.user_id,
+        )
+    except links.LinkError as exc:
+        raise BoardError(400, exc.message) from exc
 
 
 # --- visibility ----------------------------------------------------------------------------------
@@ -189,6 +386,85 @@ def can_see_thread(viewer: Viewer, board: Board, thread: Thread) -> bool:
 
 def can_see_post(viewer: Viewer, post: Post) -> bool:
     return viewer.staff or not post.hidden
+
+
+def can_moderate(viewer: Viewer, board: Board) -> bool:
+    """Instructors and TAs moderate every board of their course; members with the LTI Mentor
+    role moderate boards that allow it (``Board.mentors_moderate``)."""
+    if board.context_id != viewer.context_id:
+        return False
+    return viewer.staff or (board.mentors_moderate and viewer.perms.mentor)
+
+
+def require_moderator(viewer: Viewer, board: Board) -> None:
+    if not can_moderate(viewer, board):
+        raise BoardError(403, "Only the course's moderators can do this.")
+
+
+def audit(
+    session: Session,
+    viewer: Viewer,
+    board: Board | None,
+    action: str,
+    *,
+    thread_id: int | None = None,
+    post_id: int | None = None,
+    target_user_id: int | None = None,
+    report_id: int | None = None,
+    reason: str | None = None,
+) -> ModerationAction:
+    """Add one row to the moderation audit log (in the caller's transaction)."""
+    row = ModerationAction(
+        context_id=viewer.context_id,
+        board_id=board.id if board is not None else None,
+        actor_id=viewer.user_id,
+        action=action,
+        thread_id=thread_id,
+        post_id=post_id,
+        target_user_id=target_user_id,
+        report_id=report_id,
+        reason=((reason or "").strip()[:1000] or None),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+def is_muted(session: Session, context_id: int, user_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(exists().where(Mute.context_id == context_id, Mute.user_id == user_id))
+        )
+    )
+
+
+def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
+    """A muted member cannot post, edit or react; members may write at most
+    ``board.posts_per_hour`` threads and posts an hour in the course (staff are not limited)."""
+    if is_muted(session, viewer.context_id, viewer.user_id):
+        raise BoardError(
+            403, "A moderator has muted you in this course: you can read but not post."
+        )
+    if viewer.staff or not board.posts_per_hour:
+        return
+    since = utcnow() - timedelta(hours=1)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(Board, Board.id == Thread.board_id)
+        .where(
+            Post.author_id == viewer.user_id,
+            Post.created_at >= since,
+            Board.context_id == viewer.context_id,
+        )
+    )
+    if (recent or 0) >= board.posts_per_hour:
+        raise BoardError(
+            429,
+            f"You have posted {recent} times in the last hour, the most this board allows. "
+            "Please wait a little before posting again.",
+        )
 
 
 def load_thread(session: Session, viewer: Viewer, thread_id: int) -> Thread:
@@ -330,8 +606,10 @@ def create_thread(
     kind: str = "discussion",
     anonymous: bool = False,
     cohort_group_id: int | None = None,
+    competency_ids: list[int] | None = None,
 ) -> Thread:
-    """Start a thread (its opening post holds ``body``); publishes ``board.thread_posted``."""
+    """Start a thread (its opening post holds ``body``), optionally tagged with some of the
+    course's competencies; publishes ``board.thread_posted``."""
     _check_board(viewer, board)
     title = check_title(title)
     body = check_body(body)
@@ -339,6 +617,7 @@ def create_thread(
         raise BoardError(400, "A thread is a discussion or a question.")
     anonymous = _check_anonymous(board, anonymous)
     cohort = _cohort_for_new_thread(session, viewer, board, cohort_group_id)
+    check_can_post(session, viewer, board)
     now = utcnow()
     thread = Thread(
         board_id=board.id,
@@ -352,6 +631,8 @@ def create_thread(
         closed=False,
         endorsed=False,
         reply_count=0,
+        comment_count=0,
+        helpful_count=0,
         last_activity_at=now,
         created_at=now,
     )
@@ -371,6 +652,8 @@ def create_thread(
     )
     session.add(opening)
     session.flush()
+    if competency_ids:
+        _tag_thread(session, viewer, board, thread, competency_ids)
     _publish(
         session,
         events.THREAD_POSTED,
@@ -423,6 +706,7 @@ def reply(
             raise _not_found("This post")
         if parent_post.deleted:
             raise BoardError(409, "This reply was deleted.")
+    check_can_post(session, viewer, board)
     now = utcnow()
     post = Post(
         thread_id=thread.id,
@@ -437,7 +721,10 @@ def reply(
         created_at=now,
     )
     session.add(post)
-    thread.reply_count = (thread.reply_count or 0) + 1
+    if parent_post is None:
+        thread.reply_count = (thread.reply_count or 0) + 1
+    else:
+        thread.comment_count = (thread.comment_count or 0) + 1
     thread.last_activity_at = now
     session.flush()
     parents = (_thread_ref(thread), _board_ref(session, board))
@@ -486,6 +773,10 @@ def edit_post(
         if not post.is_opening:
             raise BoardError(400, "Only the opening post carries the thread's title.")
         new_title = check_title(title)
+    if is_muted(session, viewer.context_id, viewer.user_id):
+        raise BoardError(
+            403, "A moderator has muted you in this course: you can read but not post."
+        )
     if body == post.body_markdown and (new_title is None or new_title == thread.title):
         return post  # nothing changed: no revision, no statement
     now = utcnow()
@@ -522,8 +813,10 @@ def delete_post(session: Session, viewer: Viewer, post: Post) -> Post:
     if post.deleted:
         return post
     post.deleted = True
-    if not post.is_opening and thread.reply_count:
-        thread.reply_count -= 1
+    if post.is_comment:
+        thread.comment_count = max(0, (thread.comment_count or 0) - 1)
+    elif not post.is_opening:
+        thread.reply_count = max(0, (thread.reply_count or 0) - 1)
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
     session.flush()
@@ -540,6 +833,10 @@ def react(session: Session, viewer: Viewer, post: Post, kind: str) -> Reaction:
         raise BoardError(409, "This post was deleted.")
     if post.author_id == viewer.user_id:
         raise BoardError(400, "You cannot react to your own post.")
+    if is_muted(session, viewer.context_id, viewer.user_id):
+        raise BoardError(
+            403, "A moderator has muted you in this course: you can read but not post."
+        )
     existing = session.scalar(
         select(Reaction).where(
             Reaction.post_id == post.id, Reaction.user_id == viewer.user_id, Reaction.kind == kind
@@ -550,6 +847,8 @@ def react(session: Session, viewer: Viewer, post: Post, kind: str) -> Reaction:
     now = utcnow()
     reaction = Reaction(post_id=post.id, user_id=viewer.user_id, kind=kind, created_at=now)
     session.add(reaction)
+    if kind == REACTION_HELPFUL:
+        thread.helpful_count = (thread.helpful_count or 0) + 1
     session.flush()
     _publish(
         session,
@@ -560,14 +859,19 @@ def react(session: Session, viewer: Viewer, post: Post, kind: str) -> Reaction:
         _post_ref(thread, post),
         (_thread_ref(thread), _board_ref(session, board)),
         now,
-        {"reaction": kind, "post_author_id": post.author_id},
+        {
+            "reaction": kind,
+            "post_author_id": post.author_id,
+            # a post marked helpful is evidence for its author; a like is the reactor's act
+            **({"evidence_user_id": post.author_id} if kind == REACTION_HELPFUL else {}),
+        },
     )
     return reaction
 
 
 def unreact(session: Session, viewer: Viewer, post: Post, kind: str) -> bool:
     """Take a reaction back (no statement: xAPI has no "unliked"). True when one was removed."""
-    _visible_post(session, viewer, post)
+    thread, _board = _visible_post(session, viewer, post)
     reaction = session.scalar(
         select(Reaction).where(
             Reaction.post_id == post.id, Reaction.user_id == viewer.user_id, Reaction.kind == kind
@@ -576,6 +880,8 @@ def unreact(session: Session, viewer: Viewer, post: Post, kind: str) -> bool:
     if reaction is None:
         return False
     session.delete(reaction)
+    if kind == REACTION_HELPFUL:
+        thread.helpful_count = max(0, (thread.helpful_count or 0) - 1)
     session.flush()
     return True
 
@@ -590,19 +896,128 @@ def set_thread_state(
     lock_reason: str | None = None,
     closed: bool | None = None,
 ) -> Thread:
-    """Staff pin, lock (with a reason) and close threads. (The moderation audit log comes with
-    the moderation work.)"""
-    _visible_thread(session, viewer, thread)
-    if not viewer.staff:
-        raise BoardError(403, "Only course staff can pin, lock or close threads.")
-    if pinned is not None:
+    """Moderators pin, lock (with a reason) and close threads; each change is in the audit log."""
+    board = _visible_thread(session, viewer, thread)
+    if not can_moderate(viewer, board):
+        raise BoardError(403, "Only the course's moderators can pin, lock or close threads.")
+    changes = []
+    if pinned is not None and pinned != thread.pinned:
         thread.pinned = pinned
+        changes.append(("pin" if pinned else "unpin", None))
     if locked is not None:
-        thread.locked = locked
-        thread.lock_reason = ((lock_reason or "").strip()[:500] or None) if locked else None
-    if closed is not None:
+        reason = ((lock_reason or "").strip()[:500] or None) if locked else None
+        if locked != thread.locked or (locked and reason != thread.lock_reason):
+            thread.locked = locked
+            thread.lock_reason = reason
+            changes.append(("lock" if locked else "unlock", reason))
+    if closed is not None and closed != thread.closed:
         thread.closed = closed
+        changes.append(("close" if closed else "reopen", None))
+    for action, reason in changes:
+        audit(session, viewer, board, action, thread_id=thread.id, reason=reason)
     session.flush()
+    return thread
+
+
+def endorse(session: Session, viewer: Viewer, post: Post, endorsed: bool = True) -> Post:
+    """Course staff endorse a reply as a good answer (or take the endorsement back). Publishes
+    ``board.answer_endorsed`` (evidence for the reply's author) and logs the act."""
+    thread, board = _visible_post(session, viewer, post)
+    if not viewer.staff:
+        raise BoardError(403, "Only course staff can endorse answers.")
+    if post.is_opening or post.is_comment:
+        raise BoardError(400, "Only replies can be endorsed.")
+    if post.deleted:
+        raise BoardError(409, "This post was deleted.")
+    if endorsed == post.endorsed:
+        return post
+    now = utcnow()
+    if endorsed:
+        if post.hidden:
+            raise BoardError(409, "A hidden post cannot be endorsed.")
+        post.endorsed_at, post.endorsed_by_id = now, viewer.user_id
+        thread.endorsed = True
+    else:
+        post.endorsed_at, post.endorsed_by_id = None, None
+        session.flush()
+        thread.endorsed = bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        Post.thread_id == thread.id,
+                        Post.endorsed_at.is_not(None),
+                        Post.deleted.is_(False),
+                    )
+                )
+            )
+        )
+    audit(
+        session,
+        viewer,
+        board,
+        "endorse" if endorsed else "unendorse",
+        thread_id=thread.id,
+        post_id=post.id,
+        target_user_id=post.author_id,
+    )
+    session.flush()
+    if endorsed:
+        _publish(
+            session,
+            events.ANSWER_ENDORSED,
+            f"endorsement:{post.id}:{now.isoformat()}",
+            viewer,
+            board,
+            _post_ref(thread, post),
+            (_thread_ref(thread), _board_ref(session, board)),
+            now,
+            {
+                "post_author_id": post.author_id,
+                "evidence_user_id": post.author_id,
+                "thread_kind": thread.kind,
+            },
+        )
+    return post
+
+
+def accept_answer(session: Session, viewer: Viewer, thread: Thread, post: Post | None) -> Thread:
+    """The question's author (or staff) accepts a reply as the answer; ``post=None`` takes the
+    acceptance back. Publishes ``board.answer_accepted`` (evidence for the reply's author)."""
+    board = _visible_thread(session, viewer, thread)
+    if thread.kind != KIND_QUESTION:
+        raise BoardError(400, "Only a question has an accepted answer.")
+    if thread.author_id != viewer.user_id and not viewer.staff:
+        raise BoardError(403, "Only the person who asked, or course staff, can accept an answer.")
+    if post is None:
+        thread.accepted_post_id = None
+        session.flush()
+        return thread
+    if post.thread_id != thread.id or post.is_opening or post.is_comment:
+        raise BoardError(400, "Choose a reply of this question as its answer.")
+    if not can_see_post(viewer, post):
+        raise _not_found("This post")
+    if post.deleted or post.hidden:
+        raise BoardError(409, "This reply cannot be the answer any more.")
+    if thread.accepted_post_id == post.id:
+        return thread
+    now = utcnow()
+    thread.accepted_post_id = post.id
+    session.flush()
+    _publish(
+        session,
+        events.ANSWER_ACCEPTED,
+        f"acceptance:{thread.id}:{post.id}:{now.isoformat()}",
+        viewer,
+        board,
+        _post_ref(thread, post),
+        (_thread_ref(thread), _board_ref(session, board)),
+        now,
+        {
+            "post_author_id": post.author_id,
+            "evidence_user_id": post.author_id,
+            "thread_kind": thread.kind,
+        },
+    )
     return thread
 
 
@@ -643,6 +1058,8 @@ class ThreadSummary:
     endorsed: bool
     answered: bool
     reply_count: int
+    comment_count: int
+    helpful_count: int
     last_activity_at: datetime
     created_at: datetime
 
@@ -684,6 +1101,21 @@ def _limit(limit: int) -> int:
     return min(limit, MAX_PAGE_SIZE)
 
 
+SORT_ACTIVITY = "activity"
+SORT_NEWEST = "newest"
+SORT_HELPFUL = "helpful"
+SORT_UNANSWERED = "unanswered"
+SORTS = (SORT_ACTIVITY, SORT_NEWEST, SORT_HELPFUL, SORT_UNANSWERED)
+
+
+def _sort_key(sort: str):
+    if sort == SORT_ACTIVITY:
+        return Thread.last_activity_at
+    if sort == SORT_HELPFUL:
+        return Thread.helpful_count
+    return Thread.created_at  # newest, unanswered
+
+
 def list_threads(
     session: Session,
     viewer: Viewer,
@@ -692,17 +1124,25 @@ def list_threads(
     cursor: str | None = None,
     limit: int = 20,
     cohort_group_id: int | None = None,
+    sort: str = SORT_ACTIVITY,
 ) -> ThreadPage:
-    """A page of the board's threads the viewer may see: pinned first, then latest activity.
-    Two queries whatever the page size (threads, then their authors' names)."""
+    """A page of the board's threads the viewer may see, pinned first, then by ``sort``: latest
+    activity (default), newest, most helpful (helpful reactions on its posts), or unanswered
+    (no reply yet, newest first). Keyset pagination; two queries whatever the page size (threads,
+    then their authors' names)."""
     _check_board(viewer, board)
     limit = _limit(limit)
+    if sort not in SORTS:
+        raise BoardError(400, "Sort by activity, newest, helpful or unanswered.")
+    key = _sort_key(sort)
     opening = Post.__table__.alias("opening")
     query = (
         select(Thread)
         .join(opening, and_(opening.c.thread_id == Thread.id, opening.c.is_opening.is_(True)))
         .where(Thread.board_id == board.id)
     )
+    if sort == SORT_UNANSWERED:
+        query = query.where(Thread.reply_count == 0, Thread.accepted_post_id.is_(None))
     if not viewer.staff:
         query = query.where(opening.c.hidden.is_(False))
         if board.cohort_mode == COHORT_GROUPS:
@@ -715,25 +1155,24 @@ def list_threads(
     elif cohort_group_id is not None:
         query = query.where(Thread.cohort_group_id == cohort_group_id)
     if cursor:
-        pinned, last, last_id = _decode(cursor, 3)
-        if not isinstance(pinned, bool) or not isinstance(last_id, int):
+        cursor_sort, pinned, last, last_id = _decode(cursor, 4)
+        if cursor_sort != sort or not isinstance(pinned, bool) or not isinstance(last_id, int):
             raise BoardError(400, "This page link is not valid.")
-        last_at = _when(last)
+        if sort == SORT_HELPFUL:
+            if not isinstance(last, int) or isinstance(last, bool):
+                raise BoardError(400, "This page link is not valid.")
+            last_value: object = last
+        else:
+            last_value = _when(last)
         pinned_value = literal(pinned, Boolean())
         query = query.where(
             or_(
                 Thread.pinned < pinned_value,
-                and_(Thread.pinned == pinned_value, Thread.last_activity_at < last_at),
-                and_(
-                    Thread.pinned == pinned_value,
-                    Thread.last_activity_at == last_at,
-                    Thread.id < last_id,
-                ),
+                and_(Thread.pinned == pinned_value, key < last_value),
+                and_(Thread.pinned == pinned_value, key == last_value, Thread.id < last_id),
             )
         )
-    query = query.order_by(
-        Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
-    ).limit(limit + 1)
+    query = query.order_by(Thread.pinned.desc(), key.desc(), Thread.id.desc()).limit(limit + 1)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -751,6 +1190,8 @@ def list_threads(
             endorsed=t.endorsed,
             answered=t.accepted_post_id is not None,
             reply_count=t.reply_count,
+            comment_count=t.comment_count or 0,
+            helpful_count=t.helpful_count or 0,
             last_activity_at=t.last_activity_at,
             created_at=t.created_at,
         )
@@ -759,8 +1200,14 @@ def list_threads(
     next_cursor = None
     if more and rows:
         last_row = rows[-1]
+        value = getattr(last_row, key.key)
         next_cursor = _encode(
-            [bool(last_row.pinned), last_row.last_activity_at.isoformat(), last_row.id]
+            [
+                sort,
+                bool(last_row.pinned),
+                value if sort == SORT_HELPFUL else value.isoformat(),
+                last_row.id,
+            ]
         )
     return ThreadPage(summaries, next_cursor)
 
@@ -780,6 +1227,7 @@ class PostView:
     edited_at: datetime | None
     reactions: dict[str, int]
     my_reactions: frozenset[str]
+    endorsed: bool = False
     comments: list[PostView] = field(default_factory=list)
 
 
@@ -892,6 +1340,7 @@ def get_thread(
             edited_at=p.edited_at,
             reactions=counts.get(p.id, {}),
             my_reactions=frozenset(mine.get(p.id, ())),
+            endorsed=p.endorsed_at is not None and not p.deleted,
         )
 
     by_parent: dict[int, list[PostView]] = {}

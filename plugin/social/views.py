@@ -33,6 +33,12 @@ ERROR_TITLES = {
     413: "This is too long",
 }
 REACTION_LABELS = {"like": "Like", "helpful": "Helpful"}
+SORT_LABELS = {
+    boards.SORT_ACTIVITY: "Latest activity",
+    boards.SORT_NEWEST: "Newest",
+    boards.SORT_HELPFUL: "Most helpful",
+    boards.SORT_UNANSWERED: "Unanswered",
+}
 
 
 def web_error(exc: BoardError) -> WebError:
@@ -103,6 +109,7 @@ def board_page(board_id: int) -> str:
     session = db_session()
     who = viewer(session)
     cohort = _int_or_none(request.args.get("cohort"), "cohort")
+    sort = request.args.get("sort") or boards.SORT_ACTIVITY
     with board_errors():
         board = boards.get_board(session, who, board_id)
         page = boards.list_threads(
@@ -111,10 +118,13 @@ def board_page(board_id: int) -> str:
             board,
             cursor=request.args.get("cursor") or None,
             cohort_group_id=cohort if who.staff else None,
+            sort=sort,
         )
     cohorts = cohort_choices(session, who, board)
     return render_template(
         "social/board.html",
+        competency_choices=boards.course_competencies(session, who),
+        can_moderate=boards.can_moderate(who, board),
         cur=current(),
         token=current().token,
         board=board,
@@ -123,6 +133,8 @@ def board_page(board_id: int) -> str:
         cohorts=cohorts,
         cohort_names={g.id: g.name for g in cohorts},
         cohort_filter=cohort,
+        sort=sort,
+        sorts=SORT_LABELS,
         kinds=THREAD_KINDS,
         title=(board.placement.title if board.placement else None) or "Discussion board",
     )
@@ -144,6 +156,7 @@ def new_thread(board_id: int) -> Response:
             kind=form.get("kind", "discussion"),
             anonymous=_flag("anonymous"),
             cohort_group_id=_int_or_none(form.get("cohort"), "cohort"),
+            competency_ids=_ids(form.getlist("competency_ids")),
         )
         thread_id = thread.id
     return _back("social.thread_page", thread_id=thread_id)
@@ -158,8 +171,14 @@ def thread_page(thread_id: int) -> str:
         detail = boards.get_thread(
             session, who, thread_id, cursor=request.args.get("cursor") or None
         )
+    tags = boards.thread_competencies(session, detail.thread)
+    can_tag = who.staff or detail.thread.author_id == who.user_id
     return render_template(
         "social/thread.html",
+        thread_tags=tags,
+        can_tag=can_tag,
+        competency_choices=boards.course_competencies(session, who) if can_tag else [],
+        can_moderate=boards.can_moderate(who, detail.board),
         cur=current(),
         token=current().token,
         detail=detail,
@@ -262,5 +281,121 @@ def thread_state(thread_id: int) -> Response:
         thread = boards.load_thread(session, who, thread_id)
         boards.set_thread_state(
             session, who, thread, lock_reason=form.get("lock_reason"), **changes
+        )
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.post("/posts/<int:post_id>/endorse")
+@launch_required
+def endorse(post_id: int) -> Response:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        post = _post_and_thread(session, who, post_id)
+        boards.endorse(session, who, post, endorsed=_flag("endorsed"))
+        thread_id = post.thread_id
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.post("/threads/<int:thread_id>/accept")
+@launch_required
+def accept(thread_id: int) -> Response:
+    post_id = _int_or_none(request.form.get("post_id"), "reply")
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        post = boards.load_post(session, who, post_id) if post_id is not None else None
+        boards.accept_answer(session, who, thread, post)
+    return _back("social.thread_page", thread_id=thread_id)
+
+
+@bp.get("/posts/<int:post_id>/history")
+@launch_required
+def post_history(post_id: int) -> str:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        post = boards.load_post(session, who, post_id)
+        history = boards.revisions(session, who, post)
+        thread = boards.load_thread(session, who, post.thread_id)
+    return render_template(
+        "social/history.html",
+        cur=current(),
+        token=current().token,
+        post=post,
+        thread=thread,
+        history=history,
+        current_html="" if post.deleted else post.body_html,
+    )
+
+
+SETTING_LABELS = {
+    "cohort_mode": "Cohorts",
+    "qa_mode": "Q&A mode",
+    "anonymous_allowed": "Anonymous posts",
+    "grade_threads": "Threads for full participation marks",
+    "grade_replies": "Replies and comments for full participation marks",
+    "record_views": "Record thread views as xAPI statements",
+    "mentors_moderate": "LTI Mentors may moderate",
+    "posts_per_hour": "Posts per person per hour",
+}
+FLAG_SETTINGS = ("qa_mode", "anonymous_allowed", "record_views", "mentors_moderate")
+
+
+@bp.route("/boards/<int:board_id>/settings", methods=["GET", "POST"])
+@launch_required
+def settings_page(board_id: int) -> str | Response:
+    if request.method == "POST":
+        form = request.form
+        changes: dict[str, object] = {name: _flag(name) for name in FLAG_SETTINGS}
+        for name in ("cohort_mode", "grade_threads", "grade_replies", "posts_per_hour"):
+            if name in form:
+                changes[name] = form.get(name, "")
+        with unit_of_work() as session, board_errors():
+            who = viewer(session)
+            board = boards.get_board(session, who, board_id)
+            boards.update_settings(session, who, board, **changes)
+            if "competency_ids" in form or form.get("competencies_shown"):
+                boards.set_board_competencies(
+                    session, who, board, _ids(form.getlist("competency_ids"))
+                )
+        return _back("social.settings_page", board_id=board_id, saved=1)
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        board = boards.get_board(session, who, board_id)
+        if not who.staff:
+            raise BoardError(403, "Only course staff can change the board's settings.")
+        linked = boards.board_competencies(session, who, board)
+        choices = boards.course_competencies(session, who)
+    return render_template(
+        "social/settings.html",
+        cur=current(),
+        token=current().token,
+        board=board,
+        labels=SETTING_LABELS,
+        linked_ids={c.id for c in linked},
+        choices=choices,
+        saved=request.args.get("saved") == "1",
+        title=(board.placement.title if board.placement else None) or "Discussion board",
+    )
+
+
+def _ids(values: list[str]) -> list[int]:
+    ids = []
+    for value in values:
+        number = _int_or_none(value, "competency")
+        if number is not None:
+            ids.append(number)
+    return ids
+
+
+@bp.post("/threads/<int:thread_id>/competencies")
+@launch_required
+def thread_competencies(thread_id: int) -> Response:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        boards.set_thread_competencies(
+            session, who, thread, _ids(request.form.getlist("competency_ids"))
         )
     return _back("social.thread_page", thread_id=thread_id)

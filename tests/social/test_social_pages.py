@@ -131,7 +131,7 @@ def test_instructor_sets_up_a_board_then_learners_talk_and_staff_moderate(app, l
     assert lea.post(f"/threads/{thread_id}/state", pinned="0").status_code == 403
     with new_session(app) as s:
         thread = s.get(Thread, thread_id)
-        assert thread.pinned and thread.locked and thread.reply_count == 2  # reply + comment
+        assert thread.pinned and thread.locked and (thread.reply_count, thread.comment_count) == (1, 1)
         kinds = sorted(
             s.scalars(select(XapiOutbox.event_kind).where(XapiOutbox.event_kind.like("board.%")))
         )
@@ -225,7 +225,7 @@ def test_older_threads_link_pages_the_board(app, lms) -> None:
     page = lea.get(f"/boards/{lea.board_id}")
     assert "Thread 21" in page.text and "Thread 1<" not in page.text
     older = re.search(r'href="([^"]*cursor=[^"]*)"', page.text)
-    assert older and "Older threads" in page.text
+    assert older and "More threads" in page.text
     rest = lea.browser.http.get(lea.tool + older.group(1).replace("&amp;", "&"), timeout=10)
     assert rest.status_code == 200 and "Thread 1<" in rest.text and "Thread 0<" in rest.text
     assert "Thread 21" not in rest.text and len(ids) == 22
