@@ -29,6 +29,7 @@ REACTION_ADDED = "board.reaction_added"
 ANSWER_ENDORSED = "board.answer_endorsed"
 ANSWER_ACCEPTED = "board.answer_accepted"
 POST_REPORTED = "board.post_reported"
+THREAD_VIEWED = "board.thread_viewed"  # only where the board's instructor turned it on
 MENTOR_REQUESTED = "mentoring.requested"
 MENTORSHIP_ACCEPTED = "mentoring.accepted"
 CHECKIN_LOGGED = "mentoring.checkin_logged"
@@ -47,6 +48,7 @@ ALL_KINDS = (
     REACTION_ADDED,
     ANSWER_ENDORSED,
     ANSWER_ACCEPTED,
+    THREAD_VIEWED,
     POST_REPORTED,
     MENTOR_REQUESTED,
     MENTORSHIP_ACCEPTED,

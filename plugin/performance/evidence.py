@@ -25,13 +25,14 @@ from plugin.performance.models import (
 SUBSCRIBER_NAME = "performance.evidence"
 log = logging.getLogger(__name__)
 
-# Events that are not acts of learning by their actor: opening the tool, reporting a post, a reviewer
-# accepting evidence, and plan bookkeeping (goal progress is computed from evidence, so evidence
+# Events that are not acts of learning by their actor: opening the tool or a thread, reporting a
+# post, a reviewer accepting evidence, and plan bookkeeping (goal progress is computed from evidence, so evidence
 # from it would count twice).
 NOT_EVIDENCE = frozenset(
     {
         events.LAUNCHED,
         events.POST_REPORTED,
+        events.THREAD_VIEWED,
         events.EVIDENCE_ACCEPTED,
         events.GOAL_SET,
         events.GOAL_PROGRESSED,

@@ -14,6 +14,12 @@ from plugin.db import db_session, unit_of_work
 from plugin.social import boards
 from plugin.social.models import Post
 from plugin.social.schemas import (
+    AcceptSchema,
+    BoardSchema,
+    BoardUpdateSchema,
+    CompetencyIdsSchema,
+    CompetencyTagSchema,
+    EndorseSchema,
     PostCreateSchema,
     PostSchema,
     PostUpdateSchema,
@@ -61,6 +67,7 @@ def _one_post(session, who: boards.Viewer, post_id: int, thread_id: int) -> boar
         edited_at=post.edited_at,
         reactions={},
         my_reactions=frozenset(),
+        endorsed=post.endorsed_at is not None and not post.deleted,
     )
 
 
@@ -81,6 +88,7 @@ def list_threads(args: dict[str, Any], board_id: int) -> boards.ThreadPage:
             cursor=args["cursor"],
             limit=args["limit"],
             cohort_group_id=args["cohort"],
+            sort=args["sort"],
         )
 
 
@@ -175,3 +183,108 @@ def add_reaction(data: dict[str, Any], post_id: int) -> dict[str, Any]:
             "kind": reaction.kind,
             "created_at": reaction.created_at,
         }
+
+
+@blp.route("/boards/<int:board_id>", methods=["GET"])
+@blp.doc(security=SECURITY, summary="A board and its settings")
+@launch_required
+@blp.response(200, BoardSchema)
+def get_board(board_id: int) -> Any:
+    session = db_session()
+    with board_errors():
+        return boards.get_board(session, viewer(session), board_id)
+
+
+@blp.route("/boards/<int:board_id>", methods=["PATCH"])
+@blp.doc(security=SECURITY, summary="Change the board's settings (course staff)")
+@launch_required
+@blp.arguments(BoardUpdateSchema)
+@blp.response(200, BoardSchema)
+def update_board(data: dict[str, Any], board_id: int) -> Any:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board = boards.update_settings(
+            session, who, boards.get_board(session, who, board_id), **data
+        )
+        board_id = board.id
+    session = db_session()
+    with board_errors():
+        return boards.get_board(session, viewer(session), board_id)
+
+
+@blp.route("/boards/<int:board_id>/competencies", methods=["GET"])
+@blp.doc(security=SECURITY, summary="The competencies every act on the board counts toward")
+@launch_required
+@blp.response(200, CompetencyTagSchema(many=True))
+def get_board_competencies(board_id: int) -> Any:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        return boards.board_competencies(session, who, boards.get_board(session, who, board_id))
+
+
+@blp.route("/boards/<int:board_id>/competencies", methods=["PUT"])
+@blp.doc(security=SECURITY, summary="Link the board to competencies (course staff)")
+@launch_required
+@blp.arguments(CompetencyIdsSchema)
+@blp.response(200, CompetencyTagSchema(many=True))
+def put_board_competencies(data: dict[str, Any], board_id: int) -> Any:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board = boards.get_board(session, who, board_id)
+        return boards.set_board_competencies(session, who, board, data["competency_ids"])
+
+
+@blp.route("/threads/<int:thread_id>/competencies", methods=["GET"])
+@blp.doc(security=SECURITY, summary="The thread's competency tags")
+@launch_required
+@blp.response(200, CompetencyTagSchema(many=True))
+def get_thread_competencies(thread_id: int) -> Any:
+    session = db_session()
+    with board_errors():
+        thread = boards.load_thread(session, viewer(session), thread_id)
+        return boards.thread_competencies(session, thread)
+
+
+@blp.route("/threads/<int:thread_id>/competencies", methods=["PUT"])
+@blp.doc(security=SECURITY, summary="Tag the thread with course competencies (author or staff)")
+@launch_required
+@blp.arguments(CompetencyIdsSchema)
+@blp.response(200, CompetencyTagSchema(many=True))
+def put_thread_competencies(data: dict[str, Any], thread_id: int) -> Any:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        return boards.set_thread_competencies(session, who, thread, data["competency_ids"])
+
+
+@blp.route("/posts/<int:post_id>/endorsement", methods=["PUT"])
+@blp.doc(security=SECURITY, summary="Endorse a reply, or take the endorsement back (staff)")
+@launch_required
+@blp.arguments(EndorseSchema)
+@blp.response(200, PostSchema)
+def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        post = boards.load_post(session, who, post_id)
+        boards.endorse(session, who, post, endorsed=data["endorsed"])
+        thread_id = post.thread_id
+    session = db_session()
+    with board_errors():
+        return _one_post(session, viewer(session), post_id, thread_id)
+
+
+@blp.route("/threads/<int:thread_id>/accepted", methods=["PUT"])
+@blp.doc(security=SECURITY, summary="Accept a reply as the question's answer (asker or staff)")
+@launch_required
+@blp.arguments(AcceptSchema)
+@blp.response(200, ThreadDetailSchema)
+def accept(data: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        thread = boards.load_thread(session, who, thread_id)
+        post = boards.load_post(session, who, data["post_id"]) if data["post_id"] else None
+        boards.accept_answer(session, who, thread, post)
+    session = db_session()
+    with board_errors():
+        return boards.get_thread(session, viewer(session), thread_id)

@@ -1364,6 +1364,28 @@ def get_thread(
     )
 
 
+def record_view(session: Session, viewer: Viewer, thread: Thread) -> bool:
+    """Publish ``board.thread_viewed`` when the board records views (off by default). At most one
+    statement per person, thread and minute, so reloading a page does not flood the LRS. True when
+    one was published."""
+    board = _visible_thread(session, viewer, thread)
+    if not board.record_views:
+        return False
+    now = utcnow()
+    _publish(
+        session,
+        events.THREAD_VIEWED,
+        f"view:{thread.id}:{viewer.user_id}:{now.strftime('%Y-%m-%dT%H:%M')}",
+        viewer,
+        board,
+        _thread_ref(thread),
+        (_board_ref(session, board),),
+        now,
+        {"thread_kind": thread.kind},
+    )
+    return True
+
+
 def revisions(session: Session, viewer: Viewer, post: Post) -> list[PostRevision]:
     """A post's edit history, oldest first (hidden from peers when the post is deleted)."""
     _visible_post(session, viewer, post)

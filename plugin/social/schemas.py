@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from plugin.social.models import REACTION_KINDS, THREAD_KINDS
+from plugin.social.boards import SORTS
+from plugin.social.models import COHORT_MODES, REACTION_KINDS, THREAD_KINDS
 
 
 class QueryArgs(Schema):
@@ -16,6 +17,7 @@ class ThreadListArgs(QueryArgs):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cohort = fields.Integer(load_default=None, metadata={"description": "staff: one cohort only"})
+    sort = fields.String(load_default="activity", validate=validate.OneOf(SORTS))
 
 
 class ThreadArgs(QueryArgs):
@@ -32,6 +34,11 @@ class ThreadCreateSchema(Schema):
     kind = fields.String(load_default="discussion", validate=validate.OneOf(THREAD_KINDS))
     anonymous = fields.Boolean(load_default=False)
     cohort_group_id = fields.Integer(load_default=None, allow_none=True)
+    competency_ids = fields.List(
+        fields.Integer(),
+        load_default=list,
+        metadata={"description": "tags: some of the course's competencies (at most 5)"},
+    )
 
 
 class PostCreateSchema(Schema):
@@ -78,6 +85,8 @@ class ThreadSummarySchema(Schema):
     endorsed = fields.Boolean()
     answered = fields.Boolean()
     reply_count = fields.Integer()
+    comment_count = fields.Integer()
+    helpful_count = fields.Integer()
     last_activity_at = fields.DateTime()
     created_at = fields.DateTime()
 
@@ -99,6 +108,7 @@ class PostSchema(Schema):
     edited_at = fields.DateTime(allow_none=True)
     reactions = fields.Dict(keys=fields.String(), values=fields.Integer())
     my_reactions = fields.Function(lambda p: sorted(p.my_reactions))
+    endorsed = fields.Boolean()
     comments = fields.List(fields.Nested(lambda: PostSchema()))
 
 
@@ -112,7 +122,11 @@ class ThreadStateSchema(Schema):
     locked = fields.Boolean()
     lock_reason = fields.String(allow_none=True)
     closed = fields.Boolean()
+    endorsed = fields.Boolean(metadata={"description": "a reply is endorsed by staff"})
+    accepted_post_id = fields.Integer(allow_none=True)
     reply_count = fields.Integer()
+    comment_count = fields.Integer()
+    helpful_count = fields.Integer()
     last_activity_at = fields.DateTime()
     created_at = fields.DateTime()
 
@@ -129,3 +143,58 @@ class ReactionSchema(Schema):
     post_id = fields.Integer()
     kind = fields.String()
     created_at = fields.DateTime()
+
+
+class CompetencyTagSchema(Schema):
+    id = fields.Integer()
+    iri = fields.String()
+    name = fields.String()
+    code = fields.String(allow_none=True)
+
+
+class CompetencyIdsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    competency_ids = fields.List(fields.Integer(), required=True)
+
+
+class BoardSchema(Schema):
+    id = fields.Integer()
+    title = fields.Function(lambda b: (b.placement.title if b.placement else None) or "")
+    cohort_mode = fields.String()
+    qa_mode = fields.Boolean()
+    anonymous_allowed = fields.Boolean()
+    grade_threads = fields.Integer(allow_none=True)
+    grade_replies = fields.Integer(allow_none=True)
+    record_views = fields.Boolean()
+    mentors_moderate = fields.Boolean()
+    posts_per_hour = fields.Integer()
+
+
+class BoardUpdateSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    cohort_mode = fields.String(validate=validate.OneOf(COHORT_MODES))
+    qa_mode = fields.Boolean()
+    anonymous_allowed = fields.Boolean()
+    grade_threads = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1000))
+    grade_replies = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1000))
+    record_views = fields.Boolean()
+    mentors_moderate = fields.Boolean()
+    posts_per_hour = fields.Integer(validate=validate.Range(min=0, max=1000))
+
+
+class EndorseSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    endorsed = fields.Boolean(load_default=True)
+
+
+class AcceptSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    post_id = fields.Integer(required=True, allow_none=True, metadata={"description": "null: none"})

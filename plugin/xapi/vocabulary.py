@@ -112,6 +112,11 @@ class Verbs:
         "The asker of a question (or staff) marked the object (a reply) as the "
         "accepted answer of its question thread.",
     )
+    VIEWED = Term(
+        TINCAN + "verb/viewed",
+        "viewed",
+        "Indicates that the actor has viewed the object (here: opened a discussion thread).",
+    )
     REQUESTED = Term(
         ACTIVITY_STREAMS + "request", "requested", "The actor has requested the object."
     )
@@ -383,6 +388,17 @@ STATEMENT_KINDS: tuple[StatementKind, ...] = (
         "Reported a post",
         "A person reported a post to the moderators.",
         parent_kinds=("thread",),
+        grouping_kinds=_BOARD_GROUPING,
+    ),
+    StatementKind(
+        "thread-viewed",
+        events.THREAD_VIEWED,
+        Verbs.VIEWED,
+        "thread",
+        Types.DISCUSSION,
+        "Viewed a discussion",
+        "A person opened a thread (recorded only on boards whose instructor turned it on).",
+        parent_kinds=("board",),
         grouping_kinds=_BOARD_GROUPING,
     ),
     StatementKind(

@@ -39,6 +39,7 @@ _OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     events.ANSWER_ENDORSED: ("post", ("thread",)),
     events.ANSWER_ACCEPTED: ("post", ("thread",)),
     events.POST_REPORTED: ("post", ("thread",)),
+    events.THREAD_VIEWED: ("thread", ("board",)),
     events.MENTOR_REQUESTED: ("mentoring-request", ()),
     events.MENTORSHIP_ACCEPTED: ("mentorship", ()),
     events.CHECKIN_LOGGED: ("checkin", ("mentorship",)),

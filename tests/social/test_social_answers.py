@@ -1,0 +1,330 @@
+"""Answers and board settings: endorse, accept, sort orders, counters, settings, competency tags,
+view statements."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from plugin import events
+from plugin.db import new_session, utcnow
+from plugin.performance import frameworks
+from plugin.performance.models import Competency, Evidence
+from plugin.social import boards
+from plugin.social.boards import BoardError
+from plugin.social.models import Board, ModerationAction, Thread
+from plugin.xapi.models import XapiOutbox
+from tests.performance.perf_world import moodle_text
+from tests.social.social_world import make_course
+
+
+@pytest.fixture
+def s(app):
+    with new_session(app) as session:
+        yield session
+
+
+def _board(s, **settings):
+    course = make_course(s, settings={"posts_per_hour": "0", **settings})
+    board = boards.board_for_placement(s, course.placement)
+    s.commit()
+    return course, board
+
+
+def _outbox(s, kind):
+    return list(
+        s.scalars(
+            select(XapiOutbox)
+            .where(XapiOutbox.event_kind == kind)
+            .order_by(XapiOutbox.created_at, XapiOutbox.statement_id)
+        )
+    )
+
+
+def _question(s, course, board, who="lea"):
+    thread = boards.create_thread(
+        s, course.viewer(s, who), board, "How to start?", "Any tips?", kind="question"
+    )
+    s.flush()
+    return thread
+
+
+def test_staff_endorse_a_reply_and_its_author_gets_the_evidence(s) -> None:
+    course, board = _board(s)
+    framework = frameworks.import_moodle_csv(s, course.platform.id, moodle_text())
+    competency = s.scalars(
+        select(Competency)
+        .where(Competency.framework_id == framework.framework_id)
+        .order_by(Competency.id)
+    ).first()
+    ines, lea, leo = (course.viewer(s, n) for n in ("ines", "lea", "leo"))
+    boards.set_board_competencies(s, ines, board, [competency.id])
+    thread = _question(s, course, board)
+    answer = boards.reply(s, leo, thread, "Start small.")
+    comment = boards.reply(s, lea, thread, "Thanks", parent_post=answer)
+    s.commit()
+
+    with pytest.raises(BoardError) as refused:
+        boards.endorse(s, lea, answer)
+    assert refused.value.status == 403
+    opening = s.scalar(
+        select(boards.Post).where(boards.Post.thread_id == thread.id, boards.Post.is_opening)
+    )
+    for not_a_reply in (opening, comment):
+        with pytest.raises(BoardError) as bad:
+            boards.endorse(s, ines, not_a_reply)
+        assert bad.value.status == 400
+    s.rollback()
+
+    boards.endorse(s, ines, answer)
+    boards.endorse(s, ines, answer)  # again: no second statement
+    s.commit()
+    assert answer.endorsed and thread.endorsed
+    rows = _outbox(s, events.ANSWER_ENDORSED)
+    assert len(rows) == 1
+    statement = rows[0].statement
+    assert statement["actor"]["account"]["name"] == course.users["ines"].sub
+    assert statement["object"]["id"].endswith(f"/post/{answer.id}")
+    others = statement["context"]["contextActivities"]["other"]
+    assert [o["id"] for o in others] == [competency.uri]
+    # the evidence is the answer's author's, not the endorser's
+    evidence = s.scalars(select(Evidence).where(Evidence.source == events.ANSWER_ENDORSED)).all()
+    assert [(e.user_id, e.competency_id) for e in evidence] == [
+        (course.users["leo"].id, competency.id)
+    ]
+    detail = boards.get_thread(s, lea, thread.id)
+    assert [r.endorsed for r in detail.replies] == [True]
+    assert boards.list_threads(s, lea, board).threads[0].endorsed
+
+    boards.endorse(s, ines, answer, endorsed=False)
+    s.commit()
+    assert not answer.endorsed and not thread.endorsed
+    actions = s.scalars(
+        select(ModerationAction.action)
+        .where(ModerationAction.post_id == answer.id)
+        .order_by(ModerationAction.id)
+    ).all()
+    assert actions == ["endorse", "unendorse"]
+
+
+def test_the_asker_or_staff_accept_an_answer(s) -> None:
+    course, board = _board(s)
+    lea, leo, liv, ines = (course.viewer(s, n) for n in ("lea", "leo", "liv", "ines"))
+    thread = _question(s, course, board)
+    first = boards.reply(s, leo, thread, "Ask your team.")
+    second = boards.reply(s, liv, thread, "Read the guide.")
+    discussion = boards.create_thread(s, lea, board, "Chat", "Hello")
+    elsewhere = boards.reply(s, leo, discussion, "Hi")
+    s.commit()
+    assert [t.id for t in boards.list_threads(s, lea, board, sort="unanswered").threads] == []
+
+    cases = [
+        (leo, thread, first, 403),  # not the asker
+        (lea, discussion, elsewhere, 400),  # not a question
+        (lea, thread, elsewhere, 400),  # a reply of another thread
+    ]
+    for who, target, post, status in cases:
+        with pytest.raises(BoardError) as refused:
+            boards.accept_answer(s, who, target, post)
+        assert refused.value.status == status
+    assert thread.accepted_post_id is None and not _outbox(s, events.ANSWER_ACCEPTED)
+
+    boards.accept_answer(s, lea, thread, first)
+    s.commit()
+    assert thread.accepted_post_id == first.id
+    assert boards.list_threads(s, leo, board).threads[-1].answered
+    boards.accept_answer(s, ines, thread, second)  # staff may change it
+    s.commit()
+    rows = _outbox(s, events.ANSWER_ACCEPTED)
+    assert [r.statement["object"]["id"].rsplit("/", 1)[1] for r in rows] == [
+        str(first.id),
+        str(second.id),
+    ]
+    assert rows[0].statement["actor"]["account"]["name"] == course.users["lea"].sub
+    boards.delete_post(s, liv, second)  # deleting the accepted answer un-accepts it
+    s.commit()
+    assert thread.accepted_post_id is None
+    boards.accept_answer(s, lea, thread, first)
+    boards.accept_answer(s, lea, thread, None)
+    s.commit()
+    assert thread.accepted_post_id is None
+
+
+def test_counters_follow_replies_comments_deletes_and_helpful_marks(s) -> None:
+    course, board = _board(s)
+    lea, leo, liv = (course.viewer(s, n) for n in ("lea", "leo", "liv"))
+    thread = boards.create_thread(s, lea, board, "Counting", "One")
+    r1 = boards.reply(s, leo, thread, "reply")
+    c1 = boards.reply(s, liv, thread, "comment", parent_post=r1)
+    boards.reply(s, lea, thread, "comment 2", parent_post=r1)
+    boards.react(s, lea, r1, "helpful")
+    boards.react(s, liv, r1, "helpful")
+    boards.react(s, liv, r1, "like")
+    s.commit()
+    assert (thread.reply_count, thread.comment_count, thread.helpful_count) == (1, 2, 2)
+    boards.delete_post(s, liv, c1)
+    boards.unreact(s, liv, r1, "helpful")
+    boards.unreact(s, liv, r1, "helpful")  # nothing left to take back
+    s.commit()
+    assert (thread.reply_count, thread.comment_count, thread.helpful_count) == (1, 1, 1)
+    summary = boards.list_threads(s, lea, board).threads[0]
+    assert (summary.reply_count, summary.comment_count, summary.helpful_count) == (1, 1, 1)
+
+
+def _sorted_board(s):
+    course, board = _board(s)
+    lea, leo, ines = (course.viewer(s, n) for n in ("lea", "leo", "ines"))
+    made = []
+    now = utcnow()
+    for i in range(7):
+        t = boards.create_thread(
+            s, lea, board, f"T{i}", "body", kind="question" if i % 2 else "discussion"
+        )
+        t.created_at = now - timedelta(hours=10 - i)  # T6 newest
+        t.last_activity_at = now - timedelta(hours=20 - 3 * i) if i != 2 else now
+        made.append(t)
+    s.flush()
+    for i, helpful in ((1, 3), (4, 2), (5, 2)):
+        made[i].helpful_count = helpful
+    boards.reply(s, leo, made[3], "an answer")  # T3 has a reply now: answered
+    made[3].last_activity_at = now - timedelta(hours=11)
+    boards.set_thread_state(s, ines, made[0], pinned=True)
+    s.commit()
+    return course, board, lea, made
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("activity", ["T0", "T2", "T6", "T5", "T4", "T3", "T1"]),
+        ("newest", ["T0", "T6", "T5", "T4", "T3", "T2", "T1"]),
+        ("helpful", ["T0", "T1", "T5", "T4", "T6", "T3", "T2"]),
+        ("unanswered", ["T0", "T6", "T5", "T4", "T2", "T1"]),
+    ],
+)
+def test_sort_orders_page_by_keyset(s, sort, expected) -> None:
+    _course, board, lea, _made = _sorted_board(s)
+    assert [t.title for t in boards.list_threads(s, lea, board, sort=sort).threads] == expected
+    seen, cursor = [], None
+    while True:
+        page = boards.list_threads(s, lea, board, sort=sort, limit=2, cursor=cursor)
+        seen += [t.title for t in page.threads]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+
+
+def test_bad_sorts_and_cursors_are_refused(s) -> None:
+    _course, board, lea, _made = _sorted_board(s)
+    with pytest.raises(BoardError) as bad:
+        boards.list_threads(s, lea, board, sort="random")
+    assert bad.value.status == 400
+    cursor = boards.list_threads(s, lea, board, sort="helpful", limit=2).next_cursor
+    with pytest.raises(BoardError) as bad:
+        boards.list_threads(s, lea, board, sort="newest", cursor=cursor)
+    assert bad.value.status == 400
+
+
+def test_staff_change_settings_with_an_audit_row_and_bad_values_change_nothing(s) -> None:
+    course, board = _board(s)
+    ines, lea = course.viewer(s, "ines"), course.viewer(s, "lea")
+    with pytest.raises(BoardError) as refused:
+        boards.update_settings(s, lea, board, qa_mode=True)
+    assert refused.value.status == 403
+    for bad in (
+        {"cohort_mode": "teams"},
+        {"grade_threads": "-1"},
+        {"grade_replies": "many"},
+        {"posts_per_hour": "5000"},
+        {"colour": "red"},
+    ):
+        with pytest.raises(BoardError) as err:
+            boards.update_settings(s, ines, board, **bad)
+        assert err.value.status == 400
+    s.rollback()
+    fresh = s.get(Board, board.id)
+    assert (fresh.cohort_mode, fresh.grade_threads, fresh.posts_per_hour) == ("none", None, 0)
+    boards.update_settings(
+        s,
+        ines,
+        fresh,
+        cohort_mode="groups",
+        qa_mode="1",
+        grade_threads="2",
+        grade_replies="",
+        record_views=True,
+        posts_per_hour="10",
+    )
+    s.commit()
+    assert (fresh.cohort_mode, fresh.qa_mode, fresh.grade_threads, fresh.grade_replies) == (
+        "groups",
+        True,
+        2,
+        None,
+    )
+    assert fresh.record_views and fresh.posts_per_hour == 10
+    log = s.scalars(select(ModerationAction).where(ModerationAction.action == "settings")).all()
+    assert len(log) == 1 and "cohort_mode=groups" in log[0].reason
+
+
+def test_thread_tags_come_from_the_course_competencies_and_reach_the_statements(s) -> None:
+    course, board = _board(s)
+    framework = frameworks.import_moodle_csv(s, course.platform.id, moodle_text())
+    comps = s.scalars(
+        select(Competency)
+        .where(Competency.framework_id == framework.framework_id)
+        .order_by(Competency.id)
+    ).all()
+    ines, lea, leo = (course.viewer(s, n) for n in ("ines", "lea", "leo"))
+    # nothing linked in the course yet: every current competency of the platform may be chosen
+    assert {c.id for c in boards.course_competencies(s, lea)} == {c.id for c in comps}
+    boards.set_board_competencies(s, ines, board, [comps[0].id, comps[1].id])
+    s.commit()
+    assert [c.id for c in boards.course_competencies(s, lea)] == [comps[0].id, comps[1].id]
+    with pytest.raises(BoardError) as outside:
+        boards.create_thread(s, lea, board, "Tagged", "text", competency_ids=[comps[2].id])
+    assert outside.value.status == 404
+    s.rollback()
+    thread = boards.create_thread(s, lea, board, "Tagged", "text", competency_ids=[comps[1].id])
+    s.commit()
+    assert [c.id for c in boards.thread_competencies(s, thread)] == [comps[1].id]
+    posted = _outbox(s, events.THREAD_POSTED)[-1].statement
+    iris = [o["id"] for o in posted["context"]["contextActivities"]["other"]]
+    assert sorted(iris) == sorted([comps[0].uri, comps[1].uri])
+    with pytest.raises(BoardError) as not_author:
+        boards.set_thread_competencies(s, leo, thread, [])
+    assert not_author.value.status == 403
+    with pytest.raises(BoardError) as too_many:
+        boards.set_thread_competencies(s, ines, thread, [c.id for c in comps[:6]])
+    assert too_many.value.status in (400, 404)
+    s.rollback()
+    boards.set_thread_competencies(s, ines, thread, [])
+    s.commit()
+    assert boards.thread_competencies(s, thread) == []
+
+
+def test_views_are_recorded_only_where_the_board_asks_and_give_no_evidence(s) -> None:
+    course, quiet = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    thread = boards.create_thread(s, lea, quiet, "Quiet", "text")
+    s.commit()
+    assert boards.record_view(s, leo, thread) is False
+    s.commit()
+    assert _outbox(s, events.THREAD_VIEWED) == []
+
+    boards.update_settings(s, course.viewer(s, "ines"), quiet, record_views=True)
+    s.commit()
+    assert boards.record_view(s, leo, thread) is True
+    boards.record_view(s, leo, thread)  # the same minute: the same statement id, one row
+    s.commit()
+    rows = _outbox(s, events.THREAD_VIEWED)
+    assert len(rows) == 1
+    assert rows[0].statement["verb"]["id"] == "http://id.tincanapi.com/verb/viewed"
+    assert s.scalars(select(Evidence).where(Evidence.source == events.THREAD_VIEWED)).all() == []
+    other = make_course(s, context_key="c-202")
+    with pytest.raises(BoardError) as elsewhere:
+        boards.record_view(s, other.viewer(s, "lea"), s.get(Thread, thread.id))
+    assert elsewhere.value.status == 404
