@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 import plugin.models_registry  # noqa: F401 - imports every model module
 from plugin.db import Base
+from plugin.social.search import alembic_include_name  # the search index is not in the models
 
 config = context.config
 target_metadata = Base.metadata
@@ -31,6 +32,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=alembic_include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -272,3 +272,8 @@ if __name__ == "__main__":  # pragma: no cover
 from plugin.performance.cli import competencies  # noqa: E402
 
 main.add_command(competencies)
+
+# Discussion boards: ``commons boards grades <board_id>``.
+from plugin.social.cli import boards_group  # noqa: E402
+
+main.add_command(boards_group)

@@ -18,3 +18,25 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     api.register_blueprint(blp)
+    from plugin.social.search_api import blp as search_blp
+    from plugin.social.search_views import bp as search_bp
+
+    app.register_blueprint(search_bp)
+    api.register_blueprint(search_blp)
+    from plugin.social.moderation_api import blp as moderation_blp
+    from plugin.social.moderation_views import bp as moderation_bp
+
+    app.register_blueprint(moderation_bp)
+    api.register_blueprint(moderation_blp)
+    from plugin.social.report_api import blp as reports_blp
+    from plugin.social.report_views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+    api.register_blueprint(reports_blp)
+    from plugin.social import notifications
+    from plugin.social.notify_api import blp as notify_blp
+    from plugin.social.notify_views import bp as notify_bp
+
+    app.register_blueprint(notify_bp)
+    api.register_blueprint(notify_blp)
+    notifications.register()  # mentions, follows, read markers, notifications

@@ -813,13 +813,17 @@ def delete_post(session: Session, viewer: Viewer, post: Post) -> Post:
     if post.deleted:
         return post
     post.deleted = True
-    if post.is_comment:
+    if post.hidden:
+        pass  # already left out of the counts when it was hidden
+    elif post.is_comment:
         thread.comment_count = max(0, (thread.comment_count or 0) - 1)
     elif not post.is_opening:
         thread.reply_count = max(0, (thread.reply_count or 0) - 1)
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
     session.flush()
+    if post.endorsed_at is not None:
+        refresh_endorsed(session, thread)
     return post
 
 
@@ -919,6 +923,22 @@ def set_thread_state(
     return thread
 
 
+def refresh_endorsed(session: Session, thread: Thread) -> None:
+    """``Thread.endorsed``: the thread has an endorsed reply that is neither deleted nor hidden."""
+    thread.endorsed = bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Post.thread_id == thread.id,
+                    Post.endorsed_at.is_not(None),
+                    Post.deleted.is_(False),
+                    Post.hidden.is_(False),
+                )
+            )
+        )
+    )
+
+
 def endorse(session: Session, viewer: Viewer, post: Post, endorsed: bool = True) -> Post:
     """Course staff endorse a reply as a good answer (or take the endorsement back). Publishes
     ``board.answer_endorsed`` (evidence for the reply's author) and logs the act."""
@@ -940,17 +960,7 @@ def endorse(session: Session, viewer: Viewer, post: Post, endorsed: bool = True)
     else:
         post.endorsed_at, post.endorsed_by_id = None, None
         session.flush()
-        thread.endorsed = bool(
-            session.scalar(
-                select(
-                    exists().where(
-                        Post.thread_id == thread.id,
-                        Post.endorsed_at.is_not(None),
-                        Post.deleted.is_(False),
-                    )
-                )
-            )
-        )
+        refresh_endorsed(session, thread)
     audit(
         session,
         viewer,
@@ -1062,6 +1072,7 @@ class ThreadSummary:
     helpful_count: int
     last_activity_at: datetime
     created_at: datetime
+    hidden: bool = False  # the opening post is hidden (only staff see such threads)
 
 
 @dataclass(frozen=True)
@@ -1137,7 +1148,7 @@ def list_threads(
     key = _sort_key(sort)
     opening = Post.__table__.alias("opening")
     query = (
-        select(Thread)
+        select(Thread, opening.c.hidden)
         .join(opening, and_(opening.c.thread_id == Thread.id, opening.c.is_opening.is_(True)))
         .where(Thread.board_id == board.id)
     )
@@ -1173,9 +1184,11 @@ def list_threads(
             )
         )
     query = query.order_by(Thread.pinned.desc(), key.desc(), Thread.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    result = session.execute(query).all()
+    more = len(result) > limit
+    result = result[:limit]
+    rows = [r[0] for r in result]
+    hidden_ids = {r[0].id for r in result if r[1]}
     names = _names(session, (t.author_id for t in rows))
     summaries = [
         ThreadSummary(
@@ -1194,6 +1207,7 @@ def list_threads(
             helpful_count=t.helpful_count or 0,
             last_activity_at=t.last_activity_at,
             created_at=t.created_at,
+            hidden=t.id in hidden_ids,
         )
         for t in rows
     ]

@@ -31,6 +31,7 @@ ERROR_TITLES = {
     404: "Not found",
     409: "This is not possible right now",
     413: "This is too long",
+    429: "Please slow down",
 }
 REACTION_LABELS = {"like": "Like", "helpful": "Helpful"}
 SORT_LABELS = {
@@ -121,8 +122,12 @@ def board_page(board_id: int) -> str:
             sort=sort,
         )
     cohorts = cohort_choices(session, who, board)
+    from plugin.social import notifications  # threads with posts the viewer has not read
+
+    unread_ids = notifications.unread_thread_ids(session, who, [t.id for t in page.threads])
     return render_template(
         "social/board.html",
+        unread_ids=unread_ids,
         competency_choices=boards.course_competencies(session, who),
         can_moderate=boards.can_moderate(who, board),
         cur=current(),
@@ -171,10 +176,15 @@ def thread_page(thread_id: int) -> str:
         detail = boards.get_thread(
             session, who, thread_id, cursor=request.args.get("cursor") or None
         )
+    from plugin.social import notifications  # read up to now; posts since last time are "New"
+
+    with unit_of_work(session), board_errors():
+        new_since = notifications.mark_thread_read(session, who, detail.thread)
     tags = boards.thread_competencies(session, detail.thread)
     can_tag = who.staff or detail.thread.author_id == who.user_id
     return render_template(
         "social/thread.html",
+        new_since=new_since,
         thread_tags=tags,
         can_tag=can_tag,
         competency_choices=boards.course_competencies(session, who) if can_tag else [],

@@ -1,0 +1,177 @@
+"""JSON API for notifications, following threads and the @mention member list: the same services
+and permission checks as the pages (``Authorization: Bearer <launch token>``, scoped to the
+launch's course; other courses' ids answer 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from plugin.db import db_session, unit_of_work
+from plugin.social import boards, notifications
+from plugin.social.models import NOTIFICATION_KINDS
+from plugin.social.notify_views import describe, member_list
+from plugin.social.views import board_errors, viewer
+from plugin.web import launch_required
+
+blp = Blueprint(
+    "notify_api",
+    __name__,
+    url_prefix="/api",
+    description="Board notifications, following threads and @mention suggestions.",
+)
+SECURITY = [{"launchToken": []}]
+
+
+# --- schemas -------------------------------------------------------------------------------------
+class NotificationArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the launch token may ride along as ?lc=
+
+    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    unread_only = fields.Boolean(load_default=False)
+
+
+class ActorSchema(Schema):
+    user_id = fields.Integer(allow_none=True, metadata={"description": "null when anonymous"})
+    name = fields.String()
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(NOTIFICATION_KINDS)})
+    text = fields.Function(describe, metadata={"description": "what happened, in words"})
+    thread_id = fields.Integer()
+    thread_title = fields.String()
+    post_id = fields.Integer(allow_none=True)
+    actor = fields.Nested(ActorSchema)
+    excerpt = fields.String(
+        allow_none=True, metadata={"description": "plain text; null when deleted or withheld"}
+    )
+    withheld = fields.Boolean(
+        metadata={"description": "Q&A mode: shown once you have answered the question"}
+    )
+    deleted = fields.Boolean()
+    read = fields.Boolean()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class NotificationPageSchema(Schema):
+    notifications = fields.List(fields.Nested(NotificationSchema))
+    next_cursor = fields.String(allow_none=True)
+    unread_count = fields.Integer()
+
+
+class MarkReadSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    ids = fields.List(
+        fields.Integer(),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=notifications.MAX_MARK_IDS),
+        metadata={"description": "null or absent: all of them"},
+    )
+
+
+class MarkReadResultSchema(Schema):
+    marked = fields.Integer()
+    unread_count = fields.Integer()
+
+
+class FollowSchema(Schema):
+    thread_id = fields.Integer()
+    following = fields.Boolean()
+
+
+class MemberArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(required=True, metadata={"description": "the start of a name or handle"})
+    thread = fields.Integer(load_default=None, metadata={"description": "only who can see it"})
+    limit = fields.Integer(load_default=8, validate=validate.Range(min=1, max=20))
+
+
+class MemberSchema(Schema):
+    handle = fields.String(metadata={"description": "type @handle to mention"})
+    name = fields.String()
+
+
+class MemberListSchema(Schema):
+    members = fields.List(fields.Nested(MemberSchema))
+
+
+# --- routes --------------------------------------------------------------------------------------
+@blp.route("/notifications", methods=["GET"])
+@blp.doc(security=SECURITY, summary="Your notifications in this course, newest first (keyset)")
+@launch_required
+@blp.arguments(NotificationArgs, location="query")
+@blp.response(200, NotificationPageSchema)
+def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        page = notifications.list_notifications(
+            session,
+            who,
+            cursor=args["cursor"],
+            limit=args["limit"],
+            unread_only=args["unread_only"],
+        )
+        count = notifications.unread_count(session, who)
+    return {
+        "notifications": page.notifications,
+        "next_cursor": page.next_cursor,
+        "unread_count": count,
+    }
+
+
+@blp.route("/notifications/read", methods=["POST"])
+@blp.doc(security=SECURITY, summary="Mark notifications read (some ids, or all)")
+@launch_required
+@blp.arguments(MarkReadSchema)
+@blp.response(200, MarkReadResultSchema)
+def mark_read(data: dict[str, Any]) -> dict[str, int]:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        marked = notifications.mark_read(session, who, data["ids"])
+        count = notifications.unread_count(session, who)
+    return {"marked": marked, "unread_count": count}
+
+
+@blp.route("/threads/<int:thread_id>/follow", methods=["PUT"])
+@blp.doc(security=SECURITY, summary="Follow a thread: its new posts notify you")
+@launch_required
+@blp.response(200, FollowSchema)
+def follow(thread_id: int) -> dict[str, Any]:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        notifications.follow(session, who, boards.load_thread(session, who, thread_id))
+    return {"thread_id": thread_id, "following": True}
+
+
+@blp.route("/threads/<int:thread_id>/follow", methods=["DELETE"])
+@blp.doc(security=SECURITY, summary="Stop following a thread")
+@launch_required
+@blp.response(200, FollowSchema)
+def unfollow(thread_id: int) -> dict[str, Any]:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        notifications.unfollow(session, who, boards.load_thread(session, who, thread_id))
+    return {"thread_id": thread_id, "following": False}
+
+
+@blp.route("/boards/<int:board_id>/members", methods=["GET"])
+@blp.doc(security=SECURITY, summary="Course members to @mention whose name starts with q")
+@launch_required
+@blp.arguments(MemberArgs, location="query")
+@blp.response(200, MemberListSchema)
+def members(args: dict[str, Any], board_id: int) -> dict[str, Any]:
+    session = db_session()
+    return {"members": member_list(session, viewer(session), board_id, args)}

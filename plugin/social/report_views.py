@@ -1,0 +1,169 @@
+"""Staff report pages of a board: participation summary (HTML and CSV), board export (CSV and
+JSON, streamed) and sending participation grades to the LMS. Thin views over
+:mod:`plugin.social.reports`; every link and form carries the launch token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.db import db_session, new_session, unit_of_work
+from plugin.lti.models import LmsGroup
+from plugin.social import boards, reports
+from plugin.social.models import COHORT_GROUPS, Board
+from plugin.social.views import _back, _int_or_none, board_errors, viewer
+from plugin.web import WebError, current, launch_required
+
+bp = Blueprint("social_reports", __name__, template_folder="templates")
+
+COLUMNS = (
+    ("name", "Learner"),
+    ("threads", "Threads"),
+    ("replies", "Replies"),
+    ("comments", "Comments"),
+    ("likes", "Likes received"),
+    ("helpful", "Helpful received"),
+    ("endorsed", "Endorsed replies"),
+    ("accepted", "Accepted answers"),
+    ("first", "First post"),
+    ("last", "Last post"),
+    ("score", "Score"),
+)
+
+
+def report_args(args) -> dict:
+    """``sort``, ``order`` (asc|desc), ``cohort`` and ``scope`` (board|course) of a request."""
+    sort = args.get("sort") or "name"
+    order = args.get("order") or ("asc" if sort == "name" else "desc")
+    if order not in ("asc", "desc"):
+        raise WebError(400, "Please check the link", "Order is 'asc' or 'desc'.")
+    scope = args.get("scope") or "board"
+    if scope not in ("board", "course"):
+        raise WebError(400, "Please check the link", "Scope is 'board' or 'course'.")
+    return {
+        "sort": sort,
+        "descending": order == "desc",
+        "cohort_group_id": _int_or_none(args.get("cohort"), "cohort"),
+        "course": scope == "course",
+    }
+
+
+def _report(session: Session, who: boards.Viewer, board_id: int) -> reports.Participation:
+    args = report_args(request.args)
+    with board_errors():
+        board = boards.get_board(session, who, board_id)
+        return reports.participation(
+            session,
+            who,
+            None if args["course"] else board,
+            cohort_group_id=args["cohort_group_id"],
+            sort=args["sort"],
+            descending=args["descending"],
+        )
+
+
+def _attachment(body, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/boards/<int:board_id>/participation")
+@launch_required
+def participation_page(board_id: int) -> str:
+    session = db_session()
+    who = viewer(session)
+    report = _report(session, who, board_id)
+    board = boards.get_board(session, who, board_id)
+    cohorts = []
+    if board.cohort_mode == COHORT_GROUPS or report.board is None:
+        cohorts = list(
+            session.scalars(
+                select(LmsGroup)
+                .where(LmsGroup.context_id == board.context_id)
+                .order_by(LmsGroup.name, LmsGroup.id)
+            )
+        )
+    last = reports.last_grades(session, who, board) if reports.grades_board(board) else None
+    return render_template(
+        "social/participation.html",
+        cur=current(),
+        token=current().token,
+        board=board,
+        viewer=who,
+        report=report,
+        columns=[c for c in COLUMNS if c[0] != "score" or report.graded],
+        sort_label=dict(COLUMNS)[report.sort],
+        cohorts=cohorts,
+        scope="course" if report.board is None else "board",
+        order="desc" if report.descending else "asc",
+        last_grades=last,
+        sent=request.args.get("sent") == "1",
+        title=reports.board_title(board),
+    )
+
+
+@bp.get("/boards/<int:board_id>/participation.csv")
+@launch_required
+def participation_csv(board_id: int) -> Response:
+    session = db_session()
+    who = viewer(session)
+    report = _report(session, who, board_id)
+    board = session.get(Board, board_id)
+    assert board is not None
+    filename = reports.export_filename(board, "csv").replace(".csv", "-participation.csv")
+    return _attachment(reports.participation_csv(report), "text/csv", filename)
+
+
+def stream_export(board_id: int, fmt: str) -> Response:
+    """The streamed export response (shared with the API): checks first, then streams from its
+    own session, closed when the stream ends."""
+    who = viewer(db_session())
+    session = new_session()
+    try:
+        with board_errors():
+            board = boards.get_board(session, who, board_id)
+            rows = reports.export_rows(session, who, board)
+        filename = reports.export_filename(board, fmt)
+        info = reports.board_info(board)
+    except BaseException:
+        session.close()
+        raise
+
+    def chunks() -> Iterator[str]:
+        try:
+            if fmt == "csv":
+                yield from reports.export_csv(rows)
+            else:
+                yield from reports.export_json(info, rows)
+        finally:
+            session.close()
+
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    return _attachment(stream_with_context(chunks()), mimetype, filename)
+
+
+@bp.get("/boards/<int:board_id>/export.csv")
+@launch_required
+def export_csv(board_id: int) -> Response:
+    return stream_export(board_id, "csv")
+
+
+@bp.get("/boards/<int:board_id>/export.json")
+@launch_required
+def export_json(board_id: int) -> Response:
+    return stream_export(board_id, "json")
+
+
+@bp.post("/boards/<int:board_id>/grades")
+@launch_required
+def send_grades(board_id: int) -> Response:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board = boards.get_board(session, who, board_id)
+        reports.send_grades(session, who, board)
+    return _back("social_reports.participation_page", board_id=board_id, sent=1)

@@ -1,0 +1,80 @@
+"""The search page: GET /search?q=…&board=…&cursor=…&lc=… over :func:`plugin.social.search.search`.
+
+Without ``q`` it shows the search form; a query the service refuses (no word, too long, a bad page
+link) shows the form again with the message and answers 400; a board of another course is a
+readable 404 page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from plugin.db import db_session
+from plugin.social import boards, search
+from plugin.social.boards import BoardError
+from plugin.social.views import board_errors, viewer, web_error
+from plugin.web import WebError, current, launch_required
+
+bp = Blueprint("social_search", __name__, template_folder="templates")
+
+KIND_LABELS = {
+    search.KIND_THREAD: "Thread",
+    search.KIND_REPLY: "Reply",
+    search.KIND_COMMENT: "Comment",
+}
+
+
+def _board_id(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise WebError(400, "Please check the link", "Choose a valid board.") from exc
+
+
+@bp.get("/search")
+@launch_required
+def search_page() -> tuple[str, int]:
+    session = db_session()
+    who = viewer(session)
+    board_id = _board_id(request.args.get("board"))
+    board = None
+    if board_id is not None:
+        with board_errors():
+            board = boards.get_board(session, who, board_id)
+    query = request.args.get("q")
+    page, error, status = None, None, 200
+    if query is not None:
+        try:
+            page = search.search(
+                session,
+                who,
+                query,
+                cursor=request.args.get("cursor") or None,
+                board_id=board_id,
+            )
+        except BoardError as exc:
+            if exc.status != 400:
+                raise web_error(exc) from exc
+            error, status = exc.message, 400
+    board_title = None
+    if board is not None:
+        board_title = (board.placement.title if board.placement else None) or "Discussion board"
+    return (
+        render_template(
+            "social/search.html",
+            cur=current(),
+            token=current().token,
+            viewer=who,
+            board=board,
+            board_title=board_title,
+            search_query=query or "",
+            searched=query is not None,
+            search_error=error,
+            page=page,
+            kind_labels=KIND_LABELS,
+            max_chars=search.MAX_QUERY_CHARS,
+        ),
+        status,
+    )

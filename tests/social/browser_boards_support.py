@@ -1,0 +1,289 @@
+"""Helpers for the board browser tests: Chromium, the sandbox LMS course page with the tool in its
+``tool-frame`` iframe, form submission inside that frame, and DOM checks (XSS, target size,
+focus, overflow). No fixtures here: tests/social/test_browser_boards.py owns those."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import Frame, Locator, Page
+
+from tests.conftest import CLIENT_ID
+from tests.test_browser_lti import CHROMIUM, FLAGS
+
+__all__ = ["CHROMIUM", "FLAGS"]
+
+COURSE = "leadership-foundations"
+#: The demo course's people (plugin/lti/sandbox/platform.py ``SandboxPlatform.demo``).
+NAMES = {
+    "u-ines": "Ines Instructor",
+    "u-lea": "Lea Learner",
+    "u-amara": "Amara Okafor",
+    "u-benjamin": "Benjamin Hartley",
+    "u-chen": "Chen Wei",
+    "u-diego": "Diego Ramírez",
+    "u-sofia": "Sofia Lindqvist",
+    "u-tomas": "Tomás Alvarez",
+}
+BOARD_URL = re.compile(r"/boards/\d+\?")
+THREAD_URL = re.compile(r"/threads/\d+\?")
+XSS_CORPUS = Path(__file__).resolve().parent / "xss_corpus.txt"
+
+
+def add_board(lms, title: str, context: str = COURSE, **settings: str) -> str:
+    """Place a board in the sandbox course (what deep linking makes): its resource link id."""
+    custom = {"widget": "board", **{f"setting_{k}": str(v) for k, v in settings.items()}}
+    return lms.platform.add_resource_link(context, CLIENT_ID, title, custom=custom).resource_link_id
+
+
+def xss_corpus() -> list[str]:
+    """The payloads of xss_corpus.txt: one per line, ``\\n`` stands for a line break, lines
+    starting with ``#`` are comments."""
+    payloads = []
+    for line in XSS_CORPUS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            payloads.append(line.replace("\\n", "\n"))
+    return payloads
+
+
+# --- the sandbox course page --------------------------------------------------------------------
+SENTINEL_SCRIPT = """
+(() => {
+  const hits = [];
+  Object.defineProperty(window, "__pwnedHits", { value: hits });
+  Object.defineProperty(window, "__pwned", {
+    get() { return hits.length ? hits.slice() : undefined; },
+    set(v) { hits.push(String(v)); },
+  });
+  document.addEventListener("securitypolicyviolation", (e) => {
+    hits.push("csp:" + e.violatedDirective + ":" + (e.blockedURI || "inline"));
+  }, true);
+})();
+"""
+
+
+@dataclass
+class CoursePage:
+    """The sandbox LMS course page in its own browser context (no shared cookies with others),
+    with a dialog recorder; ``frame`` is the tool's iframe."""
+
+    chromium: Chromium
+    lms: Any
+    width: int = 1100
+    height: int = 900
+    bypass_csp: bool = False
+    sentinel: bool = False
+    dialogs: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.context = self.chromium.new_context(
+            viewport={"width": self.width, "height": self.height}, bypass_csp=self.bypass_csp
+        )
+        if self.sentinel:
+            self.context.add_init_script(SENTINEL_SCRIPT)
+        self.page: Page = self.context.new_page()
+        self.page.on("dialog", self._dialog)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    @property
+    def frame(self) -> Frame:
+        frame = self.page.frame(name="tool-frame")
+        assert frame is not None, "the course page has no tool-frame iframe"
+        return frame
+
+    def open_course(self) -> None:
+        self.page.goto(f"{self.lms.issuer}/?context={COURSE}")
+        self.page.get_by_role("heading", name="Course content").wait_for()
+
+    def launch(self, link_title: str, user: str, expect: re.Pattern = BOARD_URL) -> Frame:
+        """Open the course page and press "Launch as <name>" on the link titled ``link_title``;
+        wait until the tool (in the iframe) shows the page matching ``expect``."""
+        self.open_course()
+        heading = self.page.get_by_role("heading", name=link_title, exact=True)
+        article = self.page.locator("article").filter(has=heading)
+        article.get_by_role("button", name=f"Launch as {NAMES[user]}", exact=True).click()
+        frame = self.frame
+        frame.wait_for_url(expect, timeout=20000)
+        frame.wait_for_load_state("load")
+        frame.get_by_text(NAMES[user]).first.wait_for()  # the header names who launched
+        return frame
+
+    def shot(self, artifacts: Path, name: str) -> Path:
+        """A full-page screenshot of the course page with the tool frame in it."""
+        path = artifacts / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def frame_shot(self, artifacts: Path, name: str) -> Path:
+        """A screenshot of the tool's iframe only."""
+        path = artifacts / f"{name}.png"
+        self.frame.frame_element().screenshot(path=str(path))
+        return path
+
+    def frame_height(self) -> float:
+        return self.page.evaluate(
+            "parseFloat(document.getElementById('tool-frame').style.height) || 0"
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def submit(frame: Frame, button: Locator) -> None:
+    """Press a submit button and wait for the page the form leads to (303 → GET) to load."""
+    with frame.expect_navigation(wait_until="load", timeout=15000):
+        button.click()
+
+
+def follow(frame: Frame, link: Locator) -> None:
+    with frame.expect_navigation(wait_until="load", timeout=15000):
+        link.click()
+
+
+def start_thread(
+    frame: Frame, title: str, body: str, kind: str | None = None, typed: bool = False
+) -> None:
+    """Fill the board's "Start a thread" form and post it (``typed``: key by key)."""
+    form = frame.locator("form", has=frame.get_by_role("heading", name="Start a thread"))
+    if typed:
+        form.get_by_label("Title").press_sequentially(title)
+        form.get_by_label("Your post").press_sequentially(body)
+    else:
+        form.get_by_label("Title").fill(title)
+        form.get_by_label("Your post").fill(body)
+    if kind is not None:
+        form.get_by_label("Type").select_option(kind)
+    submit(frame, form.get_by_role("button", name="Post thread"))
+    frame.wait_for_url(THREAD_URL)
+
+
+def reply_form(frame: Frame) -> Locator:
+    return frame.locator("form", has=frame.get_by_role("heading", name="Reply", exact=True))
+
+
+def post_reply(frame: Frame, body: str, typed: bool = False) -> None:
+    form = reply_form(frame)
+    box = form.get_by_label("Your reply")
+    if typed:
+        box.press_sequentially(body)
+    else:
+        box.fill(body)
+    submit(frame, form.get_by_role("button", name="Post reply"))
+
+
+def open_thread(frame: Frame, title: str) -> None:
+    follow(frame, frame.get_by_role("link", name=title, exact=True))
+    frame.wait_for_url(THREAD_URL)
+
+
+def post_article(frame: Frame, level: str, author: str) -> Locator:
+    """The <article> of a post (``level``: Opening, Reply or Comment) by ``author``."""
+    return frame.get_by_role("article", name=f"{level} by {author}", exact=True)
+
+
+def actions(article: Locator) -> Locator:
+    """A post's own action buttons (not those of the comments nested in it)."""
+    return article.locator(":scope > .actions")
+
+
+def tool_url(frame: Frame) -> str:
+    """The frame's current URL: the launch token rides in it, so it opens anywhere."""
+    return frame.url
+
+
+# --- DOM checks ---------------------------------------------------------------------------------
+XSS_DOM_CHECK = """
+() => {
+  const found = [];
+  const danger = /^(javascript|vbscript|data|livescript):/i;
+  const clean = (v) => (v || "").replace(/[\\u0000-\\u0020\\u007f-\\u00a0]+/g, "");
+  for (const el of document.querySelectorAll("*")) {
+    for (const attr of el.attributes) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith("on")) found.push(`${el.tagName} has ${name}`);
+      if (["href", "src", "action", "formaction", "data", "xlink:href", "poster", "srcdoc"]
+          .includes(name) && danger.test(clean(attr.value)))
+        found.push(`${el.tagName} ${name}=${attr.value}`);
+    }
+  }
+  const forbidden = "script,iframe,object,embed,svg,math,style,img,form,input,button,textarea," +
+    "select,meta,base,link,video,audio,source,frame,frameset,details,marquee,template,noscript";
+  for (const scope of document.querySelectorAll(".post .body, .board-list, h1, title")) {
+    for (const el of scope.querySelectorAll(forbidden)) found.push(`${el.tagName} in user text`);
+  }
+  for (const body of document.querySelectorAll(".post .body")) {
+    for (const el of body.querySelectorAll("[style], [class]:not(span.mention), [id]"))
+      found.push(`${el.tagName} with style/class/id in a post`);
+    for (const a of body.querySelectorAll("a")) {
+      // what the browser would open: a relative href resolves against the page (harmless)
+      if (a.hasAttribute("href") && !["http:", "https:", "mailto:"].includes(a.protocol))
+        found.push(`link to ${a.getAttribute("href")}`);
+      if (!/noopener/.test(a.rel || "")) found.push(`link without noopener: ${a.href}`);
+    }
+  }
+  const scripts = [...document.scripts].filter(
+    (s) => !(s.src && new URL(s.src).pathname.startsWith("/static/")) && !s.nonce
+  );
+  for (const s of scripts) found.push(`script ${s.src || s.textContent.slice(0, 40)}`);
+  return found;
+}
+"""
+
+TARGET_SIZE_CHECK = """
+(selector) => {
+  // WCAG 2.2 SC 2.5.8: each target is at least 24x24 CSS px, or a 24px circle centred on it
+  // touches no other target (spacing exception); links inside post text are inline (exempt).
+  const root = document.querySelectorAll(selector);
+  const targets = [];
+  for (const scope of root) {
+    for (const el of scope.querySelectorAll("a[href], button, input:not([type=hidden]), select," +
+                                            " textarea, summary, [tabindex]")) {
+      if (el.closest(".body")) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;  // not rendered (closed <details>)
+      targets.push({el, r, label: (el.getAttribute("aria-label") || el.textContent ||
+                                   el.name || el.tagName).trim().slice(0, 40)});
+    }
+  }
+  const small = targets.filter((t) => t.r.width < 24 || t.r.height < 24);
+  const problems = [];
+  for (const t of small) {
+    const cx = t.r.left + t.r.width / 2, cy = t.r.top + t.r.height / 2;
+    const hits = targets.filter((o) => o !== t).some((o) => {
+      const dx = Math.max(o.r.left - cx, 0, cx - o.r.right);
+      const dy = Math.max(o.r.top - cy, 0, cy - o.r.bottom);
+      const toRect = Math.hypot(dx, dy) < 12;
+      const isSmall = small.includes(o);
+      const ox = o.r.left + o.r.width / 2, oy = o.r.top + o.r.height / 2;
+      return toRect || (isSmall && Math.hypot(ox - cx, oy - cy) < 24);
+    });
+    if (hits) problems.push(`${t.label} is ${t.r.width.toFixed(1)}x${t.r.height.toFixed(1)}`);
+  }
+  return {count: targets.length, problems};
+}
+"""
+
+FOCUS_STYLE = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el);
+  return {
+    tag: el.tagName, id: el.id, text: (el.textContent || el.value || "").trim().slice(0, 40),
+    focusVisible: el.matches(":focus-visible"),
+    outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0,
+    shadow: s.boxShadow,
+  };
+}
+"""
+
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"

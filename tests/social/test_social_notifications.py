@@ -1,0 +1,503 @@
+"""Mentions, follows, notifications and read markers (services and event subscribers)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from plugin.db import new_session, utcnow
+from plugin.lti import roles
+from plugin.lti.models import LmsGroupMember, Membership, User
+from plugin.social import boards, markdown, mentions, notifications
+from plugin.social.boards import BoardError
+from plugin.social.models import Follow, Mention, Notification, ReadMarker
+from tests.social.social_world import make_course
+from tests.social.test_social_boards import count_queries
+
+
+@pytest.fixture
+def s(app):
+    with new_session(app) as session:
+        yield session
+
+
+def _board(s, **settings):
+    course = make_course(s, settings={"posts_per_hour": "0", **settings})
+    board = boards.board_for_placement(s, course.placement)
+    s.commit()
+    return course, board
+
+
+def _notes(s, user, kind=None):
+    query = select(Notification).where(Notification.user_id == user.id)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return list(s.scalars(query.order_by(Notification.id)))
+
+
+def _opening(s, thread):
+    return s.scalars(
+        select(boards.Post).where(boards.Post.thread_id == thread.id, boards.Post.is_opening)
+    ).one()
+
+
+# --- handles -------------------------------------------------------------------------------------
+def test_handles_are_derived_from_names_and_unique_in_the_course() -> None:
+    assert mentions.base_handle("Diego Ramírez") == "diego.ramirez"
+    assert mentions.base_handle("  O'Brien, Máire-Ann ") == "o.brien.maire.ann"
+    assert mentions.base_handle("陈伟") == "陈伟"
+    assert mentions.base_handle("<script>") == "script"
+    assert mentions.base_handle("!!!") == mentions.FALLBACK_HANDLE
+    handles = mentions.assign_handles(
+        [(7, "Lea Learner"), (3, "Lea Learner"), (5, "Lea Learner2"), (9, "lea learner")]
+    )
+    # the lowest id keeps the plain handle; others take the next number nobody else owns
+    assert handles == {3: "lea.learner", 5: "lea.learner2", 7: "lea.learner3", 9: "lea.learner4"}
+    assert mentions.assign_handles([(9, "lea learner"), (3, "Lea Learner")]) == {
+        3: "lea.learner",
+        9: "lea.learner2",
+    }
+
+
+def test_mentions_outside_code_and_links_only() -> None:
+    body = "Hi @Lea.Learner. `@leo.learner` [@liv.learner](https://x.example) a@ines.instructor"
+    assert markdown.mention_candidates(body) == {"lea.learner", "lea"}
+    html = markdown.render(body, {"lea.learner": "Lea <b>Learner</b>"})
+    assert '<span class="mention">@Lea &lt;b&gt;Learner&lt;/b&gt;</span>.' in html
+    assert "<code>@leo.learner</code>" in html and ">@liv.learner</a>" in html
+    assert html.count("<span") == 1
+    # without mentions, rendering is exactly as before (and a raw span is never kept)
+    assert markdown.render(body) == markdown.sanitise(markdown.render_unsafe(body))
+    raw = markdown.render('<span class="mention" onclick="go()">hi</span> @x', {"x": "X"})
+    assert raw.count("<span") == 1 and '<span class="mention">@X</span>' in raw  # typed: text
+
+
+# --- mentions ------------------------------------------------------------------------------------
+def test_mentioning_a_classmate_notifies_them_once_and_renders_the_name(s) -> None:
+    course, board = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    thread = boards.create_thread(s, lea, board, "Feedback", "What do you think, @leo.learner?")
+    s.commit()
+    opening = _opening(s, thread)
+    assert '<span class="mention">@Leo Learner</span>' in opening.body_html
+    (note,) = _notes(s, course.users["leo"])
+    assert (note.kind, note.thread_id, note.post_id, note.actor_id) == (
+        "mention",
+        thread.id,
+        opening.id,
+        course.users["lea"].id,
+    )
+    assert note.context_id == course.context.id and note.read_at is None
+    assert s.scalars(select(Mention.user_id).where(Mention.post_id == opening.id)).all() == [
+        course.users["leo"].id
+    ]
+    # the author follows their thread and has read it; nobody else is notified
+    assert notifications.is_following(s, lea, thread)
+    assert not notifications.is_following(s, leo, thread)
+    assert _notes(s, course.users["lea"]) == [] and _notes(s, course.users["ines"]) == []
+    page = notifications.list_notifications(s, leo)
+    (view,) = page.notifications
+    assert view.actor == notifications.ActorView(course.users["lea"].id, "Lea Learner")
+    assert view.thread_title == "Feedback" and view.excerpt == "What do you think, @Leo Learner?"
+    assert notifications.unread_count(s, leo) == 1
+
+
+def test_mentions_that_cannot_reach_anyone_do_nothing(s) -> None:
+    course, board = _board(s, cohort_mode="groups")
+    other = make_course(s, platform=course.platform, context_key="c-202")
+    stranger = User(issuer=course.platform.issuer, sub="stranger", name="Sam Stranger")
+    gone = User(issuer=course.platform.issuer, sub="gone", name="Gus Gone")
+    s.add_all([stranger, gone])
+    s.flush()
+    s.add(Membership(context_id=course.context.id, user_id=gone.id, roles=[roles.LEARNER]))
+    s.flush()
+    s.execute(
+        Membership.__table__.update().where(Membership.user_id == gone.id).values(status="Inactive")
+    )
+    s.commit()
+    lea = course.viewer(s, "lea")  # red cohort
+    before = s.scalar(select(func.count()).select_from(Notification))
+    thread = boards.create_thread(
+        s,
+        lea,
+        board,
+        "Red only",
+        "@liv.learner (blue) @sam.stranger (no member) @gus.gone (inactive) @nobody.here",
+    )
+    s.commit()
+    opening = _opening(s, thread)
+    assert "mention" not in opening.body_html
+    assert s.scalar(select(func.count()).select_from(Notification)) == before
+    assert s.scalar(select(func.count()).select_from(Mention)) == 0
+    # the same names in another course are other people: only this course's Lea is mentioned
+    ines = course.viewer(s, "ines")
+    wide = boards.create_thread(s, ines, board, "All cohorts", "Hello @liv.learner @lea.learner")
+    s.commit()
+    assert _notes(s, other.users["lea"]) == [] and _notes(s, other.users["liv"]) == []
+    assert [n.thread_id for n in _notes(s, course.users["liv"])] == [wide.id]
+    assert [n.thread_id for n in _notes(s, course.users["lea"])] == [wide.id]
+
+
+def test_staff_can_always_be_mentioned_and_self_mentions_do_not_notify(s) -> None:
+    course, board = _board(s, cohort_mode="groups")
+    lea = course.viewer(s, "lea")
+    thread = boards.create_thread(s, lea, board, "Help", "@ines.instructor and me @lea.learner")
+    s.commit()
+    assert len(_notes(s, course.users["ines"], "mention")) == 1
+    assert _notes(s, course.users["lea"]) == []
+    assert _opening(s, thread).body_html.count('class="mention"') == 2
+
+
+def test_anonymous_mentions_hide_the_author_from_peers_not_staff(s) -> None:
+    course, board = _board(s, anonymous_allowed="true")
+    lea = course.viewer(s, "lea")
+    boards.create_thread(
+        s, lea, board, "Honest", "@leo.learner @ines.instructor help", anonymous=True
+    )
+    s.commit()
+    (to_leo,) = _notes(s, course.users["leo"])
+    (to_ines,) = _notes(s, course.users["ines"])
+    assert to_leo.actor_id is None and to_ines.actor_id == course.users["lea"].id
+    (view,) = notifications.list_notifications(s, course.viewer(s, "leo")).notifications
+    assert view.actor == notifications.ActorView(None, "Anonymous")
+    (staff_view,) = notifications.list_notifications(s, course.viewer(s, "ines")).notifications
+    assert staff_view.actor.name == "Lea Learner"
+
+
+def test_editing_notifies_only_the_newly_mentioned(s) -> None:
+    course, board = _board(s)
+    lea = course.viewer(s, "lea")
+    thread = boards.create_thread(s, lea, board, "T", "Hi @leo.learner")
+    s.commit()
+    opening = _opening(s, thread)
+    boards.edit_post(s, lea, opening, "Hi @leo.learner and @liv.learner")
+    s.commit()
+    assert len(_notes(s, course.users["leo"])) == 1 and len(_notes(s, course.users["liv"])) == 1
+    assert opening.body_html.count('class="mention"') == 2
+    boards.edit_post(s, lea, opening, "Only @liv.learner now")
+    s.commit()
+    assert set(s.scalars(select(Mention.user_id).where(Mention.post_id == opening.id))) == {
+        course.users["liv"].id
+    }
+    assert "@Leo" not in opening.body_html
+    boards.edit_post(s, lea, opening, "Back to @leo.learner and @liv.learner")
+    s.commit()  # Leo is mentioned again: still one notification per person, post and kind
+    assert len(_notes(s, course.users["leo"])) == 1 and len(_notes(s, course.users["liv"])) == 1
+
+
+# --- follows and replies -------------------------------------------------------------------------
+def test_followers_get_reply_notifications_until_they_unfollow(s) -> None:
+    course, board = _board(s)
+    lea, leo, liv = (course.viewer(s, n) for n in ("lea", "leo", "liv"))
+    thread = boards.create_thread(s, lea, board, "T", "opening")
+    s.commit()
+    reply = boards.reply(s, leo, thread, "first reply")
+    s.commit()
+    (note,) = _notes(s, course.users["lea"])
+    assert (note.kind, note.post_id, note.actor_id) == ("reply", reply.id, course.users["leo"].id)
+    assert notifications.is_following(s, leo, thread)  # writing in a thread follows it
+    assert _notes(s, course.users["leo"]) == []  # not for one's own post
+
+    comment = boards.reply(s, liv, thread, "a comment", parent_post=reply)
+    s.commit()
+    assert [n.post_id for n in _notes(s, course.users["lea"], "reply")] == [reply.id, comment.id]
+    assert [n.post_id for n in _notes(s, course.users["leo"], "reply")] == [comment.id]
+    (view,) = notifications.list_notifications(s, leo).notifications
+    assert view.is_comment and view.actor.name == "Liv Learner"
+
+    assert notifications.unfollow(s, leo, thread) and not notifications.unfollow(s, leo, thread)
+    s.commit()
+    boards.reply(s, leo, thread, "leo writes again: no re-follow")
+    boards.reply(s, liv, thread, "another")
+    s.commit()
+    assert not notifications.is_following(s, leo, thread)
+    assert len(_notes(s, course.users["leo"], "reply")) == 1
+    assert len(_notes(s, course.users["lea"], "reply")) == 4
+    # following again is idempotent
+    assert notifications.follow(s, leo, thread) and not notifications.follow(s, leo, thread)
+    s.commit()
+    assert s.scalar(select(func.count()).select_from(Follow).where(Follow.thread_id == thread.id))
+
+
+def test_a_mentioned_follower_gets_the_mention_only(s) -> None:
+    course, board = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    thread = boards.create_thread(s, lea, board, "T", "opening")
+    s.commit()
+    post = boards.reply(s, leo, thread, "@lea.learner see this")
+    s.commit()
+    assert [(n.kind, n.post_id) for n in _notes(s, course.users["lea"])] == [("mention", post.id)]
+
+
+def test_followers_who_cannot_see_a_post_are_not_notified(s) -> None:
+    course, board = _board(s, cohort_mode="groups")
+    lea, leo, ines = course.viewer(s, "lea"), course.viewer(s, "leo"), course.viewer(s, "ines")
+    liv = course.viewer(s, "liv")
+    thread = boards.create_thread(s, lea, board, "Red", "opening")
+    s.commit()
+    with pytest.raises(BoardError) as err:
+        notifications.follow(s, liv, thread)  # another cohort's thread: not found
+    assert err.value.status == 404
+    notifications.follow(s, leo, thread)
+    notifications.follow(s, ines, thread)
+    s.commit()
+    # Leo leaves the red cohort: he no longer sees the thread and is not told about it
+    s.execute(delete(LmsGroupMember).where(LmsGroupMember.user_id == course.users["leo"].id))
+    s.commit()
+    boards.reply(s, lea, thread, "still here?")
+    s.commit()
+    assert _notes(s, course.users["leo"]) == [] and len(_notes(s, course.users["ines"])) == 1
+
+
+# --- endorsements and accepted answers -----------------------------------------------------------
+def test_endorsement_and_acceptance_notify_the_replys_author(s) -> None:
+    course, board = _board(s, anonymous_allowed="true")
+    lea, leo, ines = course.viewer(s, "lea"), course.viewer(s, "leo"), course.viewer(s, "ines")
+    question = boards.create_thread(s, lea, board, "Q", "How?", kind="question", anonymous=True)
+    s.commit()
+    answer = boards.reply(s, leo, question, "Like this.")
+    s.commit()
+    boards.endorse(s, ines, answer)
+    boards.accept_answer(s, lea, question, answer)
+    s.commit()
+    by_kind = {n.kind: n for n in _notes(s, course.users["leo"])}
+    assert set(by_kind) == {"endorsed", "accepted"}
+    assert by_kind["endorsed"].actor_id == course.users["ines"].id
+    assert by_kind["accepted"].actor_id is None  # the asker was anonymous
+    views = {v.kind: v for v in notifications.list_notifications(s, leo).notifications}
+    assert views["accepted"].actor.name == "Anonymous"
+    assert views["endorsed"].actor.name == "Ines Instructor"
+    # taking back and giving again does not notify twice
+    boards.endorse(s, ines, answer, endorsed=False)
+    boards.endorse(s, ines, answer)
+    s.commit()
+    assert len(_notes(s, course.users["leo"], "endorsed")) == 1
+    # staff accepting their own reply: nobody to tell
+    own = boards.reply(s, ines, question, "Staff answer")
+    boards.accept_answer(s, ines, question, own)
+    s.commit()
+    assert _notes(s, course.users["ines"], "accepted") == []
+
+
+def test_withheld_answers_do_not_leak_through_notifications(s) -> None:
+    course, board = _board(s, qa_mode="true")
+    lea, leo, liv = (course.viewer(s, n) for n in ("lea", "leo", "liv"))
+    question = boards.create_thread(s, lea, board, "Q", "Why?", kind="question")
+    s.commit()
+    notifications.follow(s, liv, question)
+    s.commit()
+    boards.reply(s, leo, question, "Because of the secret answer. @liv.learner")
+    s.commit()
+    (view,) = notifications.list_notifications(s, liv).notifications
+    assert view.kind == "mention" and view.withheld and view.excerpt is None
+    assert view.actor.user_id is None and "Leo" not in view.actor.name
+    # the asker sees the answer at once
+    (asker_view,) = notifications.list_notifications(s, lea).notifications
+    assert not asker_view.withheld and "secret answer" in asker_view.excerpt
+    boards.reply(s, liv, question, "My own answer")
+    s.commit()
+    (view,) = notifications.list_notifications(s, liv).notifications
+    assert (
+        not view.withheld and "secret answer" in view.excerpt and view.actor.name == "Leo Learner"
+    )
+
+
+def test_hidden_and_deleted_posts_in_the_list(s) -> None:
+    course, board = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    thread = boards.create_thread(s, lea, board, "T", "opening")
+    s.commit()
+    first = boards.reply(s, leo, thread, "to be deleted")
+    second = boards.reply(s, leo, thread, "to be hidden")
+    s.commit()
+    boards.delete_post(s, leo, first)
+    second.hidden = True
+    s.commit()
+    (view,) = notifications.list_notifications(s, lea).notifications  # the hidden one is gone
+    assert view.post_id == first.id and view.deleted and view.excerpt is None
+    assert notifications.unread_count(s, lea) == 1
+
+
+# --- the list, marking read ----------------------------------------------------------------------
+def test_list_pages_by_keyset_with_bounded_queries(s, app) -> None:
+    course, board = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    thread = boards.create_thread(s, lea, board, "T", "opening")
+    s.commit()
+    made = [boards.reply(s, leo, thread, f"reply {i} @lea.learner").id for i in range(25)]
+    s.commit()
+    seen, cursor = [], None
+    while True:
+        page = notifications.list_notifications(s, lea, cursor=cursor, limit=10)
+        seen.extend(v.post_id for v in page.notifications)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(reversed(made))
+    counts = set()
+    for limit in (1, 5, 25):
+        s.expunge_all()
+        with count_queries(app) as queries:
+            assert len(notifications.list_notifications(s, lea, limit=limit).notifications) == limit
+        counts.add(len(queries))
+    assert len(counts) == 1 and counts.pop() <= 3
+    with count_queries(app) as queries:
+        assert notifications.unread_count(s, lea) == 25
+    assert len(queries) == 1
+    with pytest.raises(BoardError) as err:
+        notifications.list_notifications(s, lea, cursor="bogus")
+    assert err.value.status == 400
+
+
+def test_mark_read_some_or_all_and_refuse_others_ids(s) -> None:
+    course, board = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    thread = boards.create_thread(s, lea, board, "T", "opening @leo.learner")
+    s.commit()
+    for i in range(3):
+        boards.reply(s, leo, thread, f"r{i}")
+    s.commit()
+    mine = [n.id for n in _notes(s, course.users["lea"])]
+    theirs = [n.id for n in _notes(s, course.users["leo"])]
+    with pytest.raises(BoardError) as err:
+        notifications.mark_read(s, lea, [mine[0], theirs[0]])
+    assert err.value.status == 404
+    s.rollback()
+    assert notifications.unread_count(s, lea) == 3 and notifications.unread_count(s, leo) == 1
+    assert notifications.mark_read(s, lea, [mine[0]]) == 1
+    s.commit()
+    assert notifications.unread_count(s, lea) == 2
+    page = notifications.list_notifications(s, lea, unread_only=True)
+    assert [v.id for v in page.notifications] == [mine[2], mine[1]]
+    assert notifications.mark_read(s, lea) == 2
+    s.commit()
+    assert notifications.unread_count(s, lea) == 0 and notifications.unread_count(s, leo) == 1
+    with pytest.raises(BoardError):
+        notifications.open_notification(s, lea, theirs[0])
+    opened = notifications.open_notification(s, leo, theirs[0])
+    assert opened.read_at is not None
+
+
+# --- read markers --------------------------------------------------------------------------------
+def test_threads_are_new_until_opened_and_again_after_new_posts(s, app) -> None:
+    course, board = _board(s)
+    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    one = boards.create_thread(s, lea, board, "One", "b")
+    two = boards.create_thread(s, lea, board, "Two", "b")
+    s.commit()
+    assert notifications.unread_thread_ids(s, lea, [one.id, two.id]) == set()  # her own
+    with count_queries(app) as queries:
+        assert notifications.unread_thread_ids(s, leo, [one.id, two.id]) == {one.id, two.id}
+    assert len(queries) == 1
+    assert notifications.mark_thread_read(s, leo, one) is None
+    s.commit()
+    assert notifications.unread_thread_ids(s, leo, [one.id, two.id]) == {two.id}
+    marker = s.scalars(select(ReadMarker).where(ReadMarker.user_id == course.users["leo"].id))
+    first_read = marker.one().read_at
+    boards.reply(s, lea, one, "news")
+    s.commit()
+    assert notifications.unread_thread_ids(s, leo, [one.id]) == {one.id}
+    assert notifications.unread_thread_ids(s, lea, [one.id]) == set()  # her own reply
+    assert notifications.mark_thread_read(s, leo, one) == first_read
+    s.commit()
+    assert notifications.unread_thread_ids(s, leo, [one.id]) == set()
+    assert notifications.unread_thread_ids(s, leo, []) == set()
+
+
+def test_read_markers_and_follows_respect_cohorts(s) -> None:
+    course, board = _board(s, cohort_mode="groups")
+    lea, liv = course.viewer(s, "lea"), course.viewer(s, "liv")
+    thread = boards.create_thread(s, lea, board, "Red", "b")
+    s.commit()
+    for act in (notifications.mark_thread_read, notifications.follow, notifications.unfollow):
+        with pytest.raises(BoardError) as err:
+            act(s, liv, thread)
+        assert err.value.status == 404
+
+
+# --- member suggestions --------------------------------------------------------------------------
+def test_member_suggestions_respect_course_and_cohorts(s) -> None:
+    course, board = _board(s, cohort_mode="groups")
+    other = make_course(s, platform=course.platform, context_key="c-303")
+    s.commit()
+    lea, ines, liv = course.viewer(s, "lea"), course.viewer(s, "ines"), course.viewer(s, "liv")
+
+    def names(who, prefix, **kw):
+        return [m.name for m in mentions.member_suggestions(s, who, board, prefix, **kw)]
+
+    # Lea (red) gets her cohort and staff, never herself, never blue Liv or another course
+    assert names(lea, "l") == ["Leo Learner"]
+    assert names(lea, "learner") == ["Leo Learner"]
+    assert names(lea, "@INES") == ["Ines Instructor"]
+    assert names(lea, "ines.i") == ["Ines Instructor"]
+    assert names(liv, "le") == []
+    assert names(ines, "l") == ["Lea Learner", "Leo Learner", "Liv Learner"]
+    assert names(ines, "l", limit=2) == ["Lea Learner", "Leo Learner"]
+    blue = boards.create_thread(
+        s, ines, board, "Blue", "b", cohort_group_id=course.groups["blue"].id
+    )
+    s.commit()
+    assert names(ines, "l", thread=blue) == ["Liv Learner"]
+    with pytest.raises(BoardError) as err:
+        names(lea, "l", thread=blue)
+    assert err.value.status == 404
+    other_board = boards.board_for_placement(s, other.placement)
+    s.commit()
+    with pytest.raises(BoardError) as err:
+        mentions.member_suggestions(s, lea, other_board, "l")
+    assert err.value.status == 404
+    for bad in ("", "   ", "x" * 51):
+        with pytest.raises(BoardError) as err:
+            names(lea, bad)
+        assert err.value.status == 400
+    with pytest.raises(BoardError):
+        names(lea, "l", limit=0)
+
+
+def test_suggestions_ignore_accents_and_match_any_word(s) -> None:
+    course, board = _board(s)
+    user = User(issuer=course.platform.issuer, sub="diego", name="Diego Ramírez")
+    s.add(user)
+    s.flush()
+    s.add(Membership(context_id=course.context.id, user_id=user.id, roles=[roles.LEARNER]))
+    s.commit()
+    lea = course.viewer(s, "lea")
+    found = mentions.member_suggestions(s, lea, board, "rami")
+    assert [(m.name, m.handle) for m in found] == [("Diego Ramírez", "diego.ramirez")]
+    assert mentions.member_suggestions(s, lea, board, "RAMÍ")[0].user_id == user.id
+    thread = boards.create_thread(s, lea, board, "T", "hola @diego.ramirez")
+    s.commit()
+    assert '<span class="mention">@Diego Ramírez</span>' in _opening(s, thread).body_html
+
+
+def test_markup_in_names_is_never_html(s) -> None:
+    course, board = _board(s)
+    evil = User(issuer=course.platform.issuer, sub="evil", name='<img src=x onerror="alert(1)">')
+    s.add(evil)
+    s.flush()
+    s.add(Membership(context_id=course.context.id, user_id=evil.id, roles=[roles.LEARNER]))
+    s.commit()
+    handle = mentions.base_handle(evil.name)
+    assert handle == "img.src.x.onerror.alert.1"
+    lea = course.viewer(s, "lea")
+    thread = boards.create_thread(s, lea, board, "T", f"hi @{handle}")
+    s.commit()
+    html = _opening(s, thread).body_html
+    assert "<img" not in html and "&lt;img src=x onerror=" in html
+    evil_viewer = boards.viewer_for(s, evil.id, course.context.id)
+    (view,) = notifications.list_notifications(s, evil_viewer).notifications
+    assert view.excerpt == 'hi @<img src=x onerror="alert(1)">'  # plain text, escaped by pages
+
+
+# --- e-mail digest -------------------------------------------------------------------------------
+def test_undigested_notifications_for_a_later_email_digest(s) -> None:
+    course, board = _board(s)
+    lea = course.viewer(s, "lea")
+    boards.create_thread(s, lea, board, "T", "@leo.learner @liv.learner")
+    s.commit()
+    pending = notifications.undigested(s, before=utcnow())
+    assert set(pending) == {course.users["leo"].id, course.users["liv"].id}
+    ids = [n.id for group in pending.values() for n in group]
+    assert notifications.mark_emailed(s, ids) == 2 and notifications.mark_emailed(s, ids) == 0
+    s.commit()
+    assert notifications.undigested(s) == {}
