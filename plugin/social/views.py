@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from plugin.db import db_session, unit_of_work
 from plugin.lti.models import LmsGroup
 from plugin.policy import require_context
-from plugin.social import boards
+from plugin.social import boards, notifications
 from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import COHORT_GROUPS, REACTION_KINDS, THREAD_KINDS, Board, Post
 from plugin.web import TOKEN_FIELD, WebError, current, launch_required
@@ -176,10 +176,10 @@ def thread_page(thread_id: int) -> str:
         detail = boards.get_thread(
             session, who, thread_id, cursor=request.args.get("cursor") or None
         )
-    from plugin.social import notifications  # read up to now; posts since last time are "New"
-
+    # read up to now (posts since the last visit are "New"); a view statement where the board asks
     with unit_of_work(session), board_errors():
         new_since = notifications.mark_thread_read(session, who, detail.thread)
+        boards.record_view(session, who, detail.thread)
     tags = boards.thread_competencies(session, detail.thread)
     can_tag = who.staff or detail.thread.author_id == who.user_id
     return render_template(

@@ -154,8 +154,13 @@ def test_api_endorse_accept_settings_and_sort(app, lms) -> None:
     assert lea("PATCH", f"/boards/{board}", json={"qa_mode": True}).status_code == 403
     assert ines("PATCH", f"/boards/{board}", json={"posts_per_hour": -1}).status_code == 422
     assert row_counts(app) == before
+    assert events.THREAD_VIEWED not in _kinds(app)
+    assert amara.p.get(f"/threads/{thread_id}").status_code == 200  # views are off by default
+    assert events.THREAD_VIEWED not in _kinds(app)
     r = ines("PATCH", f"/boards/{board}", json={"record_views": True, "grade_threads": 2})
     assert r.status_code == 200 and r.json()["record_views"] and r.json()["grade_threads"] == 2
+    assert amara.p.get(f"/threads/{thread_id}").status_code == 200
+    assert _kinds(app).count(events.THREAD_VIEWED) == 1
     spec = lea("GET", "/openapi.json").json()["paths"]
     assert "/api/posts/{post_id}/endorsement" in spec
     assert "/api/threads/{thread_id}/accepted" in spec
