@@ -13,8 +13,8 @@ it; docs/boards-search.md explains it):
   stored once. FTS5 needs the old values to take a row out of the index: the triggers give them,
   and a thread that is deleted first takes its title out of its opening post's entry (SQLite runs
   the ON DELETE CASCADE of the posts after the thread row is gone).
-- PostgreSQL: ``social_post_fts``, one row per post holding a ``tsvector`` (title weight A, body
-  weight B) under a GIN index, in the text search configuration ``social_search``: 'english'
+- PostgreSQL: ``social_post_fts``, one row per post holding its course and a ``tsvector`` (title
+  weight A, body weight B) under a GIN index, so only the course's matches are ranked; in the text search configuration ``social_search``: 'english'
   (Snowball stemmer, stop words) that also ignores accents when the ``unaccent`` extension can be
   created (the downgrade leaves the extension in place). A stored vector rather than an expression
   index: ranking reads the vector of every match, and re-parsing the Markdown of each costs about
@@ -123,9 +123,11 @@ _POSTGRES_CONFIG = "CREATE TEXT SEARCH CONFIGURATION social_search (COPY = pg_ca
 _POSTGRES_UP = [
     """CREATE TABLE social_post_fts (
         post_id integer PRIMARY KEY REFERENCES social_post (id) ON DELETE CASCADE,
+        context_id integer NOT NULL,
         document tsvector NOT NULL
     )""",
     "CREATE INDEX ix_social_post_fts_document ON social_post_fts USING gin (document)",
+    "CREATE INDEX ix_social_post_fts_context ON social_post_fts (context_id)",
     """CREATE FUNCTION social_post_fts_document(title text, body text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT setweight(to_tsvector('social_search'::regconfig, coalesce(title, '')), 'A')
@@ -133,16 +135,15 @@ _POSTGRES_UP = [
     $$""",
     """CREATE FUNCTION social_post_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO social_post_fts (post_id, document)
-        VALUES (
+        INSERT INTO social_post_fts (post_id, context_id, document)
+        SELECT
             NEW.id,
-            social_post_fts_document(
-                CASE WHEN NEW.is_opening
-                    THEN (SELECT t.title FROM social_thread t WHERE t.id = NEW.thread_id) END,
-                NEW.body_markdown
-            )
-        )
-        ON CONFLICT (post_id) DO UPDATE SET document = EXCLUDED.document;
+            b.context_id,
+            social_post_fts_document(CASE WHEN NEW.is_opening THEN t.title END, NEW.body_markdown)
+        FROM social_thread t JOIN social_board b ON b.id = t.board_id
+        WHERE t.id = NEW.thread_id
+        ON CONFLICT (post_id) DO UPDATE
+        SET context_id = EXCLUDED.context_id, document = EXCLUDED.document;
         RETURN NULL;
     END
     $$""",
@@ -162,9 +163,14 @@ _POSTGRES_UP = [
     AFTER UPDATE OF title ON social_thread
     FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title)
     EXECUTE FUNCTION social_thread_fts_title()""",
-    """INSERT INTO social_post_fts (post_id, document)
-    SELECT p.id, social_post_fts_document(CASE WHEN p.is_opening THEN t.title END, p.body_markdown)
-    FROM social_post p JOIN social_thread t ON t.id = p.thread_id""",
+    """INSERT INTO social_post_fts (post_id, context_id, document)
+    SELECT
+        p.id,
+        b.context_id,
+        social_post_fts_document(CASE WHEN p.is_opening THEN t.title END, p.body_markdown)
+    FROM social_post p
+    JOIN social_thread t ON t.id = p.thread_id
+    JOIN social_board b ON b.id = t.board_id""",
 ]
 
 _POSTGRES_DOWN = [

@@ -2,8 +2,9 @@
 
 The index (migration 0007) holds every post's Markdown and, for a thread's opening post, the
 thread's title: SQLite FTS5 (porter stemmer, ranked by bm25 with the title weighing more) or a
-PostgreSQL ``tsvector`` (english, title weight A, body weight B, ranked by ``ts_rank_cd``). Both
-are kept in step with the posts by triggers, so nothing here writes.
+PostgreSQL ``tsvector`` per post (configuration ``social_search``: english, without accents when
+``unaccent`` is there; title weight A, body weight B; ranked by ``ts_rank_cd``). Both are kept in
+step with the posts by triggers, so nothing here writes. docs/boards-search.md has the details.
 
 What a person finds follows the boards' visibility rules (:mod:`plugin.social.boards`): only their
 course; in cohort mode a learner finds their cohorts' threads and the course-wide ones; hidden
@@ -13,8 +14,9 @@ to it; anonymous authors appear as "Anonymous" to peers.
 
 The user's text is never passed to the search engine as syntax: it is cut into words, each word
 is quoted, and the last word (3 characters or more) also matches as a prefix. Pages are keyset
-pages over (rank, post id); a page costs three queries whatever its size (matches with their
-threads, boards and authors; snippets; nothing else).
+pages over (rank, post id). A page costs two queries whatever its size (the best matches, ranked,
+with their threads, boards and authors, checked for visibility; then their snippets), plus one
+when the best matches do not fill the page and every match has to be checked.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ MAX_TERMS = 12
 MIN_PREFIX_CHARS = 3
 MAX_LIMIT = 50
 SNIPPET_TOKENS = 24
+WINDOW_FACTOR = 8  # visibility is checked first among the best 8 * (page size + 1) matches
 TITLE_WEIGHT = 4.0  # SQLite bm25 column weights; PostgreSQL uses tsvector weights A and B
 BODY_WEIGHT = 1.0
 
@@ -175,7 +178,9 @@ def _limit(limit: object) -> int:
 
 _fts = table(INDEX_TABLE, column("rowid", Integer), column("body"))
 _fts_name = literal_column(INDEX_TABLE)
-_pg_index = table(INDEX_TABLE, column("post_id", Integer), column("document"))
+_pg_index = table(
+    INDEX_TABLE, column("post_id", Integer), column("context_id", Integer), column("document")
+)
 _CONFIG = literal_column("'social_search'::regconfig")  # english (+ unaccent), migration 0007
 
 
@@ -183,26 +188,49 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _matches(session: Session, terms: list[str]):
-    """(post_id, score) of every post that matches, as a CTE; higher scores are better."""
+def _matches(
+    session: Session,
+    viewer: Viewer,
+    terms: list[str],
+    after: tuple[float, int] | None,
+    window: int | None,
+):
+    """(post_id, score, total) of the posts that match and come after the cursor, best first
+    (higher scores are better), at most ``window`` of them; ``total`` counts them all. On
+    PostgreSQL only the viewer's course is ranked; the caller scopes the rows in any case."""
     if _dialect(session) == "postgresql":
         query = func.to_tsquery(_CONFIG, tsquery(terms))
         # normalisation 1: divided by 1 + log(length); a real, made double precision so that the
         # value in a cursor compares equal to itself on the next page
         rank = func.ts_rank_cd(_pg_index.c.document, query, literal_column("1"))
-        return (
-            select(_pg_index.c.post_id.label("post_id"), cast(rank, Float(53)).label("score"))
-            .where(_pg_index.c.document.op("@@")(query))
-            .cte("matches")
+        score, post_id = cast(rank, Float(53)), _pg_index.c.post_id
+        matching = and_(
+            _pg_index.c.document.op("@@")(query), _pg_index.c.context_id == viewer.context_id
         )
-    weights = (literal_column(repr(TITLE_WEIGHT)), literal_column(repr(BODY_WEIGHT)))
-    score = -func.bm25(_fts_name, *weights, type_=Float)
-    return (
-        select(_fts.c.rowid.label("post_id"), score.label("score"))
-        .where(_fts_name.op("MATCH")(fts5_query(terms)))
-        .cte("matches")
-        .prefix_with("MATERIALIZED")  # rank once, then filter and order (bm25 needs the MATCH)
+    else:
+        weights = (literal_column(repr(TITLE_WEIGHT)), literal_column(repr(BODY_WEIGHT)))
+        score, post_id = -func.bm25(_fts_name, *weights, type_=Float), _fts.c.rowid
+        matching = _fts_name.op("MATCH")(fts5_query(terms))
+    # Ranked once, in a materialized CTE (SQLite's bm25() works only next to its MATCH).
+    ranked = (
+        select(post_id.label("post_id"), score.label("score"))
+        .where(matching)
+        .cte("ranked")
+        .prefix_with("MATERIALIZED")
     )
+    found = select(ranked.c.post_id, ranked.c.score, func.count().over().label("total"))
+    if after is not None:
+        last_rank, last_id = after
+        found = found.where(
+            or_(
+                ranked.c.score < last_rank,
+                and_(ranked.c.score == last_rank, ranked.c.post_id < last_id),
+            )
+        )
+    found = found.order_by(ranked.c.score.desc(), ranked.c.post_id.desc())
+    if window is not None:
+        found = found.limit(window)
+    return found.subquery("matches")
 
 
 def _snippets(session: Session, terms: list[str], post_ids: list[int]) -> dict[int, str]:
@@ -232,7 +260,6 @@ def _visible(viewer: Viewer, query, parent):
     """The boards' visibility rules as WHERE clauses (staff see everything but deleted posts)."""
     if viewer.staff:
         return query
-    opening = Post.__table__.alias("opening")
     answers = Post.__table__.alias("own_answer")
     answered = exists().where(
         answers.c.thread_id == Thread.id,
@@ -247,12 +274,19 @@ def _visible(viewer: Viewer, query, parent):
         Thread.author_id != viewer.user_id,
         ~answered,
     )
+    # The opening post is the thread's first: reading the thread's index in order finds it at once.
+    opening = Post.__table__.alias("opening")
+    opening_hidden = (
+        select(opening.c.hidden)
+        .where(opening.c.thread_id == Thread.id, opening.c.is_opening.is_(True))
+        .order_by(opening.c.created_at, opening.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     groups = sorted(viewer.group_ids)
-    return query.join(
-        opening, and_(opening.c.thread_id == Thread.id, opening.c.is_opening.is_(True))
-    ).where(
+    return query.where(
         Post.hidden.is_(False),
-        opening.c.hidden.is_(False),  # a hidden question hides its whole thread
+        opening_hidden.is_(False),  # a hidden question hides its whole thread
         or_(parent.c.id.is_(None), parent.c.hidden.is_(False)),  # comments of hidden replies
         or_(
             Board.cohort_mode != COHORT_GROUPS,
@@ -270,29 +304,22 @@ def _visible(viewer: Viewer, query, parent):
     )
 
 
-def search(
+def _visible_matches(
     session: Session,
     viewer: Viewer,
-    query: str,
-    *,
-    limit: int = 20,
-    cursor: str | None = None,
-    board_id: int | None = None,
-) -> SearchPage:
-    """A page of the posts of the viewer's course (or of one board of it) matching ``query``, best
-    first. 400 for a query without words or over 200 characters and for a bad ``cursor``; 404 for
-    a board of another course."""
-    terms = terms_of(query)
-    limit = _limit(limit)
-    board = boards.get_board(session, viewer, board_id) if board_id is not None else None
-    fingerprint = _fingerprint(terms, board_id)
-    after = _decode_cursor(cursor, fingerprint) if cursor else None
-
-    matches = _matches(session, terms)
+    terms: list[str],
+    board: Board | None,
+    after: tuple[float, int] | None,
+    limit: int,
+    window: int | None,
+) -> list:
+    """One query: the first ``limit`` matches the viewer may see among the best ``window``."""
+    matches = _matches(session, viewer, terms, after, window)
     parent = Post.__table__.alias("parent")
-    rows_query = (
+    query = (
         select(
             matches.c.score,
+            matches.c.total,
             Post.id,
             Post.parent_id,
             Post.is_opening,
@@ -315,18 +342,36 @@ def search(
         .where(Board.context_id == viewer.context_id, Post.deleted.is_(False))
     )
     if board is not None:
-        rows_query = rows_query.where(Board.id == board.id)
-    rows_query = _visible(viewer, rows_query, parent)
-    if after is not None:
-        last_rank, last_id = after
-        rows_query = rows_query.where(
-            or_(
-                matches.c.score < last_rank,
-                and_(matches.c.score == last_rank, Post.id < last_id),
-            )
-        )
-    rows_query = rows_query.order_by(matches.c.score.desc(), Post.id.desc()).limit(limit + 1)
-    rows = list(session.execute(rows_query))
+        query = query.where(Board.id == board.id)
+    query = _visible(viewer, query, parent)
+    query = query.order_by(matches.c.score.desc(), matches.c.post_id.desc()).limit(limit)
+    return list(session.execute(query))
+
+
+def search(
+    session: Session,
+    viewer: Viewer,
+    query: str,
+    *,
+    limit: int = 20,
+    cursor: str | None = None,
+    board_id: int | None = None,
+) -> SearchPage:
+    """A page of the posts of the viewer's course (or of one board of it) matching ``query``, best
+    first. 400 for a query without words or over 200 characters and for a bad ``cursor``; 404 for
+    a board of another course."""
+    terms = terms_of(query)
+    limit = _limit(limit)
+    board = boards.get_board(session, viewer, board_id) if board_id is not None else None
+    fingerprint = _fingerprint(terms, board_id)
+    after = _decode_cursor(cursor, fingerprint) if cursor else None
+
+    # Rank every match, but check visibility only for the best few first: most pages are full
+    # from there. When they are not (a learner who sees little of what matched), check them all.
+    window = WINDOW_FACTOR * (limit + 1)
+    rows = _visible_matches(session, viewer, terms, board, after, limit + 1, window)
+    if len(rows) <= limit and (not rows or rows[0].total > window):
+        rows = _visible_matches(session, viewer, terms, board, after, limit + 1, None)
     more = len(rows) > limit
     rows = rows[:limit]
 

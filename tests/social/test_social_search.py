@@ -172,6 +172,7 @@ def test_the_query_is_words_never_syntax(s) -> None:
     for query in ("NEAR(near body)", '"or" AND', "title:body", "body*", "not -or", "'); drop"):
         search.search(s, lea, query)  # never an engine syntax error
     assert len(_ids(s, lea, "title: body")) == 1
+    search.search(s, lea, "the and")  # stop words only (PostgreSQL drops them): no error
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -355,9 +356,11 @@ def _index_consistent(s: Session) -> None:
     stale = s.scalar(
         text(
             "SELECT count(*) FROM social_post p JOIN social_thread t ON t.id = p.thread_id "
+            "JOIN social_board b ON b.id = t.board_id "
             "FULL JOIN social_post_fts f ON f.post_id = p.id "
             "WHERE f.document IS DISTINCT FROM social_post_fts_document("
-            "CASE WHEN p.is_opening THEN t.title END, p.body_markdown)"
+            "CASE WHEN p.is_opening THEN t.title END, p.body_markdown) "
+            "OR f.context_id IS DISTINCT FROM b.context_id"
         )
     )
     assert stale == 0
@@ -417,9 +420,11 @@ def test_keyset_pages_cover_every_hit_once_in_rank_order(s) -> None:
     assert keys == sorted(keys, reverse=True)
 
 
-def test_a_page_costs_three_queries_whatever_its_size(app, s) -> None:
+def test_a_page_costs_a_bounded_number_of_queries_whatever_its_size(app, s) -> None:
     course, board = _board(s, cohort_mode="groups", qa_mode=True, anonymous_allowed=True)
-    lea, leo = course.viewer(s, "lea"), course.viewer(s, "leo")
+    lea, leo, liv = (course.viewer(s, n) for n in ("lea", "leo", "liv"))
+    # liv (blue cohort) has one thread; it ranks below the 60 posts of the red cohort
+    blue = boards.create_thread(s, liv, board, "Blue", "newt body", kind="question")
     for i in range(30):
         thread = boards.create_thread(
             s, lea, board, f"Newt {i}", "newt body", kind="question", anonymous=i % 2 == 0
@@ -433,11 +438,20 @@ def test_a_page_costs_three_queries_whatever_its_size(app, s) -> None:
             page = search.search(s, leo, "newt", limit=limit, board_id=board.id)
         assert len(page.hits) == min(limit, 60)
         counts[limit] = len(seen)
-    assert set(counts.values()) == {3}, counts  # board, matches, snippets
+    assert set(counts.values()) == {3}, counts  # board, the best matches, snippets
     s.expunge_all()
     with count_queries(app) as seen:
         search.search(s, leo, "newt", limit=50)
     assert len(seen) == 2
+    # Among the best 16 matches liv may see none: a second pass checks them all (one more
+    # query); with a page of 10 the first pass already looks at all 61.
+    for limit, queries in ((1, 4), (10, 3)):
+        s.expunge_all()
+        with count_queries(app) as seen:
+            page = search.search(s, liv, "newt", limit=limit, board_id=board.id)
+        assert [h.post_id for h in page.hits] == [_opening(s, blue).id]
+        assert len(seen) == queries and page.next_cursor is None
+    assert search.search(s, liv, "zzzz").hits == []
 
 
 # --- migration 0007 ------------------------------------------------------------------------------
