@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
+from sqlalchemy.engine import Engine
 
 from plugin.db import get_engine, new_session
 from plugin.lti import roles
@@ -84,6 +85,16 @@ CONTENT_WORDS = _words(
     "sixsigma kaizen gemba hoshin jidoka andon heijunka muda mura muri poka yoke"
 )
 
+# The long tail: names and jargon that turn up now and then (a few dozen posts each).
+RARE_WORDS = _words(
+    "cynefin johari tuckman kolb bloom maslow herzberg drucker senge argyris schein lencioni "
+    "kotter lewin hersey blanchard belbin myers briggs enneagram hogan kilmann vroom yetton "
+    "mintzberg adair goleman dweck csikszentmihalyi sinek edmondson duhigg newport covey gtd "
+    "pareto ishikawa deming juran crosby taguchi ohno shingo toyoda womack liker rother ries "
+    "osterwalder cagan kahneman tversky thaler sunstein cialdini voss rosenberg nvc ikigai "
+    "hansei nemawashi obeya genchi jugaad hygge lagom sisu kintsugi shoshin ringi gaman"
+)
+
 QUESTION_STARTS = (
     "How do you handle",
     "What is your approach to",
@@ -132,6 +143,8 @@ class Writer:
         self.pool: list[tuple[str, str]] = []
 
     def word(self) -> str:
+        if self.rng.random() < 0.004:
+            return self.rng.choice(RARE_WORDS)
         return CONTENT_WORDS[_pick(self._cum, self.rng.random())]
 
     def sentence(self, low: int = 6, high: int = 16) -> str:
@@ -649,7 +662,7 @@ def seed(app: Flask, *, posts: int, threads: int, rng_seed: int = 4) -> World:
     return world
 
 
-def _bulk(engine, table, rows: list[dict], *, ids: bool = False) -> None:
+def _bulk(engine: Engine, table: Table, rows: list[dict], *, ids: bool = False) -> None:
     """Core executemany in chunks, one transaction per chunk (``ids``: number the rows)."""
     if ids:
         for n, row in enumerate(rows, start=1):
@@ -657,6 +670,64 @@ def _bulk(engine, table, rows: list[dict], *, ids: bool = False) -> None:
     for start in range(0, len(rows), CHUNK):
         with engine.begin() as conn:
             conn.execute(insert(table), rows[start : start + CHUNK])
+
+
+def _per_thread(column: str, counted: str, where: str, source: str = "social_post p") -> str:
+    """Threads whose ``column`` differs from ``counted`` over their rows (one grouped pass)."""
+    return f"""SELECT count(*) FROM social_thread t LEFT JOIN (
+        SELECT p.thread_id AS thread_id, {counted} AS n FROM {source} WHERE {where}
+        GROUP BY p.thread_id) c ON c.thread_id = t.id
+        WHERE t.{column} != coalesce(c.n, 0)"""
+
+
+CHECKS = {
+    "reply_count": _per_thread(
+        "reply_count",
+        "count(*)",
+        "p.parent_id IS NULL AND NOT p.is_opening AND NOT p.hidden AND NOT p.deleted",
+    ),
+    "comment_count": _per_thread(
+        "comment_count", "count(*)", "p.parent_id IS NOT NULL AND NOT p.hidden AND NOT p.deleted"
+    ),
+    "helpful_count": _per_thread(
+        "helpful_count",
+        "count(*)",
+        "r.kind = 'helpful'",
+        "social_reaction r JOIN social_post p ON p.id = r.post_id",
+    ),
+    "opening post": """SELECT count(*) FROM social_thread t LEFT JOIN (
+        SELECT thread_id, count(*) AS n FROM social_post WHERE is_opening GROUP BY thread_id) c
+        ON c.thread_id = t.id WHERE coalesce(c.n, 0) != 1""",
+    "last_activity_at": """SELECT count(*) FROM social_thread t JOIN (
+        SELECT thread_id, max(created_at) AS latest FROM social_post GROUP BY thread_id) c
+        ON c.thread_id = t.id WHERE t.last_activity_at != c.latest""",
+}
+
+
+def check(app: Flask) -> int:
+    """The seeded counters agree with the rows, and every post is in the search index (when
+    migration 0007 made one); returns the number of indexed posts (-1 without an index)."""
+    engine = get_engine(app)
+    with engine.connect() as conn:
+        for what, sql in CHECKS.items():
+            wrong = conn.scalar(text(sql))
+            if wrong:
+                raise AssertionError(f"{wrong} threads have a wrong {what}")
+        posts = conn.scalar(text("SELECT count(*) FROM social_post"))
+        if engine.dialect.name == "postgresql":
+            found = conn.scalar(text("SELECT to_regclass('social_post_fts') IS NOT NULL"))
+            sql = "SELECT count(*) FROM social_post_fts"
+        else:
+            found = conn.scalar(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'social_post_fts'")
+            )
+            sql = "SELECT count(*) FROM social_post_fts_docsize"
+        if not found:
+            return -1
+        indexed = conn.scalar(text(sql))
+        if indexed != posts:
+            raise AssertionError(f"{indexed} posts in the search index, {posts} posts")
+        return indexed
 
 
 def analyze(app: Flask) -> None:

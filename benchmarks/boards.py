@@ -18,6 +18,9 @@ p95 < 50 ms for pages, < 100 ms for search.
 
     .venv/bin/python benchmarks/boards.py [--db sqlite|postgres|both] [--posts 100000]
         [--threads 5000] [--repeat 50] [--quick] [--postgres-url postgresql+psycopg://...]
+        [--sqlite-analyze] [--try-index]
+
+Method, figures and findings: docs/boards-benchmark.md.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask import Flask  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -58,6 +62,7 @@ from plugin.social import boards  # noqa: E402
 PAGE_GOAL_MS = 50.0
 SEARCH_GOAL_MS = 100.0
 WARMUP = 5
+TRY_INDEX = "(thread_id, is_opening)"  # --try-index: finds a thread's opening post directly
 DEEP = 0.8  # the deep page starts this far down the viewer's list
 
 
@@ -117,7 +122,7 @@ def postgres_reachable(admin_url: str) -> bool:
         engine.dispose()
 
 
-def database_size(app) -> str:
+def database_size(app: Flask) -> str:
     engine = get_engine(app)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -128,7 +133,7 @@ def database_size(app) -> str:
     return f"{size / 1e6:.0f} MB"
 
 
-def server_version(app) -> str:
+def server_version(app: Flask) -> str:
     engine = get_engine(app)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -137,12 +142,14 @@ def server_version(app) -> str:
 
 
 # --- scenarios -----------------------------------------------------------------------------------
-def viewer_of(app, user_id: int, context_id: int, role: str) -> boards.Viewer:
+def viewer_of(app: Flask, user_id: int, context_id: int, role: str) -> boards.Viewer:
     with new_session(app) as s:
         return boards.viewer_for(s, user_id, context_id, roles=[role])
 
 
-def board_cursor(app, who: boards.Viewer, board_id: int, sort: str) -> tuple[str | None, int]:
+def board_cursor(
+    app: Flask, who: boards.Viewer, board_id: int, sort: str
+) -> tuple[str | None, int]:
     """The cursor the board page's "More threads" links reach ~80 % down this viewer's list,
     found by following next_cursor (pages of 100); and the position it starts at."""
     with new_session(app) as s:
@@ -164,7 +171,7 @@ def board_cursor(app, who: boards.Viewer, board_id: int, sort: str) -> tuple[str
     return cursor, seen
 
 
-def thread_cursor(app, who: boards.Viewer, thread_id: int, after: int) -> str | None:
+def thread_cursor(app: Flask, who: boards.Viewer, thread_id: int, after: int) -> str | None:
     """The cursor of the thread page after ``after`` replies (followed page by page)."""
     with new_session(app) as s:
         seen, cursor = 0, None
@@ -184,7 +191,7 @@ def url(path: str, token: str, **params: object) -> str:
     return f"{path}?{urlencode(query)}"
 
 
-def board_scenarios(app, world: seeding.World, context_id: int) -> list[Scenario]:
+def board_scenarios(app: Flask, world: seeding.World, context_id: int) -> list[Scenario]:
     learner = viewer_of(app, world.learner_id, context_id, roles.LEARNER)
     staff = viewer_of(app, world.staff_id, context_id, roles.INSTRUCTOR)
     found = []
@@ -214,7 +221,7 @@ def board_scenarios(app, world: seeding.World, context_id: int) -> list[Scenario
     return found
 
 
-def thread_scenarios(app, world: seeding.World, context_id: int) -> list[Scenario]:
+def thread_scenarios(app: Flask, world: seeding.World, context_id: int) -> list[Scenario]:
     learner = viewer_of(app, world.learner_id, context_id, roles.LEARNER)
     path = f"/threads/{world.big_thread_id}"
     later = thread_cursor(app, learner, world.big_thread_id, 300)
@@ -241,7 +248,8 @@ def search_available() -> bool:
 
 def search_queries(world: seeding.World) -> list[tuple[str, int]]:
     """A common, a mid-frequency and a rare content word of the seeded text, and two words."""
-    counts = {w: n for w, n in world.word_posts.items() if w in set(seeding.CONTENT_WORDS)}
+    words = set(seeding.CONTENT_WORDS) | set(seeding.RARE_WORDS)
+    counts = {w: n for w, n in world.word_posts.items() if w in words}
     posts = world.counts["posts"]
 
     def near(share: float) -> tuple[str, int]:
@@ -252,7 +260,7 @@ def search_queries(world: seeding.World) -> list[tuple[str, int]]:
     return [common, mid, rare, (f"{mid[0]} {common[0]}", -1)]
 
 
-def search_scenarios(app, world: seeding.World, context_id: int) -> list[Scenario]:
+def search_scenarios(app: Flask, world: seeding.World, context_id: int) -> list[Scenario]:
     from plugin.social import search
 
     learner = viewer_of(app, world.learner_id, context_id, roles.LEARNER)
@@ -277,7 +285,7 @@ def search_scenarios(app, world: seeding.World, context_id: int) -> list[Scenari
 
 # --- measuring -----------------------------------------------------------------------------------
 class QueryCounter:
-    def __init__(self, engine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.count = 0
         event.listen(engine, "before_cursor_execute", self._on)
 
@@ -285,7 +293,7 @@ class QueryCounter:
         self.count += 1
 
 
-def measure(app, scenarios: list[Scenario], repeat: int) -> None:
+def measure(app: Flask, scenarios: list[Scenario], repeat: int) -> None:
     """Round-robin over the scenarios (drift hits them all alike); the first rounds warm up."""
     client = app.test_client()
     counter = QueryCounter(get_engine(app))
@@ -315,7 +323,7 @@ def measure(app, scenarios: list[Scenario], repeat: int) -> None:
                     sc.call_queries = counter.count - before
 
 
-def baseline(app, world: seeding.World) -> Scenario:
+def baseline(app: Flask, world: seeding.World) -> Scenario:
     def pk_select(s: Session) -> object:
         return s.get(User, world.learner_id)
 
@@ -368,8 +376,14 @@ def run_one(kind: str, database_url: str, args: argparse.Namespace) -> list[str]
         t0 = time.perf_counter()
         world = seeding.seed(app, posts=args.posts, threads=args.threads)
         seeded = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        if args.try_index:
+            with get_engine(app).begin() as conn:  # a what-if, not part of the schema
+                conn.execute(text(f"CREATE INDEX ix_bench_what_if ON social_post {TRY_INDEX}"))
         if kind == "postgres" or args.sqlite_analyze:
             seeding.analyze(app)
+        indexed = seeding.check(app)
+        t2 = time.perf_counter()
         with new_session(app) as s:
             context_id = s.scalar(
                 text("SELECT context_id FROM social_board WHERE id = :b"), {"b": world.board_id}
@@ -380,21 +394,28 @@ def run_one(kind: str, database_url: str, args: argparse.Namespace) -> list[str]
         if searching:
             scenarios += search_scenarios(app, world, context_id)
         base = baseline(app, world)
+        t3 = time.perf_counter()
         measure(app, [base, *scenarios], args.repeat)
+        t4 = time.perf_counter()
         c = world.counts
         title = (
             f"== {server_version(app)}: {c['posts']:,} posts in {c['threads']:,} threads "
             f"({c['course-wide threads']:,} course-wide, the rest in {c['cohorts']} cohorts), "
             f"{c['reactions']:,} reactions, {c['learners']} learners; seeded in {seeded:.1f} s, "
-            f"database {database_size(app)}; N={args.repeat} per figure"
+            f"database {database_size(app)}; "
+            + (f"{indexed:,} posts in the search index; " if indexed >= 0 else "no search index; ")
+            + f"N={args.repeat} per figure"
+            + (f"; WHAT-IF index social_post {TRY_INDEX}" if args.try_index else "")
         )
         lines = report(title, scenarios, base)
         if not searching:
             lines.append("search not available: plugin/social/search.py does not exist yet")
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         lines.append(
-            f"({kind} run took {time.perf_counter() - started:.0f} s; load average now {load:.2f}"
-            f" on {os.cpu_count()} CPUs: other work on the machine inflates every figure)"
+            f"({kind} run took {time.perf_counter() - started:.0f} s: migrations {t0 - started:.0f},"
+            f" seed {t1 - t0:.0f}, ANALYZE and checks {t2 - t1:.0f}, cursors {t3 - t2:.0f},"
+            f" timing {t4 - t3:.0f}; load average now {load:.2f} on {os.cpu_count()} CPUs:"
+            " other work on the machine inflates every figure)"
         )
         return lines
     finally:
@@ -437,6 +458,11 @@ def main() -> None:
         "--sqlite-analyze",
         action="store_true",
         help="run ANALYZE on SQLite after seeding (the tool never does; PostgreSQL always is)",
+    )
+    parser.add_argument(
+        "--try-index",
+        action="store_true",
+        help=f"what-if: add an index social_post {TRY_INDEX} after seeding (not in the schema)",
     )
     args = parser.parse_args()
     if args.quick:

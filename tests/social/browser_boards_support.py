@@ -117,14 +117,29 @@ class CoursePage:
         frame.get_by_text(NAMES[user]).first.wait_for()  # the header names who launched
         return frame
 
+    def settle(self) -> None:
+        """Let both documents paint (a cross-process iframe can otherwise come out blank)."""
+        for target in (self.frame, self.page):
+            target.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))")
+
     def shot(self, artifacts: Path, name: str) -> Path:
         """A full-page screenshot of the course page with the tool frame in it."""
+        self.settle()
         path = artifacts / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def view_shot(self, artifacts: Path, name: str) -> Path:
+        """What the person sees in the window now (an element or full-page screenshot of a frame
+        whose text field has focus comes out blank in headless Chromium)."""
+        self.settle()
+        path = artifacts / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
     def frame_shot(self, artifacts: Path, name: str) -> Path:
         """A screenshot of the tool's iframe only."""
+        self.settle()
         path = artifacts / f"{name}.png"
         self.frame.frame_element().screenshot(path=str(path))
         return path

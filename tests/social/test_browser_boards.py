@@ -27,16 +27,15 @@ from tests.social.browser_boards_support import (
     CHROMIUM,
     FLAGS,
     FOCUS_STYLE,
-    NAMES,
     OVERFLOW,
     TARGET_SIZE_CHECK,
     THREAD_URL,
     XSS_DOM_CHECK,
     CoursePage,
+    actions,
     add_board,
     follow,
     open_thread,
-    actions,
     post_article,
     post_reply,
     reply_form,
@@ -80,6 +79,7 @@ def course(chromium, lms) -> Iterator[CoursePage]:
 QUESTION = "How do you open a feedback conversation?"
 QUESTION_BODY = "I want to use **SBI** with my team. How do you *start*?"
 ANSWER = "Ask first whether now is a good time, then describe the situation."
+REPLY = "@lea.learner " + ANSWER  # the mention is picked from the autocomplete
 STAFF_COMMENT = "Good: asking first keeps it a conversation."
 LOCK_REASON = "Week 2 is over"
 
@@ -96,6 +96,7 @@ def ask_answer_endorse_accept(
 ) -> AskedAndAnswered:
     """Scenario 1 through the course page's iframe, with clicks and typing: Lea asks, Amara
     answers, Ines endorses, comments, pins and locks, Lea marks the answer helpful and accepts it.
+    Amara mentions Lea with the autocomplete, by keyboard; Lea gets the notification.
     Launches: Lea, Amara, Ines, Lea."""
     link_title = "Feedback circle"
     add_board(course.lms, link_title)
@@ -103,6 +104,10 @@ def ask_answer_endorse_accept(
     def shot(name: str) -> None:
         if artifacts is not None:
             course.shot(artifacts, name)
+
+    def view_shot(name: str) -> None:
+        if artifacts is not None:
+            course.view_shot(artifacts, name)
 
     # Lea asks a question, typed key by key.
     frame = course.launch(link_title, "u-lea")
@@ -122,13 +127,23 @@ def ask_answer_endorse_accept(
     expect(row.locator(".tag", has_text="Question")).to_be_visible()
     expect(row).to_contain_text("by Lea Learner · 0 replies")
     open_thread(frame, QUESTION)
-    post_reply(frame, ANSWER, typed=True)
+    mention_by_keyboard(
+        frame,
+        reply_form(frame).get_by_label("Your reply"),
+        "lea",
+        "Lea Learner",
+        before_pick=lambda: view_shot("board-2-amara-mentions-lea"),
+    )
+    reply_form(frame).get_by_label("Your reply").press_sequentially(ANSWER)
+    expect(reply_form(frame).get_by_label("Your reply")).to_have_value(REPLY)
+    submit(frame, reply_form(frame).get_by_role("button", name="Post reply"))
     expect(frame.get_by_role("heading", name="Replies (1)")).to_be_visible()
     answer = post_article(frame, "Reply", "Amara Okafor")
-    expect(answer.locator(".body")).to_have_text(ANSWER)
+    expect(answer.locator(".body")).to_have_text("@Lea Learner " + ANSWER)
+    expect(answer.locator(".body span.mention")).to_have_text("@Lea Learner")
     expect(answer.get_by_role("button", name="Endorse")).to_have_count(0)  # staff only
     expect(answer.get_by_role("button", name="Accept as answer")).to_have_count(0)  # asker only
-    shot("board-2-amara-answers")
+    shot("board-2-amara-answered")
 
     # Ines endorses the answer, comments on it, pins and locks the thread.
     frame = course.launch(link_title, "u-ines")
@@ -156,14 +171,28 @@ def ask_answer_endorse_accept(
     expect(reply_form(frame)).to_be_visible()  # staff may still reply in a locked thread
     shot("board-3-ines-endorses-pins-locks")
 
-    # Lea: the thread is pinned and locked; she marks the answer helpful and accepts it.
+    # Lea: she was mentioned; the thread is pinned and locked; she marks the answer helpful and
+    # accepts it.
     frame = course.launch(link_title, "u-lea")
+    notices = frame.get_by_role("link", name=re.compile(r"^Notifications \(\d+ unread\)$"))
+    expect(notices).not_to_have_text("Notifications (0 unread)")
+    follow(frame, notices)
+    mentioned = frame.get_by_role("button", name=f"Amara Okafor mentioned you in “{QUESTION}”")
+    expect(mentioned).to_be_visible()
+    expect(frame.locator(".notify-list li", has=mentioned).locator(".excerpt")).to_contain_text(
+        ANSWER[:30]
+    )
+    shot("board-4-lea-notified")
+    submit(frame, mentioned)  # opens the thread where she was mentioned
+    follow(frame, frame.get_by_role("link", name="← All threads"))
     row = frame.locator(".board-list li", has_text=QUESTION)
     for tag in ("Pinned", "Question", "Endorsed answer", "Locked"):
         expect(row.locator(".tag", has_text=tag)).to_be_visible()
     expect(row).to_contain_text("1 reply · 1 comment")
     open_thread(frame, QUESTION)
-    expect(frame.get_by_text("This thread is locked: new replies are not possible.")).to_be_visible()
+    expect(
+        frame.get_by_text("This thread is locked: new replies are not possible.")
+    ).to_be_visible()
     expect(reply_form(frame)).to_have_count(0)
     answer = post_article(frame, "Reply", "Amara Okafor")
     expect(answer.locator("summary", has_text="Comment")).to_have_count(0)
@@ -179,7 +208,7 @@ def ask_answer_endorse_accept(
         "aria-pressed", "true"
     )
     expect(answer.get_by_role("button", name="Endorse")).to_have_count(0)
-    shot("board-4-lea-accepts")
+    shot("board-5-lea-accepts")
     follow(frame, frame.get_by_role("link", name="← All threads"))
     row = frame.locator(".board-list li", has_text=QUESTION)
     expect(row.locator(".tag", has_text="Answered")).to_be_visible()
@@ -191,9 +220,25 @@ def ask_answer_endorse_accept(
         assert (thread.pinned, thread.locked, thread.lock_reason) == (True, True, LOCK_REASON)
         reply_id = thread.accepted_post_id
         reply = s.get(Post, reply_id)
-        assert reply.body_markdown == ANSWER and reply.endorsed_at is not None
+        assert reply.body_markdown == REPLY and reply.endorsed_at is not None
         assert (thread.reply_count, thread.comment_count, thread.helpful_count) == (1, 1, 1)
     return AskedAndAnswered(link_title, thread_id, reply_id)
+
+
+def mention_by_keyboard(frame, box, typed: str, name: str, before_pick=None) -> None:
+    """Type ``@`` + ``typed`` in ``box``, wait for the suggestions, pick the first with Enter."""
+    box.press_sequentially("@" + typed)
+    listbox = frame.get_by_role("listbox", name="People to mention")
+    expect(listbox).to_be_visible()
+    first = listbox.get_by_role("option").first
+    expect(first).to_contain_text(name)
+    expect(first).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    if before_pick is not None:
+        before_pick()
+    box.press("Enter")
+    expect(listbox).to_be_hidden()
+    expect(box).to_be_focused()
 
 
 def test_question_answered_endorsed_pinned_locked_and_accepted_in_the_lms_iframe(
@@ -246,9 +291,10 @@ def test_scenario_statements_land_in_ralph_exactly_once(app, lms, course, ralph)
     by_verb = {_verb_name(st["verb"]["id"]): st for st in stored.values()}
     assert by_verb["asked"]["object"]["definition"]["name"]["en-US"] == QUESTION
     for name in ("replied", "endorsed", "accepted-answer", "voted-up"):
-        assert by_verb[name]["object"]["id"].endswith(f"/{done.reply_id}") or str(
-            done.reply_id
-        ) in (by_verb[name]["object"]["id"])
+        assert (
+            by_verb[name]["object"]["id"].endswith(f"/{done.reply_id}")
+            or str(done.reply_id) in (by_verb[name]["object"]["id"])
+        )
     assert by_verb["launched"]["object"]["definition"]["name"]["en-US"] == done.link_title
 
 
@@ -392,9 +438,9 @@ def test_cohorts_are_kept_apart_and_staff_see_and_filter_them(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Cohort A team charter")
     expect(frame.get_by_label("Show cohort")).to_have_value(
-        frame.get_by_label("Show cohort").locator("option", has_text="Cohort A").get_attribute(
-            "value"
-        )
+        frame.get_by_label("Show cohort")
+        .locator("option", has_text="Cohort A")
+        .get_attribute("value")
     )
     course.shot(artifacts, "board-cohorts-4-staff-filtered")
 
@@ -431,7 +477,9 @@ def test_xss_corpus_never_executes(app, lms, chromium, artifacts: Path) -> None:
             start_thread(frame, heading, payload)
             expect(frame.get_by_role("heading", level=1)).to_have_text(heading)
             _assert_clean(poster, f"thread {n}")
-            threads.append((int(re.search(r"/threads/(\d+)", frame.url).group(1)), heading, payload))
+            threads.append(
+                (int(re.search(r"/threads/(\d+)", frame.url).group(1)), heading, payload)
+            )
             follow(frame, frame.get_by_role("link", name="← All threads"))
         _assert_clean(poster, "board")
         frame = poster.launch(title, "u-amara")
@@ -747,3 +795,101 @@ def test_board_screenshot_for_the_readme(app, lms, chromium, artifacts: Path) ->
         course.frame_shot(artifacts, "board-thread")
     finally:
         course.close()
+
+
+# --- moderation and search ----------------------------------------------------------------------
+RUDE = "This question is pointless, just google it."
+
+
+def test_report_hide_from_the_queue_and_search_with_highlights(
+    app, lms, course, artifacts: Path
+) -> None:
+    from tests.social.test_social_pages import Person
+
+    title = "Respectful talk"
+    rlid = add_board(lms, title)
+    frame = course.launch(title, "u-lea")
+    start_thread(
+        frame,
+        "Feedback rituals in hybrid teams",
+        "We run a monthly retrospective; how do you keep remote people in the feedback loop?",
+    )
+    thread_id = int(re.search(r"/threads/(\d+)", frame.url).group(1))
+    benjamin = Person(lms, "u-benjamin", rlid)
+    assert benjamin.post(f"/threads/{thread_id}/posts", body=RUDE).status_code == 303
+    amara = Person(lms, "u-amara", rlid)
+    kind = "Pair a remote and an office colleague for every retrospective action."
+    assert amara.post(f"/threads/{thread_id}/posts", body=kind).status_code == 303
+
+    # Lea reports Benjamin's reply.
+    frame.goto(frame.url)
+    rude = post_article(frame, "Reply", "Benjamin Hartley")
+    rude.locator("summary", has_text="Report").click()
+    rude.get_by_label("Why should the moderators look at this reply?").fill(
+        "Dismissive; not helpful for anyone."
+    )
+    submit(frame, rude.get_by_role("button", name="Send report"))
+    rude = post_article(frame, "Reply", "Benjamin Hartley")
+    expect(actions(rude).locator(".tag", has_text="You reported this")).to_be_visible()
+    course.shot(artifacts, "board-mod-1-lea-reports")
+
+    # Ines finds it in the moderation queue and hides it.
+    frame = course.launch(title, "u-ines")
+    queue_link = frame.get_by_role("link", name=re.compile(r"^Moderation queue"))
+    expect(queue_link).to_contain_text("1 open")
+    follow(frame, queue_link)
+    item = frame.locator("ol.mod-queue > li")
+    expect(item).to_have_count(1)
+    expect(item.locator(".mod-excerpt")).to_have_text(RUDE)
+    expect(item.locator(".mod-reasons")).to_contain_text("Dismissive; not helpful for anyone.")
+    expect(item).to_contain_text("by Benjamin Hartley")
+    course.shot(artifacts, "board-mod-2-queue")
+    item.get_by_label("Reason for your decision").fill("Disrespectful to a classmate")
+    submit(frame, item.get_by_role("button", name="Hide post"))
+    expect(frame.get_by_text("No open reports.")).to_be_visible()
+    follow(frame, frame.get_by_role("link", name="← Back to the board"))
+    open_thread(frame, "Feedback rituals in hybrid teams")
+    hidden = post_article(frame, "Reply", "Benjamin Hartley")
+    expect(hidden.locator(".meta .tag", has_text="Hidden")).to_be_visible()  # staff still see it
+    course.shot(artifacts, "board-mod-3-staff-sees-hidden")
+
+    # Lea no longer sees the reply; nor does search find it for her.
+    frame = course.launch(title, "u-lea")
+    open_thread(frame, "Feedback rituals in hybrid teams")
+    expect(post_article(frame, "Reply", "Benjamin Hartley")).to_have_count(0)
+    expect(post_article(frame, "Reply", "Amara Okafor")).to_be_visible()
+    assert "google" not in frame.content()
+    follow(frame, frame.get_by_role("link", name="← All threads"))
+    search = frame.get_by_role("search", name="Search the discussions")
+    search.get_by_label("Search this board").fill("retrospective")
+    submit(frame, search.get_by_role("button", name="Search"))
+    hits = frame.locator("ol.search-results > li")
+    expect(hits).to_have_count(2)
+    for hit in hits.all():
+        expect(hit.get_by_role("link", name="Feedback rituals in hybrid teams")).to_be_visible()
+        expect(hit.locator(".snippet mark").first).to_have_text(
+            re.compile(r"^retrospective$", re.IGNORECASE)
+        )
+    course.shot(artifacts, "board-search-highlights")
+    search = frame.get_by_role("search", name="Search the discussions")
+    search.get_by_role("searchbox").fill("google")
+    submit(frame, search.get_by_role("button", name="Search"))
+    expect(frame.get_by_role("status")).to_contain_text("No posts match “google”")
+    # staff find the hidden reply, marked as hidden
+    frame = course.launch(title, "u-ines")
+    search = frame.get_by_role("search", name="Search the discussions")
+    search.get_by_label("Search this board").fill("google")
+    submit(frame, search.get_by_role("button", name="Search"))
+    hit = frame.locator("ol.search-results > li")
+    expect(hit).to_have_count(1)
+    expect(hit.locator(".tag", has_text="Hidden")).to_be_visible()
+    expect(hit.locator(".snippet mark")).to_have_text("google")
+    # following a result lands on the post
+    follow(frame, hit.get_by_role("link", name="Feedback rituals in hybrid teams"))
+    assert frame.url.endswith(f"#post-{_post_id(app, RUDE)}")
+    assert course.dialogs == [] and course.errors == []
+
+
+def _post_id(app, body: str) -> int:
+    with new_session(app) as s:
+        return s.scalars(select(Post.id).where(Post.body_markdown == body)).one()

@@ -163,7 +163,12 @@ def test_reply_and_comment_events_name_the_right_objects(s) -> None:
     before = thread.last_activity_at
     r = boards.reply(s, leo, thread, "A reply")
     c = boards.reply(s, lea, thread, "A comment", parent_post=r)
-    assert c.parent_id == r.id and thread.reply_count == 1 and thread.comment_count == 1 and thread.last_activity_at >= before
+    assert (
+        c.parent_id == r.id
+        and thread.reply_count == 1
+        and thread.comment_count == 1
+        and thread.last_activity_at >= before
+    )
     reply_st = _outbox(s, events.REPLY_POSTED)[0].statement
     assert reply_st["verb"]["id"] == "http://id.tincanapi.com/verb/replied"
     assert reply_st["object"]["id"].endswith(f"/post/{r.id}")

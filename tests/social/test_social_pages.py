@@ -131,7 +131,9 @@ def test_instructor_sets_up_a_board_then_learners_talk_and_staff_moderate(app, l
     assert lea.post(f"/threads/{thread_id}/state", pinned="0").status_code == 403
     with new_session(app) as s:
         thread = s.get(Thread, thread_id)
-        assert thread.pinned and thread.locked and (thread.reply_count, thread.comment_count) == (1, 1)
+        assert (
+            thread.pinned and thread.locked and (thread.reply_count, thread.comment_count) == (1, 1)
+        )
         kinds = sorted(
             s.scalars(select(XapiOutbox.event_kind).where(XapiOutbox.event_kind.like("board.%")))
         )
