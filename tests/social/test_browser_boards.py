@@ -352,12 +352,6 @@ def test_long_reply_grows_the_lms_iframe(app, lms, course, artifacts: Path) -> N
     course.shot(artifacts, "board-resized-after-long-reply")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugin/static/commons.js measures document.documentElement.scrollHeight, which inside "
-    "an iframe is never less than the iframe's current height: the LMS frame grows but never "
-    "shrinks back when a shorter page loads",
-)
 def test_short_page_after_a_long_one_shrinks_the_lms_iframe(app, lms, course) -> None:
     add_board(lms, "Long reads")
     frame = course.launch("Long reads", "u-lea")
