@@ -118,9 +118,9 @@ class CoursePage:
         return frame
 
     def settle(self) -> None:
-        """Let both documents paint (a cross-process iframe can otherwise come out blank)."""
-        for target in (self.frame, self.page):
-            target.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))")
+        """Give the frame a moment to paint before a screenshot. (No requestAnimationFrame here:
+        Chromium does not run it in a cross-origin iframe scrolled out of view.)"""
+        self.page.wait_for_timeout(100)
 
     def shot(self, artifacts: Path, name: str) -> Path:
         """A full-page screenshot of the course page with the tool frame in it."""
