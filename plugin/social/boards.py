@@ -1106,10 +1106,10 @@ def _when(value: object) -> datetime:
     return when
 
 
-def _limit(limit: int) -> int:
+def _limit(limit: object, maximum: int = MAX_PAGE_SIZE) -> int:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise BoardError(400, "The page size must be a positive number.")
-    return min(limit, MAX_PAGE_SIZE)
+    return min(limit, maximum)
 
 
 SORT_ACTIVITY = "activity"

@@ -23,10 +23,7 @@ for a later e-mail digest: :func:`undigested` and :func:`mark_emailed`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -425,21 +422,11 @@ def _joined(query, opening, post, parent=None):
     return query
 
 
-def _encode(created_at: datetime, notification_id: int) -> str:
-    raw = json.dumps([created_at.isoformat(), notification_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        when, last_id = json.loads(raw)
-        created_at = datetime.fromisoformat(when)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise BoardError(400, "This page link is not valid.") from exc
-    if created_at.tzinfo is None or not isinstance(last_id, int) or isinstance(last_id, bool):
+    when, last_id = boards._decode(cursor, 2)
+    if not isinstance(last_id, int) or isinstance(last_id, bool):
         raise BoardError(400, "This page link is not valid.")
-    return created_at, last_id
+    return boards._when(when), last_id
 
 
 _SPACE_RE = re.compile(r"\s+")
@@ -565,7 +552,7 @@ def list_notifications(
     next_cursor = None
     if more and rows:
         last = rows[-1][0]
-        next_cursor = _encode(last.created_at, last.id)
+        next_cursor = boards._encode([last.created_at.isoformat(), last.id])
     return NotificationPage(views, next_cursor)
 
 

@@ -21,8 +21,6 @@ when the best matches do not fill the page and every match has to be checked.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import html
 import json
@@ -147,20 +145,9 @@ def _fingerprint(terms: list[str], board_id: int | None) -> str:
     return hashlib.sha256(key).hexdigest()[:12]
 
 
-def _encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
 def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
+    marker, rank, post_id = boards._decode(cursor, 3)
     invalid = BoardError(400, "This page link is not valid.")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise invalid from exc
-    if not isinstance(values, list) or len(values) != 3:
-        raise invalid
-    marker, rank, post_id = values
     if marker != fingerprint or isinstance(rank, bool) or isinstance(post_id, bool):
         raise invalid
     if not isinstance(rank, int | float) or not isinstance(post_id, int):
@@ -168,12 +155,6 @@ def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
     if not math.isfinite(rank):
         raise invalid
     return float(rank), post_id
-
-
-def _limit(limit: object) -> int:
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise BoardError(400, "The page size must be a positive number.")
-    return min(limit, MAX_LIMIT)
 
 
 _fts = table(INDEX_TABLE, column("rowid", Integer), column("body"))
@@ -361,7 +342,7 @@ def search(
     first. 400 for a query without words or over 200 characters and for a bad ``cursor``; 404 for
     a board of another course."""
     terms = terms_of(query)
-    limit = _limit(limit)
+    limit = boards._limit(limit, MAX_LIMIT)
     board = boards.get_board(session, viewer, board_id) if board_id is not None else None
     fingerprint = _fingerprint(terms, board_id)
     after = _decode_cursor(cursor, fingerprint) if cursor else None
@@ -395,7 +376,7 @@ def search(
     ]
     next_cursor = None
     if more and rows:
-        next_cursor = _encode_cursor([fingerprint, float(rows[-1].score), rows[-1].id])
+        next_cursor = boards._encode([fingerprint, float(rows[-1].score), rows[-1].id])
     return SearchPage(hits, next_cursor)
 
 
