@@ -668,6 +668,16 @@ def create_thread(
     return thread
 
 
+def count_change(thread: Thread, post: Post, delta: int) -> None:
+    """Keep the thread's counters: they hold its visible, not deleted replies and comments."""
+    if post.deleted or post.is_opening:
+        return
+    if post.parent_id is None:
+        thread.reply_count = max(0, (thread.reply_count or 0) + delta)
+    else:
+        thread.comment_count = max(0, (thread.comment_count or 0) + delta)
+
+
 def _check_open(viewer: Viewer, thread: Thread) -> None:
     if thread.locked and not viewer.staff:
         reason = f" ({thread.lock_reason})" if thread.lock_reason else ""
@@ -721,10 +731,7 @@ def reply(
         created_at=now,
     )
     session.add(post)
-    if parent_post is None:
-        thread.reply_count = (thread.reply_count or 0) + 1
-    else:
-        thread.comment_count = (thread.comment_count or 0) + 1
+    count_change(thread, post, +1)
     thread.last_activity_at = now
     session.flush()
     parents = (_thread_ref(thread), _board_ref(session, board))
@@ -812,13 +819,9 @@ def delete_post(session: Session, viewer: Viewer, post: Post) -> Post:
         raise BoardError(403, "Only the author or course staff can delete a post.")
     if post.deleted:
         return post
+    if not post.hidden:  # a hidden post already left the counts
+        count_change(thread, post, -1)
     post.deleted = True
-    if post.hidden:
-        pass  # already left out of the counts when it was hidden
-    elif post.is_comment:
-        thread.comment_count = max(0, (thread.comment_count or 0) - 1)
-    elif not post.is_opening:
-        thread.reply_count = max(0, (thread.reply_count or 0) - 1)
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
     session.flush()

@@ -283,16 +283,6 @@ def reported_post_ids(session: Session, viewer: Viewer, thread_id: int) -> set[i
 
 
 # --- hiding --------------------------------------------------------------------------------------
-def _count_change(thread: Thread, post: Post, delta: int) -> None:
-    """Thread counters hold visible, not deleted replies and comments."""
-    if post.deleted or post.is_opening:
-        return
-    if post.parent_id is None:
-        thread.reply_count = max(0, (thread.reply_count or 0) + delta)
-    else:
-        thread.comment_count = max(0, (thread.comment_count or 0) + delta)
-
-
 def hide_post(session: Session, viewer: Viewer, post: Post, reason: object = None) -> Post:
     """A moderator hides a post from learners (staff still see it, marked). Resolves the post's
     open reports. Hiding the opening post hides the whole thread from learners."""
@@ -308,7 +298,7 @@ def hide_post(session: Session, viewer: Viewer, post: Post, reason: object = Non
         return post
     if not post.hidden:
         post.hidden = True
-        _count_change(thread, post, -1)
+        boards.count_change(thread, post, -1)
         if thread.accepted_post_id == post.id:  # a hidden reply is nobody's answer
             thread.accepted_post_id = None
         session.flush()
@@ -339,7 +329,7 @@ def unhide_post(session: Session, viewer: Viewer, post: Post, reason: object = N
     if not post.hidden:
         return post
     post.hidden = False
-    _count_change(thread, post, +1)
+    boards.count_change(thread, post, +1)
     session.flush()
     boards.refresh_endorsed(session, thread)
     boards.audit(
