@@ -477,10 +477,8 @@ def load_thread(session: Session, viewer: Viewer, thread_id: int) -> Thread:
     if row is None or not can_see_thread(viewer, row.Board, row.Thread):
         raise _not_found("This thread")
     thread = row.Thread
-    if not viewer.staff:
-        opening = _opening(session, thread)
-        if opening is not None and opening.hidden:
-            raise _not_found("This thread")
+    if not viewer.staff and opening_hidden(session, thread):
+        raise _not_found("This thread")
     return thread
 
 
@@ -492,8 +490,13 @@ def load_post(session: Session, viewer: Viewer, post_id: int) -> Post:
     return post
 
 
-def _opening(session: Session, thread: Thread) -> Post | None:
-    return session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
+def opening_hidden(session: Session, thread: Thread) -> bool:
+    """The thread's opening post is hidden (the whole thread is then for staff only)."""
+    return bool(
+        session.scalar(
+            select(Post.hidden).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
+        )
+    )
 
 
 def _visible_thread(session: Session, viewer: Viewer, thread: Thread) -> Board:
@@ -698,10 +701,8 @@ def reply(
     thread). Publishes ``board.reply_posted`` (object: the reply) or ``board.comment_posted``
     (object: the post commented on)."""
     board = _visible_thread(session, viewer, thread)
-    if not viewer.staff:
-        opening = _opening(session, thread)
-        if opening is not None and opening.hidden:
-            raise _not_found("This thread")
+    if not viewer.staff and opening_hidden(session, thread):
+        raise _not_found("This thread")
     _check_open(viewer, thread)
     body = check_body(body)
     anonymous = _check_anonymous(board, anonymous)

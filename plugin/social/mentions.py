@@ -122,10 +122,7 @@ def who_can_see(
         return {}
     staff_only = post is not None and post.hidden
     if not staff_only:
-        opening_hidden = session.scalar(
-            select(Post.hidden).where(Post.thread_id == thread.id, Post.is_opening)
-        )
-        staff_only = bool(opening_hidden)
+        staff_only = boards.opening_hidden(session, thread)
     learners = [u for u, is_staff in staff.items() if not is_staff]
     if staff_only:
         learners = []

@@ -148,14 +148,6 @@ def _thread_and_board(session: Session, post: Post) -> tuple[Thread, Board]:
     return thread, board
 
 
-def _opening_hidden(session: Session, thread: Thread) -> bool:
-    return bool(
-        session.scalar(
-            select(Post.hidden).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
-        )
-    )
-
-
 def _withheld_by_qa(
     session: Session, viewer: Viewer, board: Board, thread: Thread, post: Post
 ) -> bool:
@@ -188,7 +180,7 @@ def _visible(session: Session, viewer: Viewer, post: Post) -> tuple[Thread, Boar
     thread, board = _thread_and_board(session, post)
     if not boards.can_see_thread(viewer, board, thread) or not boards.can_see_post(viewer, post):
         raise _not_found("This post")
-    if not viewer.staff and _opening_hidden(session, thread):
+    if not viewer.staff and boards.opening_hidden(session, thread):
         raise _not_found("This post")
     if _withheld_by_qa(session, viewer, board, thread, post):
         raise _not_found("This post")
