@@ -438,13 +438,18 @@ def is_muted(session: Session, context_id: int, user_id: int) -> bool:
     )
 
 
-def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
-    """A muted member cannot post, edit or react; members may write at most
-    ``board.posts_per_hour`` threads and posts an hour in the course (staff are not limited)."""
+def check_not_muted(session: Session, viewer: Viewer) -> None:
+    """A member a moderator muted can read but not post, edit or react."""
     if is_muted(session, viewer.context_id, viewer.user_id):
         raise BoardError(
             403, "A moderator has muted you in this course: you can read but not post."
         )
+
+
+def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
+    """A muted member cannot post, edit or react; members may write at most
+    ``board.posts_per_hour`` threads and posts an hour in the course (staff are not limited)."""
+    check_not_muted(session, viewer)
     if viewer.staff or not board.posts_per_hour:
         return
     since = utcnow() - timedelta(hours=1)
@@ -516,10 +521,6 @@ def _visible_post(session: Session, viewer: Viewer, post: Post) -> tuple[Thread,
 
 
 # --- events --------------------------------------------------------------------------------------
-def _platform_id(session: Session, board: Board) -> int:
-    return session.scalars(select(Context.platform_id).where(Context.id == board.context_id)).one()
-
-
 def _board_ref(session: Session, board: Board) -> ActivityRef:
     placement = session.get(Placement, board.placement_id)
     name = (placement.title if placement is not None else None) or "Discussion board"
@@ -557,7 +558,7 @@ def _publish(
             kind=kind,
             identity=identity,
             occurred_at=when,
-            platform_id=_platform_id(session, board),
+            platform_id=_platform_of(session, board.context_id),
             actor_user_id=viewer.user_id,
             object=obj,
             context_id=board.context_id,
@@ -781,10 +782,7 @@ def edit_post(
         if not post.is_opening:
             raise BoardError(400, "Only the opening post carries the thread's title.")
         new_title = check_title(title)
-    if is_muted(session, viewer.context_id, viewer.user_id):
-        raise BoardError(
-            403, "A moderator has muted you in this course: you can read but not post."
-        )
+    check_not_muted(session, viewer)
     if body == post.body_markdown and (new_title is None or new_title == thread.title):
         return post  # nothing changed: no revision, no statement
     now = utcnow()
@@ -841,10 +839,7 @@ def react(session: Session, viewer: Viewer, post: Post, kind: str) -> Reaction:
         raise BoardError(409, "This post was deleted.")
     if post.author_id == viewer.user_id:
         raise BoardError(400, "You cannot react to your own post.")
-    if is_muted(session, viewer.context_id, viewer.user_id):
-        raise BoardError(
-            403, "A moderator has muted you in this course: you can read but not post."
-        )
+    check_not_muted(session, viewer)
     existing = session.scalar(
         select(Reaction).where(
             Reaction.post_id == post.id, Reaction.user_id == viewer.user_id, Reaction.kind == kind
