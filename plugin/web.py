@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from plugin.db import db_session, utcnow
 from plugin.lti.models import Context, LaunchSession, Placement, Platform, User
@@ -86,7 +87,22 @@ def load_current() -> Current:
             "Open the activity again from your course.",
         ) from exc
     session = db_session()
-    launch = session.get(LaunchSession, data.get("sid")) if isinstance(data, dict) else None
+    sid = data.get("sid") if isinstance(data, dict) else None
+    # the launch and the four things every page reads from it, in one statement
+    launch = (
+        session.get(
+            LaunchSession,
+            sid,
+            options=[
+                joinedload(LaunchSession.user),
+                joinedload(LaunchSession.platform),
+                joinedload(LaunchSession.context),
+                joinedload(LaunchSession.placement),
+            ],
+        )
+        if isinstance(sid, str)
+        else None
+    )
     if launch is None or launch.expires_at < utcnow():
         raise WebError(
             401,

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Boolean, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -262,6 +262,7 @@ def get_board(session: Session, viewer: Viewer, board_id: int) -> Board:
 
 # --- competencies --------------------------------------------------------------------------------
 MAX_THREAD_TAGS = 5
+MAX_COMPETENCY_CHOICES = 1000  # the board settings page's list of the platform's competencies
 
 
 def _platform_of(session: Session, context_id: int) -> int:
@@ -280,35 +281,51 @@ def board_competencies(
 
 
 def course_competencies(session: Session, viewer: Viewer) -> list[links.CompetencyInfo]:
-    """The competencies a thread may be tagged with: those linked to the course's placements and
-    boards; when none are linked yet, every current competency of the platform's frameworks."""
-    platform_id = _platform_of(session, viewer.context_id)
-    placement_ids = [
-        str(i)
-        for i in session.scalars(
-            select(Placement.id).where(Placement.context_id == viewer.context_id)
-        )
-    ]
-    board_ids = [
-        str(i)
-        for i in session.scalars(select(Board.id).where(Board.context_id == viewer.context_id))
-    ]
+    """The competencies a thread may be tagged with: the current ones linked to the course's
+    placements and boards (none until staff link some). One query."""
+    platform_id = (
+        select(Context.platform_id).where(Context.id == viewer.context_id).scalar_subquery()
+    )
+    placement_keys = select(cast(Placement.id, String)).where(
+        Placement.context_id == viewer.context_id
+    )
+    board_keys = select(cast(Board.id, String)).where(Board.context_id == viewer.context_id)
     query = (
         select(Competency)
         .join(Framework, Framework.id == Competency.framework_id)
-        .where(Framework.platform_id == platform_id, Competency.retired_at.is_(None))
+        .join(CompetencyLink, CompetencyLink.competency_id == Competency.id)
+        .where(
+            Framework.platform_id == platform_id,
+            Competency.retired_at.is_(None),
+            CompetencyLink.platform_id == platform_id,
+            or_(
+                and_(
+                    CompetencyLink.ref_kind == "placement",
+                    CompetencyLink.ref_key.in_(placement_keys),
+                ),
+                and_(CompetencyLink.ref_kind == "board", CompetencyLink.ref_key.in_(board_keys)),
+            ),
+        )
+        .order_by(Competency.id)
     )
-    linked_query = query.join(CompetencyLink, CompetencyLink.competency_id == Competency.id).where(
-        CompetencyLink.platform_id == platform_id,
-        or_(
-            and_(CompetencyLink.ref_kind == "placement", CompetencyLink.ref_key.in_(placement_ids)),
-            and_(CompetencyLink.ref_kind == "board", CompetencyLink.ref_key.in_(board_ids)),
-        ),
-    )
-    rows = list(session.scalars(linked_query.order_by(Competency.id)).unique())
-    if not rows:
-        rows = list(session.scalars(query.order_by(Framework.id, Competency.id).limit(500)))
+    rows = session.scalars(query)
     return [links.CompetencyInfo.of(c) for c in {c.id: c for c in rows}.values()]
+
+
+def competency_choices(session: Session, viewer: Viewer) -> list[links.CompetencyInfo]:
+    """What staff may link a board to: the current competencies of the platform's frameworks,
+    framework by framework (at most ``MAX_COMPETENCY_CHOICES``)."""
+    if not viewer.staff:
+        raise BoardError(403, "Only course staff can link the board to competencies.")
+    platform_id = _platform_of(session, viewer.context_id)
+    rows = session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == platform_id, Competency.retired_at.is_(None))
+        .order_by(Framework.id, Competency.id)
+        .limit(MAX_COMPETENCY_CHOICES)
+    )
+    return [links.CompetencyInfo.of(c) for c in rows]
 
 
 def set_board_competencies(

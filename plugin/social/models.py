@@ -138,6 +138,11 @@ class Post(Base):
         # A thread page: its posts in order (keyset pagination).
         Index("ix_social_post_thread", "thread_id", "created_at", "id"),
         Index("ix_social_post_parent", "parent_id", "created_at", "id"),
+        # A thread's opening post (listing, hiding checks) without reading the whole thread.
+        Index("ix_social_post_opening", "thread_id", "is_opening"),
+        # A thread page's replies (parent_id IS NULL) in order: exactly this query's shape, so
+        # neither database prefers ix_social_post_parent for it (SQLite after ANALYZE did).
+        Index("ix_social_post_thread_replies", "thread_id", "parent_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -376,7 +376,9 @@ def settings_page(board_id: int) -> str | Response:
         if not who.staff:
             raise BoardError(403, "Only course staff can change the board's settings.")
         linked = boards.board_competencies(session, who, board)
-        choices = boards.course_competencies(session, who)
+        choices = boards.competency_choices(session, who)
+        shown = {c.id for c in choices}
+        choices += [c for c in linked if c.id not in shown]
     return render_template(
         "social/settings.html",
         cur=current(),

@@ -273,17 +273,28 @@ def test_staff_change_settings_with_an_audit_row_and_bad_values_change_nothing(s
 def test_thread_tags_come_from_the_course_competencies_and_reach_the_statements(s) -> None:
     course, board = _board(s)
     framework = frameworks.import_moodle_csv(s, course.platform.id, moodle_text())
+    s.commit()
     comps = s.scalars(
         select(Competency)
         .where(Competency.framework_id == framework.framework_id)
         .order_by(Competency.id)
     ).all()
     ines, lea, leo = (course.viewer(s, n) for n in ("ines", "lea", "leo"))
-    # nothing linked in the course yet: every current competency of the platform may be chosen
-    assert {c.id for c in boards.course_competencies(s, lea)} == {c.id for c in comps}
+    # nothing linked in the course yet: nothing to tag with; staff link from the platform's list
+    assert boards.course_competencies(s, lea) == []
+    with pytest.raises(BoardError) as untagged:
+        boards.create_thread(s, lea, board, "Tagged", "text", competency_ids=[comps[0].id])
+    assert untagged.value.status == 404
+    s.rollback()
+    assert [c.id for c in boards.competency_choices(s, ines)] == [c.id for c in comps]
+    with pytest.raises(BoardError) as learner_choices:
+        boards.competency_choices(s, lea)
+    assert learner_choices.value.status == 403
     boards.set_board_competencies(s, ines, board, [comps[0].id, comps[1].id])
     s.commit()
     assert [c.id for c in boards.course_competencies(s, lea)] == [comps[0].id, comps[1].id]
+    # the settings page still offers every competency, so staff can link more
+    assert len(boards.competency_choices(s, ines)) == len(comps)
     with pytest.raises(BoardError) as outside:
         boards.create_thread(s, lea, board, "Tagged", "text", competency_ids=[comps[2].id])
     assert outside.value.status == 404
