@@ -43,6 +43,10 @@ def create_app(
     _register_errors(app)
     _register_security_headers(app, settings)
 
+    from plugin.web import path_for
+
+    app.jinja_env.globals["path_for"] = path_for
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {
