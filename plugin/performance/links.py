@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.events import DomainEvent
@@ -112,8 +112,11 @@ def _links(session: Session, platform_id: int, ref_kind: str, ref_key: str) -> l
     )
 
 
-def linked(session: Session, platform_id: int, ref_kind: str, ref_key: str) -> list[CompetencyInfo]:
-    """The competencies linked to one thing, in the order they were linked."""
+def linked(
+    session: Session, platform_id: int | ColumnElement[int], ref_kind: str, ref_key: str
+) -> list[CompetencyInfo]:
+    """The competencies linked to one thing, in the order they were linked. ``platform_id`` may
+    be a scalar subquery (the platform of a course), saving the caller a query."""
     check_ref(ref_kind, ref_key)
     rows = session.scalars(
         select(Competency)

@@ -93,25 +93,29 @@ def viewer_for(
 ) -> Viewer:
     """The viewer for a person in a course: they need an active membership there. ``roles`` (the
     launch's roles) take precedence over the stored membership roles when given."""
-    membership = session.scalar(
-        select(Membership).where(
+    # the membership with the person's groups in the course: one row per group (one query)
+    groups = (
+        select(LmsGroupMember.user_id, LmsGroupMember.group_id)
+        .join(LmsGroup, LmsGroup.id == LmsGroupMember.group_id)
+        .where(LmsGroupMember.user_id == user_id, LmsGroup.context_id == context_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Membership.roles, groups.c.group_id)
+        .outerjoin(groups, groups.c.user_id == Membership.user_id)
+        .where(
             Membership.user_id == user_id,
             Membership.context_id == context_id,
             Membership.status == "Active",
         )
-    )
-    if membership is None:
+    ).all()
+    if not rows:
         raise BoardError(403, "You are not a member of this course.")
-    group_ids = session.scalars(
-        select(LmsGroupMember.group_id)
-        .join(LmsGroup, LmsGroup.id == LmsGroupMember.group_id)
-        .where(LmsGroupMember.user_id == user_id, LmsGroup.context_id == context_id)
-    )
     return Viewer(
         user_id=user_id,
         context_id=context_id,
-        perms=permissions(roles if roles is not None else membership.roles or []),
-        group_ids=frozenset(group_ids),
+        perms=permissions(roles if roles is not None else rows[0].roles or []),
+        group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
     )
 
 
@@ -349,9 +353,13 @@ def set_board_competencies(
 
 
 def thread_competencies(session: Session, thread: Thread) -> list[links.CompetencyInfo]:
-    board = session.get(Board, thread.board_id)
-    assert board is not None
-    return links.linked(session, _platform_of(session, board.context_id), "thread", str(thread.id))
+    platform_id = (
+        select(Context.platform_id)
+        .join(Board, Board.context_id == Context.id)
+        .where(Board.id == thread.board_id)
+        .scalar_subquery()
+    )
+    return links.linked(session, platform_id, "thread", str(thread.id))
 
 
 def set_thread_competencies(
@@ -491,17 +499,27 @@ def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
 
 def load_thread(session: Session, viewer: Viewer, thread_id: int) -> Thread:
     """A thread the viewer may see (404 otherwise, also for a hidden opening post)."""
+    return load_thread_and_board(session, viewer, thread_id)[0]
+
+
+def load_thread_and_board(session: Session, viewer: Viewer, thread_id: int) -> tuple[Thread, Board]:
+    """:func:`load_thread` with its board, in one query."""
+    hidden = (
+        select(Post.hidden)
+        .where(Post.thread_id == Thread.id, Post.is_opening.is_(True))
+        .limit(1)
+        .scalar_subquery()
+    )
     row = session.execute(
-        select(Thread, Board)
+        select(Thread, Board, hidden.label("opening_hidden"))
         .join(Board, Board.id == Thread.board_id)
         .where(Thread.id == thread_id, Board.context_id == viewer.context_id)
     ).first()
     if row is None or not can_see_thread(viewer, row.Board, row.Thread):
         raise _not_found("This thread")
-    thread = row.Thread
-    if not viewer.staff and opening_hidden(session, thread):
+    if not viewer.staff and row.opening_hidden:
         raise _not_found("This thread")
-    return thread
+    return row.Thread, row.Board
 
 
 def load_post(session: Session, viewer: Viewer, post_id: int) -> Post:
@@ -1283,9 +1301,7 @@ def get_thread(
     """A thread with a page of its replies (oldest first, keyset) and all their comments; a bounded
     number of queries whatever the page size."""
     limit = _limit(limit)
-    thread = load_thread(session, viewer, thread_id)
-    board = session.get(Board, thread.board_id)
-    assert board is not None
+    thread, board = load_thread_and_board(session, viewer, thread_id)
     visible = [] if viewer.staff else [Post.hidden.is_(False)]
     opening = session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
 
