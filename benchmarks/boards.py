@@ -18,7 +18,7 @@ p95 < 50 ms for pages, < 100 ms for search.
 
     .venv/bin/python benchmarks/boards.py [--db sqlite|postgres|both] [--posts 100000]
         [--threads 5000] [--repeat 50] [--quick] [--postgres-url postgresql+psycopg://...]
-        [--sqlite-analyze] [--try-index]
+        [--sqlite-analyze]
 
 Method, figures and findings: docs/boards-benchmark.md.
 """
@@ -62,7 +62,6 @@ from plugin.social import boards  # noqa: E402
 PAGE_GOAL_MS = 50.0
 SEARCH_GOAL_MS = 100.0
 WARMUP = 5
-TRY_INDEX = "(thread_id, is_opening)"  # --try-index: finds a thread's opening post directly
 DEEP = 0.8  # the deep page starts this far down the viewer's list
 
 
@@ -377,9 +376,6 @@ def run_one(kind: str, database_url: str, args: argparse.Namespace) -> list[str]
         world = seeding.seed(app, posts=args.posts, threads=args.threads)
         seeded = time.perf_counter() - t0
         t1 = time.perf_counter()
-        if args.try_index:
-            with get_engine(app).begin() as conn:  # a what-if, not part of the schema
-                conn.execute(text(f"CREATE INDEX ix_bench_what_if ON social_post {TRY_INDEX}"))
         if kind == "postgres" or args.sqlite_analyze:
             seeding.analyze(app)
         indexed = seeding.check(app)
@@ -405,7 +401,6 @@ def run_one(kind: str, database_url: str, args: argparse.Namespace) -> list[str]
             f"database {database_size(app)}; "
             + (f"{indexed:,} posts in the search index; " if indexed >= 0 else "no search index; ")
             + f"N={args.repeat} per figure"
-            + (f"; WHAT-IF index social_post {TRY_INDEX}" if args.try_index else "")
         )
         lines = report(title, scenarios, base)
         if not searching:
@@ -458,11 +453,6 @@ def main() -> None:
         "--sqlite-analyze",
         action="store_true",
         help="run ANALYZE on SQLite after seeding (the tool never does; PostgreSQL always is)",
-    )
-    parser.add_argument(
-        "--try-index",
-        action="store_true",
-        help=f"what-if: add an index social_post {TRY_INDEX} after seeding (not in the schema)",
     )
     args = parser.parse_args()
     if args.quick:

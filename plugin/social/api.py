@@ -21,6 +21,8 @@ from plugin.social.schemas import (
     CompetencyTagSchema,
     EndorseSchema,
     PostCreateSchema,
+    PostPlaceArgs,
+    PostPlaceSchema,
     PostSchema,
     PostUpdateSchema,
     ReactionCreateSchema,
@@ -120,6 +122,21 @@ def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
         return boards.get_thread(
             session, who, thread_id, cursor=args["cursor"], limit=args["limit"]
         )
+
+
+@blp.route("/posts/<int:post_id>/place", methods=["GET"])
+@blp.doc(
+    security=SECURITY,
+    summary="Where a post is shown: its thread and the cursor of the thread page that holds it",
+)
+@launch_required
+@blp.arguments(PostPlaceArgs, location="query")
+@blp.response(200, PostPlaceSchema)
+def get_post_place(args: dict[str, Any], post_id: int) -> boards.PostPlace:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        return boards.locate_post(session, who, post_id, limit=args["limit"])
 
 
 @blp.route("/threads/<int:thread_id>/posts", methods=["POST"])

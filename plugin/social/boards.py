@@ -1290,6 +1290,91 @@ class ThreadDetail:
     answers_withheld: bool = False
 
 
+def _answers_withheld(session: Session, viewer: Viewer, board: Board, thread: Thread) -> bool:
+    """Q&A mode: a learner sees others' answers to a question only after answering it."""
+    if (
+        not board.qa_mode
+        or thread.kind != KIND_QUESTION
+        or viewer.staff
+        or thread.author_id == viewer.user_id
+    ):
+        return False
+    answered = session.scalar(
+        select(
+            exists().where(
+                Post.thread_id == thread.id,
+                Post.author_id == viewer.user_id,
+                Post.parent_id.is_(None),
+                Post.is_opening.is_(False),
+                Post.deleted.is_(False),
+            )
+        )
+    )
+    return not answered
+
+
+def _listed_replies(viewer: Viewer, thread: Thread, withheld: bool) -> list:
+    """The conditions for the replies a thread page lists to this viewer."""
+    conditions = [
+        Post.thread_id == thread.id,
+        Post.parent_id.is_(None),
+        Post.is_opening.is_(False),
+    ]
+    if not viewer.staff:
+        conditions.append(Post.hidden.is_(False))
+    if withheld:
+        conditions.append(Post.author_id == viewer.user_id)
+    return conditions
+
+
+@dataclass(frozen=True)
+class PostPlace:
+    """Where a post is shown: its thread and the thread page's cursor (None: the first page)."""
+
+    thread_id: int
+    cursor: str | None
+
+
+def locate_post(session: Session, viewer: Viewer, post_id: int, *, limit: int = 50) -> PostPlace:
+    """The page of its thread (pages of ``limit`` replies, as :func:`get_thread` makes them) that
+    shows a post: a reply's own page, a comment's reply's page, the first page for the opening
+    post. 404 for a post the viewer may not see. At most six queries whatever the thread's length
+    (the count and the page's first row come from the replies index)."""
+    limit = _limit(limit)
+    post = session.get(Post, post_id)
+    if post is None or not can_see_post(viewer, post):
+        raise _not_found("This post")
+    thread, board = load_thread_and_board(session, viewer, post.thread_id)
+    if post.is_opening:
+        return PostPlace(thread.id, None)
+    reply = post if post.parent_id is None else session.get(Post, post.parent_id)
+    if reply is None or not can_see_post(viewer, reply):  # a comment under a hidden reply
+        raise _not_found("This post")
+    listed = _listed_replies(viewer, thread, _answers_withheld(session, viewer, board, thread))
+    before = session.scalar(
+        select(func.count())
+        .select_from(Post)
+        .where(
+            *listed,
+            or_(
+                Post.created_at < reply.created_at,
+                and_(Post.created_at == reply.created_at, Post.id < reply.id),
+            ),
+        )
+    )
+    start = (int(before or 0) // limit) * limit
+    if start == 0:
+        return PostPlace(thread.id, None)
+    last = session.execute(
+        select(Post.created_at, Post.id)
+        .where(*listed)
+        .order_by(Post.created_at, Post.id)
+        .offset(start - 1)
+        .limit(1)
+    ).one()
+    return PostPlace(thread.id, _encode([last.created_at.isoformat(), last.id]))
+
+
 def get_thread(
     session: Session,
     viewer: Viewer,
@@ -1304,35 +1389,8 @@ def get_thread(
     thread, board = load_thread_and_board(session, viewer, thread_id)
     visible = [] if viewer.staff else [Post.hidden.is_(False)]
     opening = session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
-
-    withheld = False
-    if (
-        board.qa_mode
-        and thread.kind == KIND_QUESTION
-        and not viewer.staff
-        and thread.author_id != viewer.user_id
-    ):
-        answered = session.scalar(
-            select(
-                exists().where(
-                    Post.thread_id == thread.id,
-                    Post.author_id == viewer.user_id,
-                    Post.parent_id.is_(None),
-                    Post.is_opening.is_(False),
-                    Post.deleted.is_(False),
-                )
-            )
-        )
-        withheld = not answered
-
-    query = select(Post).where(
-        Post.thread_id == thread.id,
-        Post.parent_id.is_(None),
-        Post.is_opening.is_(False),
-        *visible,
-    )
-    if withheld:
-        query = query.where(Post.author_id == viewer.user_id)
+    withheld = _answers_withheld(session, viewer, board, thread)
+    query = select(Post).where(*_listed_replies(viewer, thread, withheld))
     if cursor:
         last, last_id = _decode(cursor, 2)
         if not isinstance(last_id, int):

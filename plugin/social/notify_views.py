@@ -105,9 +105,19 @@ def open_notification(notification_id: int) -> Response:
     with unit_of_work() as session, board_errors():
         who = viewer(session)
         n = notifications.open_notification(session, who, notification_id)
-        thread_id, post_id = n.thread_id, n.post_id
+        thread_id, post_id, cursor = n.thread_id, n.post_id, None
+        if post_id is not None:  # the thread page that shows the post, even past the first
+            try:
+                cursor = boards.locate_post(session, who, post_id).cursor
+            except boards.BoardError:  # hidden since: the thread (which they may see) instead
+                post_id = None
     anchor = {"_anchor": f"post-{post_id}"} if post_id is not None else {}
-    return _back("social.thread_page", thread_id=thread_id, **anchor)
+    return _back(
+        "social.thread_page",
+        thread_id=thread_id,
+        **({"cursor": cursor} if cursor else {}),
+        **anchor,
+    )
 
 
 @bp.post("/threads/<int:thread_id>/follow")

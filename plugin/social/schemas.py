@@ -25,6 +25,22 @@ class ThreadArgs(QueryArgs):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
+class PostPlaceArgs(QueryArgs):
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "the page size the thread is read with"},
+    )
+
+
+class PostPlaceSchema(Schema):
+    thread_id = fields.Integer()
+    cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "the thread page's cursor that shows the post (null: first)"},
+    )
+
+
 class ThreadCreateSchema(Schema):
     class Meta:
         unknown = EXCLUDE

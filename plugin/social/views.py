@@ -215,6 +215,20 @@ def _own_bodies(session: Session, who: Viewer, detail: boards.ThreadDetail) -> d
     return {post_id: body for post_id, body in rows}
 
 
+@bp.get("/posts/<int:post_id>")
+@launch_required
+def post_link(post_id: int) -> Response:
+    """A link to one post (search results, notifications): the thread page that shows it."""
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        place = boards.locate_post(session, who, post_id)
+    cursor = {"cursor": place.cursor} if place.cursor else {}
+    return _back(
+        "social.thread_page", thread_id=place.thread_id, _anchor=f"post-{post_id}", **cursor
+    )
+
+
 @bp.post("/threads/<int:thread_id>/posts")
 @launch_required
 def new_post(thread_id: int) -> Response:

@@ -86,7 +86,12 @@ def test_search_page_lists_ranked_results_and_pages_on(app, lms) -> None:
     results = _results(page)
     assert results.count("<li>") == 20
     first = results.split("</li>", 1)[0]
-    assert f'href="/threads/{focused}?lc={amara.token}#post-' in first
+    link = re.search(rf'href="(/posts/\d+)\?lc={re.escape(amara.token)}"', first)
+    assert link, first  # a link to the post, which leads to the thread page that shows it
+    r = amara.browser.http.get(
+        amara.tool + link.group(1), params={"lc": amara.token}, allow_redirects=False, timeout=10
+    )
+    assert urlsplit(r.headers["Location"]).path == f"/threads/{focused}"
     assert ">Walrus facts</a>" in first and '<span class="tag">Thread</span>' in first
     assert "by Lea Learner" in first and "<time datetime=" in first
     assert "<mark>walrus</mark>" in first
@@ -100,7 +105,7 @@ def test_search_page_lists_ranked_results_and_pages_on(app, lms) -> None:
     rest = amara.browser.http.get(amara.tool + more, timeout=10)
     assert rest.status_code == 200 and _results(rest).count("<li>") == 6
     assert _more_link(rest) is None
-    links = re.findall(r"#post-(\d+)", _results(page) + _results(rest))
+    links = re.findall(r'href="/posts/(\d+)\?', _results(page) + _results(rest))
     assert len(links) == len(set(links)) == 26
 
 
