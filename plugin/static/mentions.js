@@ -56,7 +56,7 @@
     hint.id = listId + "-hint";
     hint.className = "hint mention-hint";
     hint.textContent = "Type @ and the start of a name to mention someone in the course.";
-    box.appendChild(hint);
+    box.insertBefore(hint, list); // the open list then drops below the hint, not over it
     var described = area.getAttribute("aria-describedby");
     area.setAttribute("aria-describedby", (described ? described + " " : "") + hint.id);
 

@@ -234,6 +234,11 @@ def mention_by_keyboard(frame, box, typed: str, name: str, before_pick=None) -> 
     expect(first).to_contain_text(name)
     expect(first).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-expanded", "true")
+    # the open list leaves the textarea and its "Type @…" hint readable
+    hint = frame.locator("#" + box.get_attribute("aria-controls") + "-hint")
+    list_top = listbox.bounding_box()["y"]
+    assert hint.bounding_box()["y"] + hint.bounding_box()["height"] <= list_top + 0.5
+    assert box.bounding_box()["y"] + box.bounding_box()["height"] <= list_top + 0.5
     if before_pick is not None:
         before_pick()
     box.press("Enter")
