@@ -70,6 +70,15 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _begin_before_savepoint(conn, cursor, statement, parameters, context, many) -> None:
+            # Python's sqlite3 (3.11) begins a transaction only before INSERT/UPDATE/DELETE: a
+            # SAVEPOINT issued first would start its own, and RELEASE would commit it at once,
+            # outside the unit of work. Begin the transaction first, as other databases do.
+            # Reads stay outside it, so WAL readers never hold a stale snapshot.
+            if statement.startswith("SAVEPOINT") and not cursor.connection.in_transaction:
+                cursor.execute("BEGIN")
+
     return engine
 
 
