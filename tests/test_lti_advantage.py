@@ -72,6 +72,81 @@ def test_deep_linking_round_trip_then_launch_opens_the_widget(app, lms) -> None:
         assert board.qa_mode is False and board.anonymous_allowed is False
 
 
+def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms) -> None:
+    from plugin.lti import views as lti_views
+    from plugin.social.models import DEFAULT_POSTS_PER_HOUR, Board
+
+    assert lti_views.DEFAULT_POSTS_PER_HOUR == DEFAULT_POSTS_PER_HOUR
+    b = Browser()
+    picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
+    token, tool = token_of(picker), _tool(picker.url)
+    for name in ("board_record_views", "board_mentors_moderate", "board_posts_per_hour"):
+        assert f'name="{name}"' in picker.text
+    assert 'id="board_grade_threads"' in picker.text and 'for="board_grade_threads"' in picker.text
+    fields = {
+        "lc": token,
+        "widget": "board",
+        "title_board": "Graded talk",
+        "board_qa_mode": "1",
+        "board_anonymous": "1",
+        "board_record_views": "1",
+        "board_mentors_moderate": "1",
+        "board_posts_per_hour": "5",
+        "board_grade_threads": "2",
+        "board_grade_replies": "4",
+        "points_board": "10",
+    }
+    before = {r.resource_link_id for r in lms.platform.resource_links(DEMO_COURSE_ID, CLIENT_ID)}
+    for field, bad in (
+        ("board_posts_per_hour", "-1"),
+        ("board_grade_threads", "2.5"),
+        ("board_grade_replies", "1001"),
+        ("board_posts_per_hour", "ten"),
+    ):
+        refused = b.http.post(tool + "/lti/deep-link", data={**fields, field: bad}, timeout=10)
+        assert refused.status_code == 400 and "whole number from 0 to 1000" in refused.text
+        assert not forms(refused.text) or all("JWT" not in f.fields for f in forms(refused.text))
+    back = b.http.post(tool + "/lti/deep-link", data=fields, timeout=10)
+    assert back.status_code == 200
+    (form,) = forms(back.text)
+    (item,) = lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items
+    assert item["custom"] == {
+        "widget": "board",
+        "setting_qa_mode": "true",
+        "setting_anonymous_allowed": "true",
+        "setting_record_views": "true",
+        "setting_mentors_moderate": "true",
+        "setting_grade_threads": "2",
+        "setting_grade_replies": "4",
+        "setting_posts_per_hour": "5",
+    }
+    new = {r.resource_link_id for r in lms.platform.resource_links(DEMO_COURSE_ID, CLIENT_ID)}
+    (rlid,) = new - before  # the refused attempts added nothing
+    page = launch(Browser(), lms, "u-lea", resource_link=rlid)
+    assert page.status_code == 200 and "Graded talk" in page.text
+    with new_session(app) as s:
+        placement = s.scalars(select(Placement).where(Placement.resource_link_id == rlid)).one()
+        board = s.scalars(select(Board).where(Board.placement_id == placement.id)).one()
+        assert (board.qa_mode, board.anonymous_allowed, board.record_views) == (True, True, True)
+        assert board.mentors_moderate is True
+        assert (board.grade_threads, board.grade_replies, board.posts_per_hour) == (2, 4, 5)
+    # the default rate is not written out: the board's own default applies
+    again = Browser()
+    picker = launch(again, lms, "u-ines", message_type="LtiDeepLinkingRequest")
+    plain = again.http.post(
+        tool + "/lti/deep-link",
+        data={
+            "lc": token_of(picker),
+            "widget": "board",
+            "board_posts_per_hour": str(DEFAULT_POSTS_PER_HOUR),
+        },
+        timeout=10,
+    )
+    (form,) = forms(plain.text)
+    (item,) = lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items
+    assert item["custom"] == {"widget": "board"}
+
+
 @pytest.mark.parametrize(
     ("value", "on"),
     [

@@ -267,6 +267,7 @@ def deep_link() -> Response | str:
             multiple=multiple,
             lineitem_ok=lineitem_ok,
             widgets=WIDGET_LABELS,
+            default_posts_per_hour=DEFAULT_POSTS_PER_HOUR,
             token=cur.token,
         )
     chosen = request.form.getlist("widget")
@@ -282,6 +283,28 @@ def deep_link() -> Response | str:
     )
 
 
+DEFAULT_POSTS_PER_HOUR = 30  # plugin.social.models.DEFAULT_POSTS_PER_HOUR (a test holds them equal)
+# Whole-number board settings the deep-linking form offers (0-1000; empty: the board's default).
+BOARD_NUMBERS = {
+    "grade_threads": "threads for full participation marks",
+    "grade_replies": "replies for full participation marks",
+    "posts_per_hour": "posts per person per hour",
+}
+
+
+def _board_number(value: str, what: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > 1000:
+        raise WebError(
+            400,
+            "Please check the board settings",
+            f"The number of {what} must be a whole number from 0 to 1000.",
+        )
+    return int(value)
+
+
 def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
     form = request.form
     title = (form.get(f"title_{widget}") or WIDGET_LABELS[widget]).strip()[:200]
@@ -294,6 +317,14 @@ def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
             custom["setting_qa_mode"] = "true"
         if form.get("board_anonymous"):
             custom["setting_anonymous_allowed"] = "true"
+        if form.get("board_record_views"):
+            custom["setting_record_views"] = "true"
+        if form.get("board_mentors_moderate"):
+            custom["setting_mentors_moderate"] = "true"
+        for name, what in BOARD_NUMBERS.items():
+            number = _board_number(form.get(f"board_{name}", ""), what)
+            if number is not None and (name, number) != ("posts_per_hour", DEFAULT_POSTS_PER_HOUR):
+                custom[f"setting_{name}"] = str(number)
     item: dict[str, Any] = {
         "type": "ltiResourceLink",
         "title": title,
