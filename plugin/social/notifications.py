@@ -277,14 +277,22 @@ def _add_follow(session: Session, thread_id: int, user_id: int, when: datetime) 
     return True
 
 
-def _set_read(session: Session, user_id: int, thread_id: int, when: datetime) -> datetime | None:
-    """Move a person's read marker of a thread to ``when`` (never back); the previous time."""
+def _set_read(
+    session: Session,
+    user_id: int,
+    thread_id: int,
+    when: datetime,
+    quiet_since: datetime | None = None,
+) -> datetime | None:
+    """Move a person's read marker of a thread to ``when`` (never back); the previous time. With
+    ``quiet_since`` (nothing happened in the thread after it), a marker already at or past it is
+    left alone: it reads the same, and a revisit then writes nothing."""
     marker = session.scalar(
         select(ReadMarker).where(ReadMarker.user_id == user_id, ReadMarker.thread_id == thread_id)
     )
     if marker is not None:
         previous = marker.read_at
-        if when > previous:
+        if when > previous and (quiet_since is None or previous < quiet_since):
             marker.read_at = when
         session.flush()
         return previous
@@ -292,7 +300,7 @@ def _set_read(session: Session, user_id: int, thread_id: int, when: datetime) ->
         with session.begin_nested():
             session.add(ReadMarker(user_id=user_id, thread_id=thread_id, read_at=when))
     except IntegrityError:  # another request made it first
-        return _set_read(session, user_id, thread_id, when)
+        return _set_read(session, user_id, thread_id, when, quiet_since)
     return None
 
 
@@ -333,7 +341,9 @@ def mark_thread_read(session: Session, viewer: Viewer, thread: Thread) -> dateti
     board = session.get(Board, thread.board_id)
     if board is None or not boards.can_see_thread(viewer, board, thread):
         raise BoardError(404, "This thread does not exist or is not in this course.")
-    return _set_read(session, viewer.user_id, thread.id, utcnow())
+    return _set_read(
+        session, viewer.user_id, thread.id, utcnow(), quiet_since=thread.last_activity_at
+    )
 
 
 def unread_thread_ids(session: Session, viewer: Viewer, thread_ids: Iterable[int]) -> set[int]:

@@ -10,7 +10,7 @@ from plugin.lti import roles
 from plugin.lti.models import LmsGroupMember, Membership, User
 from plugin.social import boards, markdown, mentions, notifications
 from plugin.social.boards import BoardError
-from plugin.social.models import Follow, Mention, Notification, ReadMarker
+from plugin.social.models import Follow, Mention, Notification, ReadMarker, Thread
 from tests.social.social_world import make_course
 from tests.social.test_social_boards import count_queries
 
@@ -407,6 +407,27 @@ def test_threads_are_new_until_opened_and_again_after_new_posts(s, app) -> None:
     s.commit()
     assert notifications.unread_thread_ids(s, leo, [one.id]) == set()
     assert notifications.unread_thread_ids(s, leo, []) == set()
+    # a revisit with nothing new since: the marker stays (it reads the same) and nothing is written
+    second_read = s.scalars(
+        select(ReadMarker.read_at).where(ReadMarker.user_id == course.users["leo"].id)
+    ).one()
+    assert second_read > first_read
+    s.expire_all()
+    with count_queries(app) as queries:
+        assert notifications.mark_thread_read(s, leo, s.get(Thread, one.id)) == second_read
+        s.commit()
+    assert not [q for q in queries if q.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert notifications.unread_thread_ids(s, leo, [one.id]) == set()
+    boards.reply(s, lea, one, "more news")  # then new activity moves it on again
+    s.commit()
+    assert notifications.mark_thread_read(s, leo, one) == second_read
+    s.commit()
+    assert (
+        s.scalars(
+            select(ReadMarker.read_at).where(ReadMarker.user_id == course.users["leo"].id)
+        ).one()
+        > second_read
+    )
 
 
 def test_read_markers_and_follows_respect_cohorts(s) -> None:
