@@ -25,6 +25,7 @@ from plugin.db import utcnow
 from plugin.lti import claims as C
 from plugin.lti import identity, keys
 from plugin.lti.models import (
+    GROUP_FROM_LMS,
     AccessTokenCache,
     Context,
     LaunchSession,
@@ -177,7 +178,11 @@ def _sync_groups(
         names.setdefault(gid, {"id": gid, "name": f"Group {gid}"})
     existing = {
         g.group_id: g
-        for g in session.scalars(select(LmsGroup).where(LmsGroup.context_id == context.id))
+        for g in session.scalars(
+            select(LmsGroup).where(
+                LmsGroup.context_id == context.id, LmsGroup.source == GROUP_FROM_LMS
+            )
+        )
     }
     for gid, data in names.items():
         group = existing.get(gid)

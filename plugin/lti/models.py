@@ -148,7 +148,13 @@ class Membership(Base):
     context: Mapped[Context] = relationship()
 
 
+GROUP_FROM_LMS = "lms"
+GROUP_MADE_IN_TOOL = "tool"
+
+
 class LmsGroup(Base):
+    """A group of a course: one of the LMS's course groups, or a cohort made by course staff."""
+
     __tablename__ = "lti_group"
     __table_args__ = (UniqueConstraint("context_id", "group_id"),)
 
@@ -158,6 +164,9 @@ class LmsGroup(Base):
     name: Mapped[str] = mapped_column(String(255))
     set_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     set_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # "lms": from the platform's course groups (NRPS sync keeps it and its members); "tool": a
+    # cohort course staff made in Learning Commons (the sync never touches it).
+    source: Mapped[str] = mapped_column(String(10), default="lms", server_default="lms")
 
 
 class LmsGroupMember(Base):

@@ -311,8 +311,13 @@ def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
     custom: dict[str, str] = {"widget": widget}
     if widget == "board":
         # The boards service's vocabulary (plugin.social.boards.board_for_placement).
-        if form.get("board_cohort_mode"):
+        cohort_mode = form.get("board_cohort_mode", "")
+        if cohort_mode in ("1", "groups"):  # "1": the form's checkbox before it offered two kinds
             custom["setting_cohort_mode"] = "groups"
+        elif cohort_mode == "cohorts":
+            custom["setting_cohort_mode"] = "cohorts"
+        elif cohort_mode not in ("", "none"):
+            raise WebError(400, "Please check the board settings", "Choose how cohorts work.")
         if form.get("board_qa_mode"):
             custom["setting_qa_mode"] = "true"
         if form.get("board_anonymous"):

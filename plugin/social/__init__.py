@@ -40,3 +40,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     api.register_blueprint(notify_blp)
     notifications.register()  # mentions, follows, read markers, notifications
+    from plugin.social.cohort_api import blp as cohorts_blp
+    from plugin.social.cohort_views import bp as cohorts_bp
+
+    app.register_blueprint(cohorts_bp)
+    api.register_blueprint(cohorts_blp)

@@ -32,19 +32,30 @@ from sqlalchemy.orm import Session
 from plugin import events
 from plugin.db import utcnow
 from plugin.events import ActivityRef, DomainEvent
-from plugin.lti.models import Context, LmsGroup, LmsGroupMember, Membership, Placement, User
+from plugin.lti.models import (
+    GROUP_FROM_LMS,
+    GROUP_MADE_IN_TOOL,
+    Context,
+    LmsGroup,
+    LmsGroupMember,
+    Membership,
+    Placement,
+    User,
+)
 from plugin.lti.roles import Permissions, permissions
 from plugin.performance import links
 from plugin.performance.models import Competency, CompetencyLink, Framework
 from plugin.social import markdown
 from plugin.social.models import (
     COHORT_GROUPS,
+    COHORT_MADE,
     COHORT_MODES,
     COHORT_NONE,
     DEFAULT_POSTS_PER_HOUR,
     KIND_QUESTION,
     REACTION_HELPFUL,
     REACTION_KINDS,
+    SEPARATED_MODES,
     THREAD_KINDS,
     Board,
     ModerationAction,
@@ -81,11 +92,20 @@ class Viewer:
     user_id: int
     context_id: int
     perms: Permissions
-    group_ids: frozenset[int] = frozenset()
+    group_ids: frozenset[int] = frozenset()  # every group of the course they are in
+    made_group_ids: frozenset[int] = frozenset()  # those of them made by staff in the tool
 
     @property
     def staff(self) -> bool:
         return self.perms.staff
+
+    def cohorts(self, board: Board) -> frozenset[int]:
+        """Their cohorts on this board: LMS groups or staff-made cohorts, by its cohort mode."""
+        if board.cohort_mode == COHORT_GROUPS:
+            return self.group_ids - self.made_group_ids
+        if board.cohort_mode == COHORT_MADE:
+            return self.made_group_ids
+        return frozenset()
 
 
 def viewer_for(
@@ -95,13 +115,13 @@ def viewer_for(
     launch's roles) take precedence over the stored membership roles when given."""
     # the membership with the person's groups in the course: one row per group (one query)
     groups = (
-        select(LmsGroupMember.user_id, LmsGroupMember.group_id)
+        select(LmsGroupMember.user_id, LmsGroupMember.group_id, LmsGroup.source)
         .join(LmsGroup, LmsGroup.id == LmsGroupMember.group_id)
         .where(LmsGroupMember.user_id == user_id, LmsGroup.context_id == context_id)
         .subquery()
     )
     rows = session.execute(
-        select(Membership.roles, groups.c.group_id)
+        select(Membership.roles, groups.c.group_id, groups.c.source)
         .outerjoin(groups, groups.c.user_id == Membership.user_id)
         .where(
             Membership.user_id == user_id,
@@ -116,6 +136,7 @@ def viewer_for(
         context_id=context_id,
         perms=permissions(roles if roles is not None else rows[0].roles or []),
         group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
+        made_group_ids=frozenset(r.group_id for r in rows if r.source == GROUP_MADE_IN_TOOL),
     )
 
 
@@ -404,7 +425,7 @@ def _check_board(viewer: Viewer, board: Board) -> None:
 def can_see_thread(viewer: Viewer, board: Board, thread: Thread) -> bool:
     if thread.board_id != board.id or board.context_id != viewer.context_id:
         return False
-    if viewer.staff or board.cohort_mode != COHORT_GROUPS or thread.cohort_group_id is None:
+    if viewer.staff or board.cohort_mode == COHORT_NONE or thread.cohort_group_id is None:
         return True
     return thread.cohort_group_id in viewer.group_ids
 
@@ -614,7 +635,7 @@ def _check_anonymous(board: Board, anonymous: bool) -> bool:
 def _cohort_for_new_thread(
     session: Session, viewer: Viewer, board: Board, cohort_group_id: int | None
 ) -> int | None:
-    if board.cohort_mode != COHORT_GROUPS:
+    if board.cohort_mode not in SEPARATED_MODES:
         if cohort_group_id is not None:
             raise BoardError(400, "This board has no cohorts.")
         return None
@@ -622,18 +643,32 @@ def _cohort_for_new_thread(
         if cohort_group_id is None:
             return None  # a course-wide thread, seen by every cohort
         group = session.get(LmsGroup, cohort_group_id)
-        if group is None or group.context_id != board.context_id:
+        if (
+            group is None
+            or group.context_id != board.context_id
+            or group.source != cohort_source(board)
+        ):
             raise _not_found("This cohort")
         return group.id
+    mine = viewer.cohorts(board)
     if cohort_group_id is None:
-        if len(viewer.group_ids) == 1:
-            return next(iter(viewer.group_ids))
-        if not viewer.group_ids:
+        if len(mine) == 1:
+            return next(iter(mine))
+        if not mine:
             raise BoardError(403, "You are not in a cohort of this course yet.")
         raise BoardError(400, "Choose which of your cohorts the thread is for.")
-    if cohort_group_id not in viewer.group_ids:
+    if cohort_group_id not in mine:
         raise _not_found("This cohort")
     return cohort_group_id
+
+
+def cohort_source(board: Board) -> str | None:
+    """Which groups are the board's cohorts (``LmsGroup.source``); None without cohorts."""
+    if board.cohort_mode == COHORT_GROUPS:
+        return GROUP_FROM_LMS
+    if board.cohort_mode == COHORT_MADE:
+        return GROUP_MADE_IN_TOOL
+    return None
 
 
 def create_thread(
@@ -1190,7 +1225,7 @@ def list_threads(
         query = query.where(Thread.reply_count == 0, Thread.accepted_post_id.is_(None))
     if not viewer.staff:
         query = query.where(opening.c.hidden.is_(False))
-        if board.cohort_mode == COHORT_GROUPS:
+        if board.cohort_mode in SEPARATED_MODES:
             query = query.where(
                 or_(
                     Thread.cohort_group_id.is_(None),

@@ -22,7 +22,7 @@ from plugin.lti.models import LmsGroupMember, Membership, User
 from plugin.lti.roles import permissions
 from plugin.social import boards
 from plugin.social.boards import BoardError, Viewer
-from plugin.social.models import COHORT_GROUPS, Board, Post, Thread
+from plugin.social.models import SEPARATED_MODES, Board, Post, Thread
 
 MAX_HANDLE_CHARS = 40
 MAX_QUERY_CHARS = 50
@@ -126,7 +126,7 @@ def who_can_see(
     learners = [u for u, is_staff in staff.items() if not is_staff]
     if staff_only:
         learners = []
-    elif learners and board.cohort_mode == COHORT_GROUPS and thread.cohort_group_id is not None:
+    elif learners and board.cohort_mode in SEPARATED_MODES and thread.cohort_group_id is not None:
         in_cohort = set(
             session.scalars(
                 select(LmsGroupMember.user_id).where(
@@ -205,11 +205,11 @@ def member_suggestions(
     flags = {m.user_id: m.staff for m in found}
     if thread is not None:
         reachable = set(who_can_see(session, board, thread, flags))
-    elif board.cohort_mode == COHORT_GROUPS and not viewer.staff:
+    elif board.cohort_mode in SEPARATED_MODES and not viewer.staff:
         mates = set(
             session.scalars(
                 select(LmsGroupMember.user_id).where(
-                    LmsGroupMember.group_id.in_(sorted(viewer.group_ids)),
+                    LmsGroupMember.group_id.in_(sorted(viewer.cohorts(board))),
                     LmsGroupMember.user_id.in_(sorted(flags)),
                 )
             )

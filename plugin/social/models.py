@@ -19,7 +19,9 @@ from plugin.lti.models import Context, Placement, User
 # Board.cohort_mode
 COHORT_NONE = "none"  # one conversation for the whole course
 COHORT_GROUPS = "groups"  # each LMS group (NRPS) talks among itself; staff see all
-COHORT_MODES = (COHORT_NONE, COHORT_GROUPS)
+COHORT_MADE = "cohorts"  # each cohort made by course staff in the tool talks among itself
+COHORT_MODES = (COHORT_NONE, COHORT_GROUPS, COHORT_MADE)
+SEPARATED_MODES = (COHORT_GROUPS, COHORT_MADE)  # modes in which a thread may belong to a cohort
 
 # Thread.kind
 KIND_DISCUSSION = "discussion"

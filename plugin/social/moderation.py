@@ -43,7 +43,7 @@ from plugin.social.boards import (
     _when,
 )
 from plugin.social.models import (
-    COHORT_GROUPS,
+    COHORT_NONE,
     KIND_QUESTION,
     REPORT_DISMISSED,
     REPORT_OPEN,
@@ -79,6 +79,10 @@ ACTION_LABELS = {
     "unendorse": "took back an endorsement",
     "settings": "changed the board's settings",
     "competencies": "linked the board to competencies",
+    "cohort_created": "made a cohort",
+    "cohort_renamed": "renamed a cohort",
+    "cohort_members": "changed a cohort's members",
+    "cohort_deleted": "deleted a cohort",
 }
 
 
@@ -133,7 +137,7 @@ def _scope(query, viewer: Viewer):
     return query.where(
         Board.mentors_moderate.is_(True),
         or_(
-            Board.cohort_mode != COHORT_GROUPS,
+            Board.cohort_mode == COHORT_NONE,
             Thread.cohort_group_id.is_(None),
             Thread.cohort_group_id.in_(sorted(viewer.group_ids)),
         ),
@@ -699,7 +703,7 @@ def audit_log(
             or_(ModerationAction.board_id.is_(None), Board.mentors_moderate.is_(True)),
             or_(
                 ModerationAction.thread_id.is_(None),
-                Board.cohort_mode != COHORT_GROUPS,
+                Board.cohort_mode == COHORT_NONE,
                 Thread.cohort_group_id.is_(None),
                 Thread.cohort_group_id.in_(sorted(viewer.group_ids)),
             ),

@@ -41,7 +41,7 @@ from plugin.lti.models import User
 from plugin.social import boards, markdown, mentions
 from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import (
-    COHORT_GROUPS,
+    COHORT_NONE,
     KIND_QUESTION,
     NOTIFY_ACCEPTED,
     NOTIFY_ENDORSED,
@@ -413,7 +413,7 @@ def _visible(viewer: Viewer, query, opening, post):
         opening.c.hidden.is_(False),
         or_(post.id.is_(None), post.hidden.is_(False)),
         or_(
-            Board.cohort_mode != COHORT_GROUPS,
+            Board.cohort_mode == COHORT_NONE,
             Thread.cohort_group_id.is_(None),
             Thread.cohort_group_id.in_(sorted(viewer.group_ids)),
         ),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from plugin.db import db_session, new_session, unit_of_work
 from plugin.lti.models import LmsGroup
 from plugin.social import boards, reports
-from plugin.social.models import COHORT_GROUPS, Board
+from plugin.social.models import SEPARATED_MODES, Board
 from plugin.social.views import _back, _int_or_none, board_errors, viewer
 from plugin.web import WebError, current, launch_required
 
@@ -80,14 +80,11 @@ def participation_page(board_id: int) -> str:
     report = _report(session, who, board_id)
     board = boards.get_board(session, who, board_id)
     cohorts = []
-    if board.cohort_mode == COHORT_GROUPS or report.board is None:
-        cohorts = list(
-            session.scalars(
-                select(LmsGroup)
-                .where(LmsGroup.context_id == board.context_id)
-                .order_by(LmsGroup.name, LmsGroup.id)
-            )
-        )
+    if board.cohort_mode in SEPARATED_MODES or report.board is None:
+        query = select(LmsGroup).where(LmsGroup.context_id == board.context_id)
+        if report.board is not None:  # the board's own kind of cohorts
+            query = query.where(LmsGroup.source == boards.cohort_source(board))
+        cohorts = list(session.scalars(query.order_by(LmsGroup.name, LmsGroup.id)))
     last = reports.last_grades(session, who, board) if reports.grades_board(board) else None
     return render_template(
         "social/participation.html",

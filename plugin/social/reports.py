@@ -30,9 +30,9 @@ from plugin.lti.models import Context, LmsGroup, LmsGroupMember, Membership, Pla
 from plugin.lti.roles import permissions
 from plugin.social.boards import ANONYMOUS_NAME, BoardError, Viewer
 from plugin.social.models import (
-    COHORT_GROUPS,
     REACTION_HELPFUL,
     REACTION_LIKE,
+    SEPARATED_MODES,
     Board,
     ModerationAction,
     Post,
@@ -252,7 +252,7 @@ def participation(
         raise BoardError(400, f"Sort by one of: {', '.join(PARTICIPATION_SORTS)}.")
     cohort = None
     if cohort_group_id is not None:
-        if board is not None and board.cohort_mode != COHORT_GROUPS:
+        if board is not None and board.cohort_mode not in SEPARATED_MODES:
             raise BoardError(400, "This board has no cohorts.")
         cohort = session.get(LmsGroup, cohort_group_id)
         if cohort is None or cohort.context_id != viewer.context_id:

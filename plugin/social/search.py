@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from plugin.lti.models import Placement, User
 from plugin.social import boards
 from plugin.social.boards import AuthorView, BoardError, Viewer
-from plugin.social.models import COHORT_GROUPS, KIND_QUESTION, Board, Post, Thread
+from plugin.social.models import COHORT_NONE, KIND_QUESTION, Board, Post, Thread
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -276,7 +276,7 @@ def _visible(viewer: Viewer, query, parent):
         opening_hidden.is_(False),  # a hidden question hides its whole thread
         or_(parent.c.id.is_(None), parent.c.hidden.is_(False)),  # comments of hidden replies
         or_(
-            Board.cohort_mode != COHORT_GROUPS,
+            Board.cohort_mode == COHORT_NONE,
             Thread.cohort_group_id.is_(None),
             Thread.cohort_group_id.in_(groups) if groups else false(),
         ),

@@ -20,7 +20,7 @@ from plugin.lti.models import LmsGroup
 from plugin.policy import require_context
 from plugin.social import boards, notifications
 from plugin.social.boards import BoardError, Viewer
-from plugin.social.models import COHORT_GROUPS, REACTION_KINDS, THREAD_KINDS, Board, Post
+from plugin.social.models import REACTION_KINDS, THREAD_KINDS, Board, Post
 from plugin.web import TOKEN_FIELD, WebError, current, launch_required
 
 bp = Blueprint("social", __name__, template_folder="templates")
@@ -81,11 +81,14 @@ def _int_or_none(value: str | None, what: str) -> int | None:
 
 def cohort_choices(session: Session, who: Viewer, board: Board) -> list[LmsGroup]:
     """The cohorts a new thread may go to (empty when the board has no cohorts)."""
-    if board.cohort_mode != COHORT_GROUPS:
+    source = boards.cohort_source(board)
+    if source is None:
         return []
-    query = select(LmsGroup).where(LmsGroup.context_id == board.context_id)
+    query = select(LmsGroup).where(
+        LmsGroup.context_id == board.context_id, LmsGroup.source == source
+    )
     if not who.staff:
-        query = query.where(LmsGroup.id.in_(sorted(who.group_ids)))
+        query = query.where(LmsGroup.id.in_(sorted(who.cohorts(board))))
     return list(session.scalars(query.order_by(LmsGroup.name, LmsGroup.id)))
 
 
@@ -406,10 +409,10 @@ def settings_page(board_id: int) -> str | Response:
     )
 
 
-def _ids(values: list[str]) -> list[int]:
+def _ids(values: list[str], what: str = "competency") -> list[int]:
     ids = []
     for value in values:
-        number = _int_or_none(value, "competency")
+        number = _int_or_none(value, what)
         if number is not None:
             ids.append(number)
     return ids

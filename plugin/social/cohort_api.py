@@ -1,0 +1,110 @@
+"""JSON API of staff-made cohorts: the same services and checks as the Cohorts page
+(:mod:`plugin.social.cohorts`). Learners get 403; other courses' cohorts and LMS groups 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from plugin.db import db_session, unit_of_work
+from plugin.social import cohorts
+from plugin.social.views import board_errors, viewer
+from plugin.web import launch_required
+
+blp = Blueprint(
+    "cohorts_api",
+    __name__,
+    url_prefix="/api",
+    description="Cohorts made by course staff, for boards in cohort mode 'cohorts'.",
+)
+SECURITY = [{"launchToken": []}]
+
+
+class PersonSchema(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+
+
+class CohortSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    members = fields.List(fields.Nested(PersonSchema))
+    thread_count = fields.Integer()
+
+
+class CohortListSchema(Schema):
+    cohorts = fields.List(fields.Nested(CohortSchema))
+    learners = fields.List(
+        fields.Nested(PersonSchema), metadata={"description": "whom a cohort can hold"}
+    )
+
+
+class CohortCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(max=1000))
+
+
+class CohortUpdateSchema(Schema):
+    name = fields.String(load_default=None, validate=validate.Length(max=1000))
+    member_ids = fields.List(
+        fields.Integer(),
+        load_default=None,
+        validate=validate.Length(max=5000),
+        metadata={"description": "the cohort's members from now on (replaces the list)"},
+    )
+
+
+def _one(session, who, cohort_id: int) -> cohorts.CohortView:
+    return next(c for c in cohorts.list_cohorts(session, who) if c.id == cohort_id)
+
+
+@blp.route("/cohorts", methods=["GET"])
+@blp.doc(security=SECURITY, summary="The course's staff-made cohorts and its learners (staff)")
+@launch_required
+@blp.response(200, CohortListSchema)
+def list_cohorts() -> dict[str, Any]:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        return {
+            "cohorts": cohorts.list_cohorts(session, who),
+            "learners": cohorts.learners(session, who),
+        }
+
+
+@blp.route("/cohorts", methods=["POST"])
+@blp.doc(security=SECURITY, summary="Make a cohort (staff)")
+@launch_required
+@blp.arguments(CohortCreateSchema)
+@blp.response(201, CohortSchema)
+def create_cohort(data: dict[str, Any]) -> cohorts.CohortView:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        cohort = cohorts.create_cohort(session, who, data["name"])
+        return _one(session, who, cohort.id)
+
+
+@blp.route("/cohorts/<int:cohort_id>", methods=["PATCH"])
+@blp.doc(security=SECURITY, summary="Rename a cohort and/or set its members (staff)")
+@launch_required
+@blp.arguments(CohortUpdateSchema)
+@blp.response(200, CohortSchema)
+def update_cohort(data: dict[str, Any], cohort_id: int) -> cohorts.CohortView:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        cohorts.load(session, who, cohort_id)
+        if data["name"] is not None:
+            cohorts.rename_cohort(session, who, cohort_id, data["name"])
+        if data["member_ids"] is not None:
+            cohorts.set_members(session, who, cohort_id, data["member_ids"])
+        return _one(session, who, cohort_id)
+
+
+@blp.route("/cohorts/<int:cohort_id>", methods=["DELETE"])
+@blp.doc(security=SECURITY, summary="Delete a cohort without threads (staff; 409 with threads)")
+@launch_required
+@blp.response(204)
+def delete_cohort(cohort_id: int) -> None:
+    with unit_of_work() as session, board_errors():
+        cohorts.delete_cohort(session, viewer(session), cohort_id)

@@ -1,0 +1,84 @@
+"""The Cohorts page (course staff): make, rename, fill and delete the course's own cohorts, over
+:mod:`plugin.social.cohorts`. Every form posts back here (303) with the launch token."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from werkzeug.wrappers import Response
+
+from plugin.db import db_session, unit_of_work
+from plugin.social import boards, cohorts
+from plugin.social.views import _back, _ids, _int_or_none, board_errors, viewer
+from plugin.web import current, launch_required
+
+bp = Blueprint("social_cohorts", __name__, template_folder="templates")
+
+
+def _board_id(session, who: boards.Viewer) -> int | None:
+    """The board to go back to (``?board=``), when it is one of this course's."""
+    board_id = _int_or_none(request.values.get("board"), "board")
+    if board_id is None:
+        return None
+    with board_errors():
+        return boards.get_board(session, who, board_id).id
+
+
+def _done(board_id: int | None, saved: str) -> Response:
+    extra = {"board": board_id} if board_id is not None else {}
+    return _back("social_cohorts.cohorts_page", saved=saved, **extra)
+
+
+@bp.get("/cohorts")
+@launch_required
+def cohorts_page() -> str:
+    session = db_session()
+    who = viewer(session)
+    with board_errors():
+        found = cohorts.list_cohorts(session, who)
+        people = cohorts.learners(session, who)
+    return render_template(
+        "social/cohorts.html",
+        cur=current(),
+        token=current().token,
+        viewer=who,
+        cohorts=found,
+        learners=people,
+        board_id=_board_id(session, who),
+        saved=request.args.get("saved", ""),
+        max_name=cohorts.MAX_NAME_CHARS,
+    )
+
+
+@bp.post("/cohorts")
+@launch_required
+def create_cohort() -> Response:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board_id = _board_id(session, who)
+        cohorts.create_cohort(session, who, request.form.get("name", ""))
+    return _done(board_id, "created")
+
+
+@bp.post("/cohorts/<int:cohort_id>")
+@launch_required
+def update_cohort(cohort_id: int) -> Response:
+    """Rename and set the members in one form (the member list replaces the old one)."""
+    form = request.form
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board_id = _board_id(session, who)
+        if "name" in form:
+            cohorts.rename_cohort(session, who, cohort_id, form.get("name", ""))
+        if form.get("members_shown"):
+            cohorts.set_members(session, who, cohort_id, _ids(form.getlist("member_ids"), "person"))
+    return _done(board_id, "saved")
+
+
+@bp.post("/cohorts/<int:cohort_id>/delete")
+@launch_required
+def delete_cohort(cohort_id: int) -> Response:
+    with unit_of_work() as session, board_errors():
+        who = viewer(session)
+        board_id = _board_id(session, who)
+        cohorts.delete_cohort(session, who, cohort_id)
+    return _done(board_id, "deleted")
