@@ -87,6 +87,7 @@ def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms)
         "lc": token,
         "widget": "board",
         "title_board": "Graded talk",
+        "board_cohort_mode": "cohorts",
         "board_qa_mode": "1",
         "board_anonymous": "1",
         "board_record_views": "1",
@@ -102,9 +103,11 @@ def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms)
         ("board_grade_threads", "2.5"),
         ("board_grade_replies", "1001"),
         ("board_posts_per_hour", "ten"),
+        ("board_cohort_mode", "sideways"),
     ):
         refused = b.http.post(tool + "/lti/deep-link", data={**fields, field: bad}, timeout=10)
-        assert refused.status_code == 400 and "whole number from 0 to 1000" in refused.text
+        assert refused.status_code == 400
+        assert "whole number from 0 to 1000" in refused.text or "how cohorts work" in refused.text
         assert not forms(refused.text) or all("JWT" not in f.fields for f in forms(refused.text))
     back = b.http.post(tool + "/lti/deep-link", data=fields, timeout=10)
     assert back.status_code == 200
@@ -112,6 +115,7 @@ def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms)
     (item,) = lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items
     assert item["custom"] == {
         "widget": "board",
+        "setting_cohort_mode": "cohorts",
         "setting_qa_mode": "true",
         "setting_anonymous_allowed": "true",
         "setting_record_views": "true",
@@ -128,6 +132,7 @@ def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms)
         placement = s.scalars(select(Placement).where(Placement.resource_link_id == rlid)).one()
         board = s.scalars(select(Board).where(Board.placement_id == placement.id)).one()
         assert (board.qa_mode, board.anonymous_allowed, board.record_views) == (True, True, True)
+        assert board.cohort_mode == "cohorts"
         assert board.mentors_moderate is True
         assert (board.grade_threads, board.grade_replies, board.posts_per_hour) == (2, 4, 5)
     # the default rate is not written out: the board's own default applies

@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
-from plugin.lti.models import GROUP_MADE_IN_TOOL, LmsGroup, LmsGroupMember
-from plugin.social import boards, mentions
+from plugin.lti.models import GROUP_MADE_IN_TOOL, LmsGroup, LmsGroupMember, Membership, User
+from plugin.lti.roles import permissions
+from plugin.social import boards
 from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import Thread
 
@@ -77,11 +78,20 @@ def load(session: Session, viewer: Viewer, cohort_id: int) -> LmsGroup:
 
 
 def learners(session: Session, viewer: Viewer) -> list[Person]:
-    """The course's active members who are not staff: whom a cohort can hold (one query)."""
+    """The course's active learners (not staff, not only mentors): whom a cohort can hold, by
+    name (one query)."""
     _check_staff(viewer)
-    found = [m for m in mentions.course_members(session, viewer.context_id) if not m.staff]
-    found.sort(key=lambda m: (m.name.casefold(), m.user_id))
-    return [Person(m.user_id, m.name) for m in found]
+    rows = session.execute(
+        select(User, Membership.roles)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.context_id == viewer.context_id, Membership.status == "Active")
+    ).all()
+    found = [
+        Person(user.id, user.display_name)
+        for user, roles in rows
+        if (perms := permissions(roles or [])).learner and not perms.staff
+    ]
+    return sorted(found, key=lambda p: (p.name.casefold(), p.user_id))
 
 
 def list_cohorts(session: Session, viewer: Viewer) -> list[CohortView]:
@@ -101,14 +111,20 @@ def list_cohorts(session: Session, viewer: Viewer) -> list[CohortView]:
     members: dict[int, list[Person]] = {i: [] for i in ids}
     threads: dict[int, int] = {}
     if ids:
-        names = {m.user_id: m.name for m in mentions.course_members(session, viewer.context_id)}
-        for group_id, user_id in session.execute(
-            select(LmsGroupMember.group_id, LmsGroupMember.user_id).where(
-                LmsGroupMember.group_id.in_(ids)
+        for group_id, user in session.execute(
+            select(LmsGroupMember.group_id, User)
+            .join(User, User.id == LmsGroupMember.user_id)
+            .join(  # people who left the course are not listed
+                Membership,
+                and_(
+                    Membership.user_id == User.id,
+                    Membership.context_id == viewer.context_id,
+                    Membership.status == "Active",
+                ),
             )
+            .where(LmsGroupMember.group_id.in_(ids))
         ):
-            if user_id in names:  # people who left the course are not listed
-                members[group_id].append(Person(user_id, names[user_id]))
+            members[group_id].append(Person(user.id, user.display_name))
         threads = dict(
             session.execute(
                 select(Thread.cohort_group_id, func.count())
@@ -156,7 +172,8 @@ def set_members(
     session: Session, viewer: Viewer, cohort_id: int, user_ids: Iterable[int]
 ) -> list[int]:
     """Make the cohort hold exactly these learners (others are taken out); their ids, sorted.
-    404 when one of them is not a learner of the course."""
+    404 when one of them is not a learner of the course (staff and mentors see every cohort's
+    threads anyway, or none)."""
     cohort = load(session, viewer, cohort_id)
     wanted = set(user_ids)
     allowed = {p.user_id for p in learners(session, viewer)}

@@ -444,6 +444,57 @@ def test_cohorts_are_kept_apart_and_staff_see_and_filter_them(
     course.shot(artifacts, "board-cohorts-4-staff-filtered")
 
 
+def test_staff_made_cohorts_by_keyboard_in_the_lms_iframe(
+    app, lms, course, artifacts: Path
+) -> None:
+    title = "Project circles"
+    add_board(lms, title)
+    # the class list first, so the Cohorts page can offer every learner of the course
+    frame = course.launch("Learning Commons", "u-ines", expect=re.compile(r"/app\?"))
+    submit(frame, frame.get_by_role("button", name="Refresh class list from the course"))
+    expect(frame.get_by_role("status")).to_contain_text("Class list refreshed")
+    frame = course.launch(title, "u-ines")
+    follow(frame, frame.get_by_role("link", name="Cohorts"))
+    expect(frame.get_by_role("heading", name="Cohorts", exact=True)).to_be_visible()
+    name = frame.get_by_label("Name", exact=True)
+    name.focus()
+    name.press_sequentially("Circle one")
+    name.press("Enter")  # the form submits from the keyboard
+    frame.wait_for_load_state()
+    expect(frame.get_by_role("status")).to_have_text("Cohort made.")
+    circle = frame.get_by_role("region", name="Circle one")
+    members = circle.get_by_role("group", name="Members of Circle one")
+    for person in ("Lea Learner", "Diego Ramírez"):
+        box = members.get_by_label(person)
+        box.focus()
+        box.press("Space")
+        expect(box).to_be_checked()
+    submit(frame, circle.get_by_role("button", name="Save Circle one"))
+    expect(frame.get_by_role("status")).to_have_text("Cohort saved.")
+    expect(frame.get_by_text("2 members · 0 threads: Diego Ramírez, Lea Learner")).to_be_visible()
+    course.shot(artifacts, "board-cohorts-made-1-page")
+    follow(frame, frame.get_by_role("link", name="← Back to the board"))
+    follow(frame, frame.get_by_role("link", name="Board settings"))
+    frame.get_by_label("Cohorts").select_option("cohorts")
+    submit(frame, frame.get_by_role("button", name="Save settings"))
+    expect(frame.get_by_role("status")).to_have_text("Settings saved.")
+
+    # Lea (LMS group Cohort A, staff-made Circle one) posts into Circle one; Diego (Cohort B)
+    # sees it, Amara (Cohort A, no circle) does not.
+    frame = course.launch(title, "u-lea")
+    start_thread(frame, "Circle one kickoff", "When do we meet?")
+    frame = course.launch(title, "u-diego")
+    expect(frame.get_by_role("link", name="Circle one kickoff")).to_be_visible()
+    frame = course.launch(title, "u-amara")
+    expect(frame.get_by_text("each cohort talks among itself")).to_be_visible()
+    expect(frame.get_by_role("link", name="Circle one kickoff")).to_have_count(0)
+    frame = course.launch(title, "u-ines")
+    row = frame.locator(".board-list li", has_text="Circle one kickoff")
+    expect(row.locator(".tag", has_text="Circle one")).to_be_visible()
+    course.shot(artifacts, "board-cohorts-made-2-staff")
+    assert course.dialogs == [] and course.errors == []
+
+
 # --- scenario 4: XSS corpus ---------------------------------------------------------------------
 def _pwned(cp: CoursePage) -> list[str]:
     """What the sentinel caught on the course page and in the tool frame."""
