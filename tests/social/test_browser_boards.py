@@ -718,6 +718,8 @@ def test_keyboard_only_with_visible_focus_big_targets_and_no_overflow_at_320px(
     page.close()
 
     # At 320 CSS px nothing scrolls sideways: as a page of its own and inside the LMS iframe.
+    made = ines.post("/cohorts", name="Evening cohort with a long name for narrow screens")
+    assert made.status_code == 303
     narrow = chromium.new_context(viewport={"width": 320, "height": 640})
     try:
         small = narrow.new_page()
@@ -726,6 +728,8 @@ def test_keyboard_only_with_visible_focus_big_targets_and_no_overflow_at_320px(
             "thread-lea": thread_url,
             "board-ines": f"{ines.tool}/boards/{ines.board_id}?lc={ines.token}",
             "thread-ines": views["ines"],
+            "settings-ines": f"{ines.tool}/boards/{ines.board_id}/settings?lc={ines.token}",
+            "cohorts-ines": f"{ines.tool}/cohorts?lc={ines.token}&board={ines.board_id}",
         }
         for name, url in urls.items():
             small.goto(url)
