@@ -24,6 +24,9 @@ from plugin.db import db_session, unit_of_work
 from plugin.lti import advantage, keys, launch, registration
 from plugin.lti import claims as C
 from plugin.lti.models import Placement
+from plugin.social.models import (
+    DEFAULT_POSTS_PER_HOUR,  # the boards' default, offered in deep linking
+)
 from plugin.web import TOKEN_FIELD, WebError, current, issue_token, launch_required
 
 bp = Blueprint("lti", __name__, template_folder="templates")
@@ -283,7 +286,6 @@ def deep_link() -> Response | str:
     )
 
 
-DEFAULT_POSTS_PER_HOUR = 30  # plugin.social.models.DEFAULT_POSTS_PER_HOUR (a test holds them equal)
 # Whole-number board settings the deep-linking form offers (0-1000; empty: the board's default).
 BOARD_NUMBERS = {
     "grade_threads": "threads for full participation marks",

@@ -25,7 +25,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,9 +114,10 @@ class Viewer:
 
     def cohorts(self, board: Board) -> frozenset[int]:
         """Their cohorts on this board: LMS groups or staff-made cohorts, by its cohort mode."""
-        if board.cohort_mode == COHORT_GROUPS:
+        source = cohort_source(board)
+        if source == GROUP_FROM_LMS:
             return self.group_ids - self.made_group_ids
-        if board.cohort_mode == COHORT_MADE:
+        if source == GROUP_MADE_IN_TOOL:
             return self.made_group_ids
         return frozenset()
 
@@ -316,12 +330,9 @@ def course_competencies(session: Session, viewer: Viewer) -> list[links.Competen
     )
     board_keys = select(cast(Board.id, String)).where(Board.context_id == viewer.context_id)
     query = (
-        select(Competency)
-        .join(Framework, Framework.id == Competency.framework_id)
+        _current_competencies(platform_id)
         .join(CompetencyLink, CompetencyLink.competency_id == Competency.id)
         .where(
-            Framework.platform_id == platform_id,
-            Competency.retired_at.is_(None),
             CompetencyLink.platform_id == platform_id,
             or_(
                 and_(
@@ -344,13 +355,20 @@ def competency_choices(session: Session, viewer: Viewer) -> list[links.Competenc
         raise BoardError(403, "Only course staff can link the board to competencies.")
     platform_id = _platform_of(session, viewer.context_id)
     rows = session.scalars(
-        select(Competency)
-        .join(Framework, Framework.id == Competency.framework_id)
-        .where(Framework.platform_id == platform_id, Competency.retired_at.is_(None))
+        _current_competencies(platform_id)
         .order_by(Framework.id, Competency.id)
         .limit(MAX_COMPETENCY_CHOICES)
     )
     return [links.CompetencyInfo.of(c) for c in rows]
+
+
+def _current_competencies(platform_id: int | ColumnElement[int]) -> Select:
+    """The competencies of the platform's frameworks that are not retired."""
+    return (
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == platform_id, Competency.retired_at.is_(None))
+    )
 
 
 def set_board_competencies(
@@ -525,12 +543,7 @@ def load_thread(session: Session, viewer: Viewer, thread_id: int) -> Thread:
 
 def load_thread_and_board(session: Session, viewer: Viewer, thread_id: int) -> tuple[Thread, Board]:
     """:func:`load_thread` with its board, in one query."""
-    hidden = (
-        select(Post.hidden)
-        .where(Post.thread_id == Thread.id, Post.is_opening.is_(True))
-        .limit(1)
-        .scalar_subquery()
-    )
+    hidden = opening_hidden_query(Thread.id).limit(1).scalar_subquery()
     row = session.execute(
         select(Thread, Board, hidden.label("opening_hidden"))
         .join(Board, Board.id == Thread.board_id)
@@ -544,20 +557,28 @@ def load_thread_and_board(session: Session, viewer: Viewer, thread_id: int) -> t
 
 
 def load_post(session: Session, viewer: Viewer, post_id: int) -> Post:
+    return _load_post_in_thread(session, viewer, post_id)[0]
+
+
+def _load_post_in_thread(
+    session: Session, viewer: Viewer, post_id: int
+) -> tuple[Post, Thread, Board]:
+    """A post the viewer may see, in a thread they may see, with that thread and its board."""
     post = session.get(Post, post_id)
     if post is None or not can_see_post(viewer, post):
         raise _not_found("This post")
-    load_thread(session, viewer, post.thread_id)
-    return post
+    return (post, *load_thread_and_board(session, viewer, post.thread_id))
+
+
+def opening_hidden_query(thread_id: int | ColumnElement[int]) -> Select:
+    """``SELECT hidden`` of a thread's opening post (``thread_id`` may be a correlated column);
+    the index ``(thread_id, is_opening)`` answers it directly."""
+    return select(Post.hidden).where(Post.thread_id == thread_id, Post.is_opening.is_(True))
 
 
 def opening_hidden(session: Session, thread: Thread) -> bool:
     """The thread's opening post is hidden (the whole thread is then for staff only)."""
-    return bool(
-        session.scalar(
-            select(Post.hidden).where(Post.thread_id == thread.id, Post.is_opening.is_(True))
-        )
-    )
+    return bool(session.scalar(opening_hidden_query(thread.id)))
 
 
 def _visible_thread(session: Session, viewer: Viewer, thread: Thread) -> Board:
@@ -1376,10 +1397,7 @@ def locate_post(session: Session, viewer: Viewer, post_id: int, *, limit: int = 
     post. 404 for a post the viewer may not see. At most six queries whatever the thread's length
     (the count and the page's first row come from the replies index)."""
     limit = _limit(limit)
-    post = session.get(Post, post_id)
-    if post is None or not can_see_post(viewer, post):
-        raise _not_found("This post")
-    thread, board = load_thread_and_board(session, viewer, post.thread_id)
+    post, thread, board = _load_post_in_thread(session, viewer, post_id)
     if post.is_opening:
         return PostPlace(thread.id, None)
     reply = post if post.parent_id is None else session.get(Post, post.parent_id)

@@ -56,7 +56,8 @@ class CohortUpdateSchema(Schema):
 
 
 def _one(session, who, cohort_id: int) -> cohorts.CohortView:
-    return next(c for c in cohorts.list_cohorts(session, who) if c.id == cohort_id)
+    (view,) = cohorts.list_cohorts(session, who, cohort_id)
+    return view
 
 
 @blp.route("/cohorts", methods=["GET"])

@@ -7,20 +7,11 @@ from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
 from plugin.db import db_session, unit_of_work
-from plugin.social import boards, cohorts
-from plugin.social.views import _back, _ids, _int_or_none, board_errors, viewer
+from plugin.social import cohorts
+from plugin.social.views import _back, _ids, board_errors, board_param, viewer
 from plugin.web import current, launch_required
 
 bp = Blueprint("social_cohorts", __name__, template_folder="templates")
-
-
-def _board_id(session, who: boards.Viewer) -> int | None:
-    """The board to go back to (``?board=``), when it is one of this course's."""
-    board_id = _int_or_none(request.values.get("board"), "board")
-    if board_id is None:
-        return None
-    with board_errors():
-        return boards.get_board(session, who, board_id).id
 
 
 def _done(board_id: int | None, saved: str) -> Response:
@@ -43,7 +34,7 @@ def cohorts_page() -> str:
         viewer=who,
         cohorts=found,
         learners=people,
-        board_id=_board_id(session, who),
+        board_id=board_param(session, who),
         saved=request.args.get("saved", ""),
         max_name=cohorts.MAX_NAME_CHARS,
     )
@@ -54,7 +45,7 @@ def cohorts_page() -> str:
 def create_cohort() -> Response:
     with unit_of_work() as session, board_errors():
         who = viewer(session)
-        board_id = _board_id(session, who)
+        board_id = board_param(session, who)
         cohorts.create_cohort(session, who, request.form.get("name", ""))
     return _done(board_id, "created")
 
@@ -66,7 +57,7 @@ def update_cohort(cohort_id: int) -> Response:
     form = request.form
     with unit_of_work() as session, board_errors():
         who = viewer(session)
-        board_id = _board_id(session, who)
+        board_id = board_param(session, who)
         if "name" in form:
             cohorts.rename_cohort(session, who, cohort_id, form.get("name", ""))
         if form.get("members_shown"):
@@ -79,6 +70,6 @@ def update_cohort(cohort_id: int) -> Response:
 def delete_cohort(cohort_id: int) -> Response:
     with unit_of_work() as session, board_errors():
         who = viewer(session)
-        board_id = _board_id(session, who)
+        board_id = board_param(session, who)
         cohorts.delete_cohort(session, who, cohort_id)
     return _done(board_id, "deleted")

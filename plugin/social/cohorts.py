@@ -18,8 +18,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from plugin.lti.models import GROUP_MADE_IN_TOOL, LmsGroup, LmsGroupMember, Membership, User
-from plugin.lti.roles import permissions
-from plugin.social import boards
+from plugin.social import boards, mentions
 from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import Thread
 
@@ -81,32 +80,26 @@ def learners(session: Session, viewer: Viewer) -> list[Person]:
     """The course's active learners (not staff, not only mentors): whom a cohort can hold, by
     name (one query)."""
     _check_staff(viewer)
-    rows = session.execute(
-        select(User, Membership.roles)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.context_id == viewer.context_id, Membership.status == "Active")
-    ).all()
     found = [
-        Person(user.id, user.display_name)
-        for user, roles in rows
-        if (perms := permissions(roles or [])).learner and not perms.staff
+        Person(m.user_id, m.name)
+        for m in mentions.course_members(session, viewer.context_id)
+        if m.learner and not m.staff
     ]
     return sorted(found, key=lambda p: (p.name.casefold(), p.user_id))
 
 
-def list_cohorts(session: Session, viewer: Viewer) -> list[CohortView]:
-    """The course's staff-made cohorts by name, with members and thread counts (three queries)."""
+def list_cohorts(
+    session: Session, viewer: Viewer, cohort_id: int | None = None
+) -> list[CohortView]:
+    """The course's staff-made cohorts by name (or only ``cohort_id``), with members and thread
+    counts (three queries)."""
     _check_staff(viewer)
-    cohorts = list(
-        session.scalars(
-            select(LmsGroup)
-            .where(
-                LmsGroup.context_id == viewer.context_id,
-                LmsGroup.source == GROUP_MADE_IN_TOOL,
-            )
-            .order_by(func.lower(LmsGroup.name), LmsGroup.id)
-        )
+    query = select(LmsGroup).where(
+        LmsGroup.context_id == viewer.context_id, LmsGroup.source == GROUP_MADE_IN_TOOL
     )
+    if cohort_id is not None:
+        query = query.where(LmsGroup.id == cohort_id)
+    cohorts = list(session.scalars(query.order_by(func.lower(LmsGroup.name), LmsGroup.id)))
     ids = [c.id for c in cohorts]
     members: dict[int, list[Person]] = {i: [] for i in ids}
     threads: dict[int, int] = {}

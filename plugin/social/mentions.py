@@ -39,6 +39,7 @@ class Member:
     name: str
     handle: str
     staff: bool
+    learner: bool
 
 
 def _fold(text: str) -> str:
@@ -81,15 +82,19 @@ def course_members(session: Session, context_id: int) -> list[Member]:
     ).all()
     names = {user.id: user.display_name for user, _roles in rows}
     handles = assign_handles(names.items())
-    return [
-        Member(
-            user_id=user.id,
-            name=names[user.id],
-            handle=handles[user.id],
-            staff=permissions(roles or []).staff,
+    found = []
+    for user, roles in rows:
+        perms = permissions(roles or [])
+        found.append(
+            Member(
+                user_id=user.id,
+                name=names[user.id],
+                handle=handles[user.id],
+                staff=perms.staff,
+                learner=perms.learner,
+            )
         )
-        for user, roles in rows
-    ]
+    return found
 
 
 def staff_flags(session: Session, context_id: int, user_ids: Iterable[int]) -> dict[int, bool]:

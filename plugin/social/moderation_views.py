@@ -18,7 +18,7 @@ from plugin.db import db_session, unit_of_work
 from plugin.social import boards, moderation
 from plugin.social.boards import Viewer
 from plugin.social.models import REPORT_OPEN, Board, Thread
-from plugin.social.views import _back, _int_or_none, board_errors, viewer
+from plugin.social.views import _back, _int_or_none, back_to_post, board_errors, viewer
 from plugin.web import current, launch_required
 
 bp = Blueprint("social_moderation", __name__, template_folder="templates")
@@ -42,8 +42,7 @@ def _return(
     if back == "log":
         return _back("social_moderation.log_page")
     if thread_id is not None:
-        anchor = f"post-{post_id}" if post_id is not None else None
-        return _back("social.thread_page", thread_id=thread_id, _anchor=anchor)
+        return back_to_post(thread_id, post_id)
     if board_id is not None:
         return _back("social.board_page", board_id=board_id)
     return _back("social_moderation.queue")

@@ -14,7 +14,14 @@ from plugin.db import db_session, unit_of_work
 from plugin.social import boards, mentions, notifications
 from plugin.social.boards import Viewer
 from plugin.social.models import Thread
-from plugin.social.views import _back, _int_or_none, board_errors, viewer
+from plugin.social.views import (
+    _back,
+    _int_or_none,
+    back_to_post,
+    board_errors,
+    board_param,
+    viewer,
+)
 from plugin.web import WebError, current, launch_required
 
 bp = Blueprint("social_notify", __name__, template_folder="templates")
@@ -45,22 +52,13 @@ def _template_helpers() -> dict[str, Any]:
     return {"social_unread_notifications": unread, "social_is_following": following}
 
 
-def _board_param(session, who: Viewer) -> int | None:
-    """The board to go back to (``?board=``), when it is one of this course's."""
-    board_id = _int_or_none(request.values.get("board"), "board")
-    if board_id is None:
-        return None
-    with board_errors():
-        return boards.get_board(session, who, board_id).id
-
-
 @bp.get("/notifications")
 @launch_required
 def notifications_page() -> str:
     session = db_session()
     who = viewer(session)
     unread_only = request.args.get("unread") == "1"
-    board_id = _board_param(session, who)
+    board_id = board_param(session, who)
     with board_errors():
         page = notifications.list_notifications(
             session, who, cursor=request.args.get("cursor") or None, unread_only=unread_only
@@ -91,7 +89,7 @@ def mark_read() -> Response:
             raise WebError(400, "Please check what you wrote", "Choose a valid notification.")
     with unit_of_work() as session, board_errors():
         who = viewer(session)
-        board_id = _board_param(session, who)
+        board_id = board_param(session, who)
         notifications.mark_read(session, who, ids)  # type: ignore[arg-type]
     extra: dict[str, Any] = {"board": board_id} if board_id is not None else {}
     if request.form.get("unread") == "1":
@@ -111,13 +109,7 @@ def open_notification(notification_id: int) -> Response:
                 cursor = boards.locate_post(session, who, post_id).cursor
             except boards.BoardError:  # hidden since: the thread (which they may see) instead
                 post_id = None
-    anchor = {"_anchor": f"post-{post_id}"} if post_id is not None else {}
-    return _back(
-        "social.thread_page",
-        thread_id=thread_id,
-        **({"cursor": cursor} if cursor else {}),
-        **anchor,
-    )
+    return back_to_post(thread_id, post_id, cursor)
 
 
 @bp.post("/threads/<int:thread_id>/follow")

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from plugin.db import db_session, new_session, unit_of_work
 from plugin.lti.models import LmsGroup
 from plugin.social import boards, reports
-from plugin.social.models import SEPARATED_MODES, Board
-from plugin.social.views import _back, _int_or_none, board_errors, viewer
+from plugin.social.models import Board
+from plugin.social.views import _back, _int_or_none, board_errors, cohort_choices, viewer
 from plugin.web import WebError, current, launch_required
 
 bp = Blueprint("social_reports", __name__, template_folder="templates")
@@ -79,12 +79,16 @@ def participation_page(board_id: int) -> str:
     who = viewer(session)
     report = _report(session, who, board_id)
     board = boards.get_board(session, who, board_id)
-    cohorts = []
-    if board.cohort_mode in SEPARATED_MODES or report.board is None:
-        query = select(LmsGroup).where(LmsGroup.context_id == board.context_id)
-        if report.board is not None:  # the board's own kind of cohorts
-            query = query.where(LmsGroup.source == boards.cohort_source(board))
-        cohorts = list(session.scalars(query.order_by(LmsGroup.name, LmsGroup.id)))
+    if report.board is None:  # the whole course: every group, LMS-made or staff-made
+        cohorts = list(
+            session.scalars(
+                select(LmsGroup)
+                .where(LmsGroup.context_id == board.context_id)
+                .order_by(LmsGroup.name, LmsGroup.id)
+            )
+        )
+    else:  # the board's own kind of cohorts (none without cohort mode)
+        cohorts = cohort_choices(session, who, board)
     last = reports.last_grades(session, who, board) if reports.grades_board(board) else None
     return render_template(
         "social/participation.html",

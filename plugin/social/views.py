@@ -66,6 +66,12 @@ def _back(endpoint: str, **values: object) -> Response:
     return redirect(url_for(endpoint, **values, **{TOKEN_FIELD: current().token}), code=303)
 
 
+def back_to_post(thread_id: int, post_id: int | None = None, cursor: str | None = None) -> Response:
+    """303 to a thread page (``cursor``: a later page of it) at a post's anchor."""
+    anchor = f"post-{post_id}" if post_id is not None else None
+    return _back("social.thread_page", thread_id=thread_id, cursor=cursor, _anchor=anchor)
+
+
 def _flag(name: str) -> bool:
     return request.form.get(name, "") in ("1", "true", "on", "yes")
 
@@ -77,6 +83,15 @@ def _int_or_none(value: str | None, what: str) -> int | None:
         return int(value)
     except ValueError as exc:
         raise WebError(400, ERROR_TITLES[400], f"Choose a valid {what}.") from exc
+
+
+def board_param(session: Session, who: Viewer) -> int | None:
+    """The board to go back to (``?board=`` or a form field), when it is one of this course's."""
+    board_id = _int_or_none(request.values.get("board"), "board")
+    if board_id is None:
+        return None
+    with board_errors():
+        return boards.get_board(session, who, board_id).id
 
 
 def cohort_choices(session: Session, who: Viewer, board: Board) -> list[LmsGroup]:
@@ -226,10 +241,7 @@ def post_link(post_id: int) -> Response:
     who = viewer(session)
     with board_errors():
         place = boards.locate_post(session, who, post_id)
-    cursor = {"cursor": place.cursor} if place.cursor else {}
-    return _back(
-        "social.thread_page", thread_id=place.thread_id, _anchor=f"post-{post_id}", **cursor
-    )
+    return back_to_post(place.thread_id, post_id, place.cursor)
 
 
 @bp.post("/threads/<int:thread_id>/posts")
