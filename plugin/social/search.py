@@ -261,12 +261,12 @@ def _visible(viewer: Viewer, query, parent):
         Thread.author_id != viewer.user_id,
         ~answered,
     )
-    # The opening post is the thread's first: reading the thread's index in order finds it at once.
+    # The thread's opening post, straight from the index (thread_id, is_opening); an alias, since
+    # the outer query reads social_post too.
     opening = Post.__table__.alias("opening")
     opening_hidden = (
         select(opening.c.hidden)
         .where(opening.c.thread_id == Thread.id, opening.c.is_opening.is_(True))
-        .order_by(opening.c.created_at, opening.c.id)
         .limit(1)
         .scalar_subquery()
     )
