@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from plugin.events import ActivityRef
 from plugin.performance.models import Competency, Framework
 
 
@@ -150,3 +151,20 @@ def search_competencies(
             query.order_by(rank, func.length(Competency.name), Competency.id).limit(limit)
         )
     )
+
+
+def find_activity(session: Session, platform_id: int, key: str) -> ActivityRef | None:
+    """The competency an ActivityRef key names on the platform — its IRI, as events use it — or
+    None. (A competency's activity id is its own IRI; only a key that is not an absolute IRI
+    becomes an activity IRI of ours, which then resolves through this.)"""
+    if not key or len(key) > 1000:
+        return None
+    competency = session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == platform_id, Competency.uri == key)
+        .order_by(Competency.id)
+    ).first()
+    if competency is None:
+        return None
+    return ActivityRef("competency", competency.uri, competency.name)
