@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from plugin.events import ActivityRef
 from plugin.performance.models import Competency, Framework
 
+MAX_ID = 2_147_483_647  # ids are 32-bit columns
+
 
 @dataclass
 class FrameworkSummary:
@@ -52,6 +54,18 @@ def get_framework(session: Session, platform_id: int, framework_id: int) -> Fram
     """The framework if it belongs to this platform; None otherwise (another tenant's ids too)."""
     return session.scalars(
         select(Framework).where(Framework.id == framework_id, Framework.platform_id == platform_id)
+    ).first()
+
+
+def get_competency(session: Session, platform_id: int, competency_id: int) -> Competency | None:
+    """The competency if its framework belongs to this platform; None otherwise (also for an id
+    no column can hold)."""
+    if not 0 < competency_id <= MAX_ID:
+        return None
+    return session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Competency.id == competency_id, Framework.platform_id == platform_id)
     ).first()
 
 
