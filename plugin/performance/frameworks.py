@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -259,6 +259,8 @@ def load_json(text: str) -> Any:
         ) from exc
     except RecursionError as exc:
         raise FrameworkImportError("The JSON is nested too deeply to be a CASE package.") from exc
+    except ValueError as exc:  # a number with more digits than Python converts (4300)
+        raise FrameworkImportError("The JSON has a number too long to read.") from exc
 
 
 def _clean(value: str) -> str:
@@ -286,13 +288,46 @@ def _required(obj: dict[str, Any], key: str, where: str, max_len: int | None = N
 
 
 def _when(value: Any) -> datetime | None:
+    """A date-time with a UTC offset, in UTC; None when absent, not one, or outside the years
+    a database stores (``9999-12-31T23:59-01:00`` is in year 10000 in UTC)."""
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo is not None else None
+
+
+def _check_text(data: Any) -> None:
+    """Refuse strings no database can store — a NUL character, or a lone surrogate (JSON allows
+    the escape ``\\ud800``) — anywhere in the package, naming where. Iterative: the JSON may be
+    nested as deeply as the parser allowed."""
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((key, where or "the package"))
+                pending.append((item, f"{where}.{key}" if where else str(key)))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]") for index, item in enumerate(value))
+        elif isinstance(value, str) and not _storable(value):
+            raise FrameworkImportError(
+                f"{where or 'The package'} contains a character that cannot be stored "
+                "(a NUL character or an unpaired surrogate); export the package as UTF-8 text "
+                "and try again."
+            )
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _short(item: ParsedItem) -> str:
@@ -316,6 +351,7 @@ def parse_case_package(data: Any) -> ParsedFramework:
         raise FrameworkImportError(
             "A CASE package is a JSON object with CFDocument, CFItems and CFAssociations."
         )
+    _check_text(data)
     package, wrapped = data, False
     if "CFDocument" not in data and isinstance(data.get("CFPackage"), dict):
         package, wrapped = data["CFPackage"], True
@@ -524,16 +560,29 @@ def _limited(value: str, max_len: int, what: str) -> str:
     return value
 
 
+SEQUENCE_RANGE = (-(2**31), 2**31 - 1)  # CASE's int32, and the column's
+
+
 def _sequence_number(value: Any, where: str) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise FrameworkImportError(f"{where}: sequenceNumber must be an integer.")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value)
-    raise FrameworkImportError(f"{where}: sequenceNumber must be an integer, not {value!r}.")
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"-?\d{1,20}", value.strip()):
+        number = int(value)
+    if number is None:
+        shown = repr(value) if isinstance(value, str | float) else type(value).__name__
+        shown = shown if len(shown) <= 40 else shown[:37] + "…"
+        raise FrameworkImportError(f"{where}: sequenceNumber must be an integer, not {shown}.")
+    low, high = SEQUENCE_RANGE
+    if not low <= number <= high:
+        raise FrameworkImportError(
+            f"{where}: sequenceNumber must be an integer between {low} and {high}."
+        )
+    return number
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,7 +621,7 @@ def parse_moodle_csv(text: str, *, issuer: str) -> ParsedFramework:
     "Is framework", "Taxonomy" — or, for a translated header, by Moodle's column order.
     """
     text = text.lstrip("\ufeff")
-    if "\x00" in text:
+    if not _storable(text):
         raise FrameworkImportError("The file is not a text CSV file.")
     rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -714,7 +763,7 @@ def _moodle_scale(
                 continue
             try:
                 position = int(entry.get("id"))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
                 position = 0
             if not 1 <= position <= len(levels):
                 raise FrameworkImportError(
