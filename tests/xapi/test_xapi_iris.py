@@ -31,7 +31,7 @@ from plugin.xapi.profile import profile_for
 from tests.social.social_world import Course, make_course
 from tests.support.browser import Browser
 from tests.test_lti_launch import launch
-from tests.xapi.xapi_world import lrs_config
+from tests.xapi.xapi_world import VARIANTS, lrs_config
 
 JSONLD = "application/ld+json"
 QUESTION = vocab.Types.QUESTION.iri
@@ -288,3 +288,21 @@ def test_the_profile_iri_negotiates(app, tool_server, accept, expected) -> None:
     assert r.status_code == 200
     assert r.headers["Content-Type"].split(";")[0] == expected
     assert r.headers["Vary"] == "Accept"
+
+
+def test_every_statement_kind_gives_each_activity_one_type(app_ctx, tenant) -> None:
+    """All Statement Templates, mentoring and plans included (events shaped as services make
+    them): things named in several statements (the parent thread, board, goal, plan,
+    mentorship) keep one type, and each object has its template's type."""
+    built = []
+    with new_session(app_ctx) as s:
+        for kind in vocab.STATEMENT_KINDS:
+            event_kind, data = VARIANTS.get(kind.slug, (kind.event_kind, {}))
+            # one key for every object: ids repeat across statements (a thread is a question
+            # or a discussion, so the two kinds of thread get two keys)
+            key = "question" if data.get("thread_kind") == "question" else "same"
+            result = statements.build(s, tenant.event(event_kind, data=data, key=key))
+            assert result.kind.slug == kind.slug
+            built.append(result.statement)
+    found = _types_by_id(built)
+    assert {iri: types for iri, types in found.items() if len(types) != 1} == {}
