@@ -17,3 +17,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     api.register_blueprint(blp)
     events.subscribe(SUBSCRIBER_NAME, on_event)
+    from plugin.performance.catalog import find_activity
+
+    events.register_finder("competency", find_activity)
