@@ -268,3 +268,20 @@ def test_remote_error_text_is_never_echoed(app, chatty_platform, invite_url) -> 
     assert row_counts(app) == counts
     with new_session(app) as s:
         assert s.scalars(select(Platform)).all() == []
+
+
+def test_one_setting_decides_private_hosts_and_open_registration_is_off_by_default(
+    tmp_path,
+) -> None:
+    from plugin.config import Settings
+
+    def settings(**env: str) -> Settings:
+        return Settings.from_env(tmp_path, env)
+
+    assert settings().private_hosts_allowed is True  # development: the sandbox is on loopback
+    assert settings(COMMONS_ENV="production").private_hosts_allowed is False
+    assert settings(ALLOW_PRIVATE_HOSTS="0").private_hosts_allowed is False
+    assert settings(COMMONS_ENV="production", ALLOW_PRIVATE_HOSTS="1").private_hosts_allowed
+    assert Settings(env="production").private_hosts_allowed is False
+    assert settings().open_registration is False
+    assert settings(OPEN_REGISTRATION="1").open_registration is True
