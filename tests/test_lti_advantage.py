@@ -292,6 +292,9 @@ def test_dynamic_registration_bad_input(app, lms_factory, tool_server) -> None:
     assert r.status_code == 400 and "configuration" in r.text
     r = b.get(url + "?openid_configuration=http://127.0.0.1:9/x")
     assert r.status_code == 400 and "could not be read" in r.text
+    for bad in ("http://[::1", "javascript:alert(1)", "http://"):
+        r = b.get(url, params={"openid_configuration": bad})
+        assert r.status_code == 400 and "absolute http(s) URL" in r.text
     # a registration token the platform does not know: refused by the platform, and its
     # refusal (status only) is shown, never its text
     start = lms.platform.start_registration(url).replace(

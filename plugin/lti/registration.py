@@ -12,7 +12,7 @@ Its outbound requests go through :mod:`plugin.netguard`.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -103,8 +103,8 @@ def _check_fields(
         ("token URL", auth_token_url, 1000),
         ("key set URL", key_set_url, 1000),
     ):
-        parts = urlsplit(url if isinstance(url, str) else "")
-        if parts.scheme not in ("https", "http") or not parts.netloc:
+        parts = _http_url(url)
+        if parts is None:
             raise RegistrationError(f"The {label} must be an absolute http(s) URL.")
         _check_text(url, f"The {label}", limit)
     if not client_id or not isinstance(client_id, str):
@@ -210,8 +210,8 @@ def fetch_limits(settings: Settings) -> netguard.Limits:
 
 def fetch_openid_configuration(url: str, limits: netguard.Limits) -> dict[str, Any]:
     """GET and check the platform's OpenID configuration. Refusals never quote the answer."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    parts = _http_url(url)
+    if parts is None:
         raise RegistrationError("openid_configuration must be an absolute http(s) URL.")
     try:
         config, _ = netguard.get_json(url, limits=limits)
@@ -231,9 +231,9 @@ def fetch_openid_configuration(url: str, limits: netguard.Limits) -> dict[str, A
     missing = [k for k in required if not config.get(k) or not isinstance(config[k], str)]
     if missing:
         raise RegistrationError("The platform's configuration lacks " + ", ".join(missing) + ".")
-    issuer = config["issuer"]
+    issuer = _http_url(config["issuer"])
     # The configuration must come from the issuer's own host (Dynamic Registration 1.0, 3.5.1).
-    if urlsplit(issuer).netloc != parts.netloc or urlsplit(issuer).scheme != parts.scheme:
+    if issuer is None or issuer.netloc != parts.netloc or issuer.scheme != parts.scheme:
         raise RegistrationError(
             f"The configuration at {parts.netloc} names an issuer on another host."
         )
@@ -409,6 +409,19 @@ def _clash(issuer: str, client_id: str) -> RegistrationError:
         "`commons platform add`; to register it anew, they remove it first "
         "(`commons platform remove`).",
     )
+
+
+def _http_url(value: Any) -> SplitResult | None:
+    """The parts of an absolute http(s) URL, or None (also for what ``urlsplit`` cannot parse)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return None
+    return parts
 
 
 def _strings(values: list[Any]) -> list[str]:
