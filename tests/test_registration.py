@@ -4,15 +4,17 @@ Registration flow over HTTP, and the real ``commons platform …`` commands."""
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask, jsonify, request
 from flask.cli import ScriptInfo
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, text, update
 
 from plugin.cli import main
 from plugin.db import new_session, utcnow
@@ -407,3 +409,59 @@ def test_manual_registrations_are_active(app) -> None:
     )
     assert added.exit_code == 0, added.output
     assert [r["status"] for r in platform_rows(app)] == ["active"]
+
+
+# --- migration 0010 ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_url(tmp_path) -> Iterator[str]:
+    """An empty database of the kind the suite runs on."""
+    if os.environ.get("TEST_DATABASE") != "postgres":
+        yield f"sqlite:///{tmp_path / 'registration.db'}"
+        return
+    from tests.conftest import _postgres_database
+
+    yield from _postgres_database()
+
+
+def test_migration_0010_keeps_every_platform_going_down_and_up(fresh_url) -> None:
+    from plugin.db import make_engine
+    from plugin.migrate import downgrade, upgrade
+
+    upgrade(fresh_url, "0009")
+    engine = make_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO lti_platform (name, issuer, client_id, auth_login_url, "
+                    "auth_token_url, key_set_url, pseudonymise_actors, is_sandbox, created_at) "
+                    "VALUES ('LMS', 'https://lms.example', 'c1', 'https://lms.example/a', "
+                    "'https://lms.example/t', 'https://lms.example/k', false, false, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            pid = conn.execute(text("SELECT id FROM lti_platform")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO lti_deployment (platform_id, deployment_id, created_at) "
+                    "VALUES (:p, 'd1', CURRENT_TIMESTAMP)"
+                ),
+                {"p": pid},
+            )
+        upgrade(fresh_url, "0010")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT status FROM lti_platform")).scalar_one() == "active"
+            assert conn.execute(text("SELECT count(*) FROM lti_registration_invite")).scalar() == 0
+        downgrade(fresh_url, "0009")
+        names = set(inspect(engine).get_table_names())
+        assert "lti_registration_invite" not in names
+        assert "status" not in {c["name"] for c in inspect(engine).get_columns("lti_platform")}
+        with engine.connect() as conn:  # nothing of the tenant was lost on the way down
+            assert conn.execute(text("SELECT count(*) FROM lti_deployment")).scalar() == 1
+        upgrade(fresh_url, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT status FROM lti_platform")).scalar_one() == "active"
+    finally:
+        engine.dispose()
