@@ -21,7 +21,7 @@ from plugin.db import new_session, utcnow
 from plugin.lti import invites, registration
 from plugin.lti.errors import RegistrationError
 from plugin.lti.models import OidcState, Platform, RegistrationInvite
-from plugin.lti.sandbox.platform import TOOL_CONFIGURATION
+from plugin.lti.sandbox.platform import DEMO_COURSE_ID, TOOL_CONFIGURATION
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, row_counts
 from tests.support.browser import Browser, forms
 from tests.test_lti_launch import launch
@@ -465,3 +465,20 @@ def test_migration_0010_keeps_every_platform_going_down_and_up(fresh_url) -> Non
             assert conn.execute(text("SELECT status FROM lti_platform")).scalar_one() == "active"
     finally:
         engine.dispose()
+
+
+def test_a_pending_registration_does_not_disturb_the_issuers_active_one(
+    app, lms, tool_server, open_registration_on
+) -> None:
+    """A login without client_id (it is optional) still finds the one active registration of its
+    issuer when an open registration under the same issuer waits for approval."""
+    done = register(Browser(), lms, tool_server.url + "/lti/register")
+    assert done.status_code == 200
+    assert [r["status"] for r in platform_rows(app)] == ["active", "pending"]
+    params = lms.platform.login_initiation(
+        CLIENT_ID, "u-lea", DEMO_COURSE_ID, resource_link={"id": lms.placement().resource_link_id}
+    )
+    del params["client_id"]
+    b = Browser()
+    page = b.autosubmit(b.http.post(tool_server.url + "/lti/login", data=params, timeout=30))
+    assert page.status_code == 200 and "Lea Learner" in page.text

@@ -96,6 +96,8 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
             + " (dynamic registration, or `commons platform add`).",
             status=403,
         )
+    if len(platforms) > 1:  # no client_id: a registration pending approval does not count
+        platforms = [p for p in platforms if p.status == PLATFORM_ACTIVE] or platforms
     if len(platforms) > 1:
         raise LaunchError(
             "ambiguous_client",
