@@ -54,6 +54,13 @@ class Settings:
     oidc_state_max_age: int = 600
     max_id_token_bytes: int = 64 * 1024
     tool_name: str = "Learning Commons"
+    # Dynamic registration without an invite: allowed only when on, and then the new registration
+    # waits for the operator's approval (``commons platform approve``) before it can launch.
+    open_registration: bool = False
+    # Outbound fetches (CASE URL import, dynamic registration) to private, loopback or link-local
+    # addresses. ``None``: allowed outside production, refused in production (see
+    # :attr:`private_hosts_allowed`).
+    allow_private_hosts: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -69,11 +76,21 @@ class Settings:
             sandbox_enabled=_bool(env.get("COMMONS_SANDBOX"), default=not is_prod),
             redis_url=env.get("REDIS_URL") or None,
             session_token_max_age=int(env.get("COMMONS_SESSION_MAX_AGE", 8 * 3600)),
+            open_registration=_bool(env.get("OPEN_REGISTRATION"), default=False),
+            allow_private_hosts=_bool(env.get("ALLOW_PRIVATE_HOSTS"), default=not is_prod),
         )
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def private_hosts_allowed(self) -> bool:
+        """Whether outbound fetches (:mod:`plugin.netguard`) may reach private, loopback or
+        link-local addresses: ``ALLOW_PRIVATE_HOSTS``, by default on outside production only."""
+        if self.allow_private_hosts is None:
+            return not self.is_production
+        return self.allow_private_hosts
 
     @property
     def is_https(self) -> bool:

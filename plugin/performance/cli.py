@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from plugin.db import new_session, unit_of_work
@@ -25,7 +26,11 @@ def competencies() -> None:
 )
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", help="A CASE package URL (…/ims/case/v1p0/CFPackages/<identifier>).")
-@click.option("--allow-private-hosts", is_flag=True, help="Allow a URL on a private network.")
+@click.option(
+    "--allow-private-hosts",
+    is_flag=True,
+    help="Allow a URL on a private network (default: the ALLOW_PRIVATE_HOSTS setting).",
+)
 @with_appcontext
 def import_command(
     platform_id: int, path: Path | None, url: str | None, allow_private_hosts: bool
@@ -41,8 +46,12 @@ def import_command(
                 )
             else:
                 assert url is not None
+                settings = current_app.config["COMMONS_SETTINGS"]
                 result = frameworks.import_case_url(
-                    session, platform_id, url, allow_private_hosts=allow_private_hosts
+                    session,
+                    platform_id,
+                    url,
+                    allow_private_hosts=allow_private_hosts or settings.private_hosts_allowed,
                 )
     except FrameworkImportError as exc:
         raise click.ClickException(exc.message) from exc

@@ -16,23 +16,19 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import ipaddress
 import json
 import re
-import socket
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-import requests
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from plugin import netguard
 from plugin.db import Base, utcnow
 from plugin.lti.models import Platform
 from plugin.performance.models import (
@@ -1153,25 +1149,6 @@ def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
 # Fetching from a CASE service
 
 
-def _check_url(url: str, allow_private_hosts: bool) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FrameworkImportError(f"The URL must be an absolute http(s) URL, not {url!r}.")
-    host = parts.hostname
-    if not allow_private_hosts:
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FrameworkImportError(f"The server {host} cannot be found.") from exc
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
-                raise FrameworkImportError(
-                    f"{host} is a private or local address; the tool fetches only public URLs."
-                )
-    return host
-
-
 def fetch_json(
     url: str,
     *,
@@ -1179,67 +1156,24 @@ def fetch_json(
     max_bytes: int = MAX_DOWNLOAD_BYTES,
     allow_private_hosts: bool = False,
 ) -> tuple[Any, str]:
-    """GET a JSON document with a time limit, a size limit, checked redirects and no private
-    addresses (unless allowed). Returns (data, final URL)."""
-    url = url.strip()
-    deadline = time.monotonic() + timeout
-    for _ in range(MAX_REDIRECTS + 1):
-        host = _check_url(url, allow_private_hosts)
-        try:
-            response = requests.get(
-                url,
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-                headers={"Accept": "application/json"},
-            )
-        except requests.Timeout as exc:
-            raise FrameworkImportError(
-                f"{host} did not answer within {timeout:g} seconds."
-            ) from exc
-        except requests.RequestException as exc:
-            raise FrameworkImportError(f"Could not connect to {host}.") from exc
-        with response:
-            if response.is_redirect and response.headers.get("Location"):
-                url = urljoin(url, response.headers["Location"])
-                continue
-            if response.status_code != 200:
-                raise FrameworkImportError(
-                    f"{host} answered {response.status_code} {response.reason or ''}".rstrip()
-                    + f" for {url}."
-                )
-            body = _read_limited(response, host, max_bytes, deadline, timeout)
-        text = decode_text(body)
-        if text.lstrip()[:1] == "<":
-            raise FrameworkImportError(
-                "The URL returned a web page, not CASE JSON. Use a CASE API package URL such as "
-                "https://…/ims/case/v1p0/CFPackages/{identifier}."
-            )
-        return load_json(text), url
-    raise FrameworkImportError(f"Too many redirects (more than {MAX_REDIRECTS}).")
-
-
-def _read_limited(
-    response: requests.Response, host: str, max_bytes: int, deadline: float, timeout: float
-) -> bytes:
-    too_big = FrameworkImportError(
-        f"The document at {host} is larger than {max_bytes // (1024 * 1024) or 1} MB."
+    """GET a CASE JSON document through :mod:`plugin.netguard` (a total deadline of ``timeout``
+    seconds, a size limit, checked redirects, no private addresses unless allowed). Returns
+    (data, final URL)."""
+    limits = netguard.Limits(
+        deadline=timeout,
+        max_bytes=max_bytes,
+        max_redirects=MAX_REDIRECTS,
+        allow_private_hosts=allow_private_hosts,
     )
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks: list[bytes] = []
-    size = 0
     try:
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > max_bytes:
-                raise too_big
-            if time.monotonic() > deadline:
-                raise FrameworkImportError(
-                    f"{host} did not send the document within {timeout:g} seconds."
-                )
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise FrameworkImportError(f"The download from {host} failed: {exc}.") from exc
-    return b"".join(chunks)
+        fetched = netguard.fetch("GET", url, limits=limits, headers={"Accept": "application/json"})
+        netguard.require_status(fetched, 200)
+    except netguard.FetchError as exc:
+        raise FrameworkImportError(exc.message) from exc
+    text = decode_text(fetched.body)
+    if text.lstrip()[:1] == "<":
+        raise FrameworkImportError(
+            "The URL returned a web page, not CASE JSON. Use a CASE API package URL such as "
+            "https://…/ims/case/v1p0/CFPackages/{identifier}."
+        )
+    return load_json(text), fetched.url

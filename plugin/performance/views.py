@@ -35,8 +35,8 @@ bp.before_request(allow_large_import_bodies)
 
 
 def _allow_private_hosts() -> bool:
-    settings = current_app.config["COMMONS_SETTINGS"]
-    return not settings.is_production or bool(settings.extra.get("case_import_allow_private_hosts"))
+    """The one outbound-fetch setting (``ALLOW_PRIVATE_HOSTS``; see :mod:`plugin.netguard`)."""
+    return current_app.config["COMMONS_SETTINGS"].private_hosts_allowed
 
 
 def perform_import(cur: Current, upload: FileStorage | None, url: str | None) -> ImportResult:
