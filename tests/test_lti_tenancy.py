@@ -9,7 +9,7 @@ from sqlalchemy import select
 from plugin.db import new_session
 from plugin.lti.models import Context, LaunchSession, Membership, Placement, Platform, User
 from plugin.lti.registration import add_platform
-from plugin.social.models import Board, Thread
+from plugin.social.models import Board
 from plugin.xapi.forwarder import forward_once
 from plugin.xapi.lrs import LRSClient, LRSTarget
 from plugin.xapi.models import XapiOutbox
@@ -26,18 +26,20 @@ from tests.xapi.xapi_world import lrs_config
 SECOND = "lc-client-2"
 
 
-def add_second_registration(app, lms, tool_server, client_id: str = SECOND, **platform_kw):
-    """The issuer's second developer key: registered in the LMS and, by hand, in the tool."""
-    lms.register_tool(tool_server.url, client_id, ["dep-2"])
-    key_set_url = platform_kw.pop("key_set_url", lms.issuer + "/jwks")
+def add_second_registration(app, lms, tool_server, *, own_key: bool = False) -> int:
+    """The issuer's second developer key: registered in the LMS (with a key set of its own when
+    ``own_key``) and, by hand, in the tool."""
+    lms.register_tool(tool_server.url, SECOND, ["dep-2"])
+    if own_key:
+        lms.platform.use_client_key(SECOND)
     with new_session(app) as session:
         platform = add_platform(
             session,
             issuer=lms.issuer,
-            client_id=client_id,
+            client_id=SECOND,
             auth_login_url=lms.issuer + "/auth",
             auth_token_url=lms.issuer + "/token",
-            key_set_url=key_set_url,
+            key_set_url=lms.platform.jwks_url_for(SECOND),
             deployment_ids=["dep-2"],
             name="Test LMS, second key",
         )
@@ -146,27 +148,29 @@ def test_two_registrations_of_one_issuer_are_two_tenants(app, lms, tool_server, 
 
 
 def test_second_registration_launches_and_refuses_the_first_ones_key(app, lms, tool_server):
-    """Item 19: the second client launches; a token signed with the first client's key but
-    addressed to the second is refused, and writes nothing."""
-    kid_2 = lms.platform.use_client_key(SECOND)
-    add_second_registration(app, lms, tool_server, key_set_url=lms.platform.jwks_url_for(SECOND))
+    """Item 19: the issuer's second client, with a key set of its own, launches; an id_token
+    signed with the first client's key but addressed to the second is refused and writes
+    nothing (the tool verifies against the key set of the registration aud/azp name)."""
+    add_second_registration(app, lms, tool_server, own_key=True)
+    assert lms.platform.jwks_url_for(SECOND) != lms.platform.jwks_url_for(CLIENT_ID)
+    second_kid = lms.platform.client_key(SECOND)[1]
     link = lms.placement(SECOND).resource_link_id
     ok = launch(Browser(), lms, "u-lea", client_id=SECOND, resource_link=link)
     assert ok.status_code == 200 and "Lea Learner" in ok.text
     with new_session(app) as s:
-        header_kids = {
-            r.claims.get("aud") for r in s.scalars(select(LaunchSession))
-        }  # the launch was the second client's
-        assert header_kids == {SECOND}
-    assert kid_2 != lms.platform.kid
+        (session_row,) = s.scalars(select(LaunchSession)).all()
+        assert session_row.platform.client_id == SECOND and session_row.claims["aud"] == SECOND
 
+    first_pem, first_kid = lms.platform.client_key(CLIENT_ID)
+    assert first_kid != second_kid
     browser = Browser()
-    lms.platform.tamper_next_launch(key_pem=lms.platform.private_key_pem, kid=lms.platform.kid)
+    lms.platform.tamper_next_launch(key_pem=first_pem, kid=first_kid)
     form = reach_auth_form(browser, lms, client_id=SECOND, resource_link=link)
     before = row_counts(app)
     refused = browser.submit(form, form.action)
     assert refused.status_code == 403, refused.text[:400]
     assert "<h1>" in refused.text and "Traceback" not in refused.text
     assert row_counts(app) == before
-    with new_session(app) as s:
-        assert s.scalars(select(Thread)).all() == []
+    # and the first client still launches with its own key
+    first = launch(Browser(), lms, "u-lea", resource_link=lms.placement().resource_link_id)
+    assert first.status_code == 200
