@@ -174,3 +174,32 @@ def test_second_registration_launches_and_refuses_the_first_ones_key(app, lms, t
     # and the first client still launches with its own key
     first = launch(Browser(), lms, "u-lea", resource_link=lms.placement().resource_link_id)
     assert first.status_code == 200
+
+
+def _refused_with_deployment(app, lms, deployment_id: str, **params: str) -> None:
+    def foreign_deployment(claims):
+        claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = deployment_id
+
+    browser = Browser()
+    lms.platform.tamper_next_launch(foreign_deployment)
+    form = reach_auth_form(browser, lms, **params)
+    before = row_counts(app)
+    refused = browser.submit(form, form.action)
+    assert refused.status_code == 403, refused.text[:400]
+    assert "<h1>" in refused.text and "Traceback" not in refused.text
+    assert row_counts(app) == before
+
+
+def test_deployment_of_another_registration_is_refused(app, lms_factory, tool_server) -> None:
+    """Item 18: a launch on platform A naming a deployment registered only for platform B (another
+    issuer, or another client id of the same issuer) is a 403 that writes nothing."""
+    a = lms_factory(name="LMS A", deployments=["a-1"])
+    lms_factory(name="LMS B", client_id="other-client", deployments=["b-1"])
+    add_second_registration(app, a, tool_server)  # A's issuer, second client: deployment dep-2
+    _refused_with_deployment(app, a, "b-1")
+    _refused_with_deployment(app, a, "dep-2")
+    _refused_with_deployment(
+        app, a, "a-1", client_id=SECOND, resource_link=a.placement(SECOND).resource_link_id
+    )
+    ok = launch(Browser(), a, "u-lea", resource_link=a.placement().resource_link_id)
+    assert ok.status_code == 200  # its own deployment launches
