@@ -187,3 +187,30 @@ def test_ids_longer_than_the_spec_allows_are_refused(app, lms, claim) -> None:
     assert refused.status_code == 400, refused.text[:300]
     assert "255" in refused.text and "Traceback" not in refused.text
     assert row_counts(app) == before
+
+
+def test_nul_in_login_or_launch_parameters_is_refused(app, lms, tool_server) -> None:
+    """A NUL in any OIDC login or launch parameter: a readable 400, nothing looked up or written
+    (PostgreSQL refused to even compare such text: a 500 before)."""
+    target = tool_server.url + "/lti/launch"
+    login = {"iss": lms.issuer, "login_hint": "u-lea", "client_id": "lc-client-1"}
+    before = row_counts(app)
+    for data in (
+        {**login, "iss": lms.issuer + "\x00", "target_link_uri": target},
+        {**login, "client_id": "lc-client-1\x00", "target_link_uri": target},
+        {**login, "login_hint": "u-lea\x00", "target_link_uri": target},
+        {**login, "target_link_uri": target, "x\x00": "1"},
+    ):
+        for send in ("data", "params"):
+            r = Browser().http.request(
+                "POST" if send == "data" else "GET",
+                tool_server.url + "/lti/login",
+                **{send: data},
+                timeout=10,
+                allow_redirects=False,
+            )
+            assert r.status_code == 400 and "no learning platform sends" in r.text, data
+    for data in ({"id_token": "a.b.c", "state": "st-\x00"}, {"state": "st-\x00"}):
+        r = Browser().http.post(tool_server.url + "/lti/launch", data=data, timeout=10)
+        assert r.status_code == 400 and "no learning platform sends" in r.text
+    assert row_counts(app) == before
