@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from plugin.db import new_session
 from plugin.lti.models import Context, LaunchSession, Membership, Placement, Platform, User
-from plugin.lti.registration import add_platform
+from plugin.lti.registration import add_platform, remove_platform
 from plugin.social.models import Board
 from plugin.xapi.forwarder import forward_once
 from plugin.xapi.lrs import LRSClient, LRSTarget
@@ -151,7 +151,7 @@ def test_second_registration_launches_and_refuses_the_first_ones_key(app, lms, t
     """Item 19: the issuer's second client, with a key set of its own, launches; an id_token
     signed with the first client's key but addressed to the second is refused and writes
     nothing (the tool verifies against the key set of the registration aud/azp name)."""
-    add_second_registration(app, lms, tool_server, own_key=True)
+    second_id = add_second_registration(app, lms, tool_server, own_key=True)
     assert lms.platform.jwks_url_for(SECOND) != lms.platform.jwks_url_for(CLIENT_ID)
     second_kid = lms.platform.client_key(SECOND)[1]
     link = lms.placement(SECOND).resource_link_id
@@ -174,6 +174,15 @@ def test_second_registration_launches_and_refuses_the_first_ones_key(app, lms, t
     # and the first client still launches with its own key
     first = launch(Browser(), lms, "u-lea", resource_link=lms.placement().resource_link_id)
     assert first.status_code == 200
+
+    # Removing the second registration removes its tenant: its users and courses, not the first's.
+    with new_session(app) as s:
+        remove_platform(s, second_id)
+        s.commit()
+        assert {u.platform_id for u in s.scalars(select(User))} == {
+            s.scalars(select(Platform.id).where(Platform.client_id == CLIENT_ID)).one()
+        }
+        assert len(s.scalars(select(Context)).all()) == 1
 
 
 def _refused_with_deployment(app, lms, deployment_id: str, **params: str) -> None:
