@@ -58,8 +58,9 @@ def upsert_user(session: Session, platform: Platform, sub: str, profile: dict[st
         session.add(user)
     for field in PROFILE_FIELDS:
         value = profile.get(field)
-        if isinstance(value, str) and clean_text(value).strip():
-            setattr(user, field, _fits(getattr(User, field), clean_text(value).strip()))
+        text = clean_text(value).strip() if isinstance(value, str) else ""
+        if text:
+            setattr(user, field, _fits(getattr(User, field), text))
     session.flush()
     return user
 
