@@ -17,7 +17,9 @@ registration, and one whose issuer has no registration any more is deleted (it c
 again and nothing refers to it). A user whose rows sit under more than one registration of their
 issuer (possible before this change: a course first seen through the second registration) is
 split: one user row per registration, with the same profile, and each row that points at the user
-moves to the copy of the registration it sits under.
+moves to the copy of the registration it sits under. (Rows of a table that names none of those
+would stay with the user's first registration; no such table exists at 0011, and the migration logs
+a warning if one appears.)
 
 Downgrade restores the issuer keys; it refuses when two registrations of one issuer already have
 the same person or course (that data has no issuer-keyed form).
@@ -25,8 +27,12 @@ the same person or course (that data has no issuer-keyed form).
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
+
+log = logging.getLogger("alembic.runtime.migration")
 
 revision = "0011"
 down_revision = "0009"
@@ -90,10 +96,10 @@ def _user_references(bind) -> list[tuple[str, str, str]]:
                 continue
             (column,) = fk["constrained_columns"]
             if anchor is None:
-                raise RuntimeError(
-                    f"{table}.{column} refers to lti_user but its rows name no platform, course, "
-                    "board, thread, post or group: teach migration 0011 how to place them."
-                )
+                # Rows that name no registration cannot be placed: they stay with the user's
+                # first registration (say so, in case a split moves their other rows).
+                log.warning("%s.%s names no registration; its rows are not moved", table, column)
+                continue
             found.append((table, column, anchor))
     return found
 
