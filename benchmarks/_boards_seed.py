@@ -268,13 +268,19 @@ def _make_course(app: Flask, rng: random.Random) -> tuple[int, int, int, int, Pe
         new_users = []
         for i in range(LEARNERS - len(learners)):
             user = User(
+                platform_id=course.platform.id,
                 issuer=issuer,
                 sub=f"learner-{i}-{uuid.uuid4().hex[:6]}",
                 given_name=rng.choice(("Ada", "Ben", "Chloe", "Dev", "Eun", "Femi", "Gus")),
                 family_name=rng.choice(("Okafor", "Lind", "Moreau", "Tanaka", "Silva", "Novak")),
             )
             new_users.append(user)
-        ta = User(issuer=issuer, sub=f"ta-{uuid.uuid4().hex[:6]}", name="Tomas Assistant")
+        ta = User(
+            platform_id=course.platform.id,
+            issuer=issuer,
+            sub=f"ta-{uuid.uuid4().hex[:6]}",
+            name="Tomas Assistant",
+        )
         s.add_all([*new_users, ta])
         s.flush()
         for user in new_users:

@@ -125,11 +125,12 @@ def sync_roster(session: Session, context: Context) -> dict[str, int]:
         raise _service_error("roster", exc) from exc
     seen: set[int] = set()
     group_links: dict[str, set[int]] = {}
-    for member in members:
+    for listed in members:
+        member = identity.clean_claims(dict(listed))
         sub = member.get("user_id")
         if not sub:
             continue
-        user = identity.upsert_user(session, platform.issuer, str(sub), dict(member))
+        user = identity.upsert_user(session, platform, str(sub), member)
         status = str(member.get("status") or "Active")
         identity.upsert_membership(
             session, context, user, list(member.get("roles") or []), status=status, source="nrps"
@@ -168,9 +169,10 @@ def _sync_groups(
             },
         )
         try:
-            listed = list(cgs.get_groups())
+            listed = identity.clean_claims(list(cgs.get_groups()))
             if context.group_sets_url:
-                set_names = {str(s["id"]): s.get("name", "") for s in cgs.get_sets()}
+                sets = identity.clean_claims(list(cgs.get_sets()))
+                set_names = {str(s["id"]): s.get("name", "") for s in sets}
         except (LtiServiceException, requests.RequestException, ValueError) as exc:
             raise _service_error("course groups", exc) from exc
     names = {str(g["id"]): g for g in listed if g.get("id")}

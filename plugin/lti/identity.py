@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,18 +16,51 @@ from plugin.lti.models import Context, LaunchSession, Membership, Placement, Pla
 
 PROFILE_FIELDS = ("name", "given_name", "family_name", "email", "picture")
 WIDGETS = ("board", "mentoring", "plan")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def upsert_user(session: Session, issuer: str, sub: str, profile: dict[str, Any]) -> User:
-    """Find or create the user; profile fields change only when the platform sends them."""
-    user = session.scalars(select(User).where(User.issuer == issuer, User.sub == sub)).first()
+def clean_text(value: str) -> str:
+    """``value`` as both databases can store it: NUL characters (PostgreSQL text cannot hold
+    them) are dropped and lone UTF-16 surrogates (which no encoding can write, and which a JSON
+    ``\\ud800`` escape can smuggle in) become U+FFFD. Every string taken from a claim or a
+    roster goes through here before it is stored."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return _SURROGATES.sub("\ufffd", value)
+
+
+def clean_claims(value: Any) -> Any:
+    """A JSON value (claims, a roster member) with every string in it, keys included, cleaned by
+    :func:`clean_text`: what the launch session stores can carry nothing the database refuses."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_claims(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_claims(v) for v in value]
+    return value
+
+
+def _fits(column: Any, value: str) -> str:
+    """``value`` cut to the column's length (display text only; ids are never cut)."""
+    return value[: column.type.length]
+
+
+def upsert_user(session: Session, platform: Platform, sub: str, profile: dict[str, Any]) -> User:
+    """Find or create the registration's user ``sub``; profile fields change only when the
+    platform sends them. Users are keyed by (platform, sub): see :class:`User`."""
+    sub = clean_text(sub)
+    user = session.scalars(
+        select(User).where(User.platform_id == platform.id, User.sub == sub)
+    ).first()
     if user is None:
-        user = User(issuer=issuer, sub=sub)
+        user = User(platform_id=platform.id, issuer=platform.issuer, sub=sub)
         session.add(user)
     for field in PROFILE_FIELDS:
         value = profile.get(field)
-        if isinstance(value, str) and value.strip():
-            setattr(user, field, value.strip()[:1000])
+        text = clean_text(value).strip() if isinstance(value, str) else ""
+        if text:
+            setattr(user, field, _fits(getattr(User, field), text))
     session.flush()
     return user
 
@@ -34,17 +68,19 @@ def upsert_user(session: Session, issuer: str, sub: str, profile: dict[str, Any]
 def upsert_context(
     session: Session, platform: Platform, context_claim: dict[str, Any], deployment_id: str | None
 ) -> Context:
-    context_id = str(context_claim["id"])
+    """Find or create the registration's course ``context_claim["id"]`` (keyed by (platform,
+    context id): see :class:`Context`) and record its label and title when sent."""
+    context_id = clean_text(str(context_claim["id"]))
     ctx = session.scalars(
-        select(Context).where(Context.issuer == platform.issuer, Context.context_id == context_id)
+        select(Context).where(Context.platform_id == platform.id, Context.context_id == context_id)
     ).first()
     if ctx is None:
         ctx = Context(platform_id=platform.id, issuer=platform.issuer, context_id=context_id)
         session.add(ctx)
     if context_claim.get("label"):
-        ctx.label = str(context_claim["label"])[:255]
+        ctx.label = _fits(Context.label, clean_text(str(context_claim["label"])))
     if context_claim.get("title"):
-        ctx.title = str(context_claim["title"])[:500]
+        ctx.title = _fits(Context.title, clean_text(str(context_claim["title"])))
     if deployment_id:
         ctx.deployment_id = deployment_id
     session.flush()
@@ -86,9 +122,9 @@ def upsert_placement(
     context: Context,
     resource_link: dict[str, Any],
     custom: dict[str, Any],
-    lineitem_url: str | None,
+    lineitem_url: Any,
 ) -> Placement:
-    rlid = str(resource_link["id"])
+    rlid = clean_text(str(resource_link["id"]))
     placement = session.scalars(
         select(Placement).where(
             Placement.context_id == context.id, Placement.resource_link_id == rlid
@@ -98,7 +134,7 @@ def upsert_placement(
         placement = Placement(context_id=context.id, resource_link_id=rlid, settings={})
         session.add(placement)
     if resource_link.get("title"):
-        placement.title = str(resource_link["title"])[:500]
+        placement.title = _fits(Placement.title, clean_text(str(resource_link["title"])))
     widget = widget_from_custom(custom)
     if widget and not placement.widget:
         placement.widget = widget
@@ -107,6 +143,7 @@ def upsert_placement(
             for k, v in custom.items()
             if isinstance(k, str) and k.startswith("setting_")
         }
+    lineitem_url = _url(Placement.lineitem_url, lineitem_url)
     if lineitem_url:
         placement.lineitem_url = lineitem_url
     session.flush()
@@ -116,8 +153,12 @@ def upsert_placement(
 def record_launch(
     session: Session, settings: Settings, platform: Platform, body: dict[str, Any]
 ) -> LaunchSession:
-    """Everything a validated launch tells us, and the launch session its token points to."""
-    user = upsert_user(session, platform.issuer, str(body["sub"]), body)
+    """Everything a validated launch tells us, and the launch session its token points to.
+
+    The claims are cleaned first (:func:`clean_claims`), so what is stored, the claims JSON
+    included, holds nothing the database refuses."""
+    body = clean_claims(body)
+    user = upsert_user(session, platform, str(body["sub"]), body)
     roles = [r for r in body.get(C.ROLES, []) if isinstance(r, str)]
     deployment_id = str(body.get(C.DEPLOYMENT_ID))
     context = placement = None
@@ -192,17 +233,33 @@ def _publish_launched(
     )
 
 
+def _url(column: Any, value: Any) -> str | None:
+    """A service URL from a claim, if it is a string that fits ``column`` (a cut URL is wrong,
+    so a longer one is not recorded)."""
+    if isinstance(value, str) and value and len(value) <= column.type.length:
+        return value
+    return None
+
+
 def _record_service_endpoints(context: Context, body: dict[str, Any]) -> None:
     nrps = body.get(C.NRPS)
-    if isinstance(nrps, dict) and nrps.get("context_memberships_url"):
-        context.nrps_url = nrps["context_memberships_url"]
+    if isinstance(nrps, dict):
+        context.nrps_url = _url(Context.nrps_url, nrps.get("context_memberships_url")) or (
+            context.nrps_url
+        )
     groups = body.get(C.GROUPS)
     if isinstance(groups, dict):
-        context.groups_url = groups.get("context_groups_url") or context.groups_url
-        context.group_sets_url = groups.get("context_group_sets_url") or context.group_sets_url
+        context.groups_url = (
+            _url(Context.groups_url, groups.get("context_groups_url")) or context.groups_url
+        )
+        context.group_sets_url = (
+            _url(Context.group_sets_url, groups.get("context_group_sets_url"))
+            or context.group_sets_url
+        )
     ags = body.get(C.AGS)
     if isinstance(ags, dict):
-        if ags.get("lineitems"):
-            context.ags_lineitems_url = ags["lineitems"]
+        context.ags_lineitems_url = (
+            _url(Context.ags_lineitems_url, ags.get("lineitems")) or context.ags_lineitems_url
+        )
         if isinstance(ags.get("scope"), list):
             context.ags_scopes = [s for s in ags["scope"] if isinstance(s, str)]

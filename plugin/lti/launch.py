@@ -12,11 +12,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
@@ -34,6 +35,7 @@ from plugin.lti.models import PLATFORM_ACTIVE, LaunchSession, OidcState, Platfor
 from plugin.lti.toolconf import DbToolConf, KeySetError, fetch_platform_jwks
 
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")
+MAX_ID_LENGTH = 255  # sub, context id, resource link id (LTI 1.3 Core)
 
 
 def hash_secret(secret: str) -> str:
@@ -81,7 +83,7 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
         raise LaunchError(
             "bad_target",
             "The login asks to launch an address that is not this tool.",
-            admin_hint=f"target_link_uri must start with {settings.tool_base_url}.",
+            admin_hint=f"target_link_uri must be an address under {settings.tool_base_url}/.",
         )
     query = select(Platform).where(Platform.issuer == iss)
     if client_id:
@@ -160,9 +162,39 @@ def _require_active(platform: Platform | None) -> None:
         )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def _origin_and_path(url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path) of an absolute http(s) URL without user info, or None."""
+    if _UNSAFE_URL_CHARS.search(url):
+        return None  # whitespace, controls and backslashes: browsers and parsers disagree on them
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme], parts.path
+
+
 def _is_our_url(settings: Settings, url: str) -> bool:
-    base = settings.tool_base_url.rstrip("/")
-    return url == base or url.startswith(base + "/")
+    """Whether ``url`` is an address of this tool: the same scheme, host and port as the tool's
+    base URL, no user info, and a path at or under the base URL's path with no dot segments
+    (plain or percent-encoded, which browsers resolve). Used for ``target_link_uri`` at login and
+    at launch."""
+    ours = _origin_and_path(settings.tool_base_url)
+    theirs = _origin_and_path(url)
+    if ours is None or theirs is None or ours[:3] != theirs[:3]:
+        return False
+    base_path, path = ours[3].rstrip("/"), theirs[3]
+    if base_path and path != base_path and not path.startswith(base_path + "/"):
+        return False
+    segments = unquote(path).replace("\\", "/").split("/")
+    return not any(s in (".", "..") for s in segments)
 
 
 class _ParamsRequest(Request):
@@ -429,3 +461,19 @@ def _check_claims(
     roles = body.get(C.ROLES)
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise LaunchError("bad_roles", "The launch's roles claim is not a list of role URIs.")
+    for what, value in (
+        ("user id (sub)", body.get("sub")),
+        ("context id", _id_in(body, C.CONTEXT)),
+        ("resource link id", _id_in(body, C.RESOURCE_LINK)),
+    ):
+        if value is not None and len(str(value)) > MAX_ID_LENGTH:
+            raise LaunchError(
+                "id_too_long",
+                f"The launch's {what} is longer than {MAX_ID_LENGTH} characters.",
+                admin_hint=f"LTI 1.3 limits sub, context and resource link ids to {MAX_ID_LENGTH}.",
+            )
+
+
+def _id_in(body: dict[str, Any], claim: str) -> Any:
+    value = body.get(claim)
+    return value.get("id") if isinstance(value, dict) else None

@@ -91,12 +91,20 @@ class ToolKey(Base):
 
 
 class User(Base):
-    """A person as one platform knows them: keyed by (platform issuer, sub)."""
+    """A person as one registration knows them: keyed by (platform_id, sub).
+
+    A registration (issuer + client id) is a trust boundary: each has its own key set, and an
+    id_token signed with one registration's key can claim any ``sub``. So a user belongs to the
+    registration that verified them; the same person reaching the tool through two
+    registrations of one issuer is two users. ``issuer`` is kept for the xAPI actor (account
+    homePage = issuer, name = sub), which is the same for both.
+    """
 
     __tablename__ = "lti_user"
-    __table_args__ = (UniqueConstraint("issuer", "sub"),)
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id", ondelete="CASCADE"))
     issuer: Mapped[str] = mapped_column(String(500))
     sub: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -114,10 +122,15 @@ class User(Base):
 
 
 class Context(Base):
-    """A course (or other LTI context) on one platform, keyed by (issuer, context id)."""
+    """A course (or other LTI context) of one registration, keyed by (platform_id, context id).
+
+    Like users, contexts belong to the registration that verified the launch: a course reached
+    through two registrations of one issuer is two tool courses (a second registration is
+    another tenant).
+    """
 
     __tablename__ = "lti_context"
-    __table_args__ = (UniqueConstraint("issuer", "context_id"),)
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id", ondelete="CASCADE"))

@@ -18,7 +18,7 @@ from sqlalchemy.sql import Select
 
 from plugin.db import utcnow
 from plugin.events import DomainEvent
-from plugin.lti.models import Platform, User
+from plugin.lti.models import User
 from plugin.xapi import statements
 from plugin.xapi.models import DEAD, PENDING, STATES, XapiOutbox
 from plugin.xapi.validate import validate_statement
@@ -127,10 +127,9 @@ def _filtered(session: Session, scope: Scope, filters: Filters) -> Select:
     query = scope.apply(select(XapiOutbox))
     if filters.person:
         text = filters.person.strip()
-        issuer = session.scalar(select(Platform.issuer).where(Platform.id == scope.platform_id))
         like = f"%{_escape_like(text.lower())}%"
         people = select(User.id).where(
-            User.issuer == issuer,
+            User.platform_id == scope.platform_id,
             or_(
                 User.sub == text,
                 func.lower(User.name).like(like, escape="\\"),

@@ -183,7 +183,7 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
     if platform is None:
         raise ValueError(f"platform {event.platform_id} does not exist")
     user = session.get(User, event.actor_user_id)
-    if user is None or user.issuer != platform.issuer:
+    if user is None or user.platform_id != platform.id:
         raise ValueError(f"user {event.actor_user_id} is not a user of platform {platform.id}")
     data = event.data or {}
     _check_thread_kind(event)
@@ -253,7 +253,7 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
         context.statement = tincan.StatementRef(id=str(data["evidence_statement_id"]))
     if kind.context_statement and data.get("reviewer_user_id") is not None:
         reviewer = session.get(User, data["reviewer_user_id"])
-        if reviewer is None or reviewer.issuer != platform.issuer:
+        if reviewer is None or reviewer.platform_id != platform.id:
             raise ValueError(f"reviewer {data['reviewer_user_id']} is not a user of this platform")
         context.instructor = tincan.Agent(
             object_type="Agent",

@@ -45,8 +45,18 @@ def make_tenant(app: Flask, name: str = "a") -> Tenant:
             name=f"LMS {name.upper()}",
         )
         session.flush()
-        staff = User(issuer=issuer, sub=f"staff-{name}", name=f"Teacher {name.upper()}")
-        learner = User(issuer=issuer, sub=f"learner-{name}", name=f"Learner {name.upper()}")
+        staff = User(
+            platform_id=platform.id,
+            issuer=issuer,
+            sub=f"staff-{name}",
+            name=f"Teacher {name.upper()}",
+        )
+        learner = User(
+            platform_id=platform.id,
+            issuer=issuer,
+            sub=f"learner-{name}",
+            name=f"Learner {name.upper()}",
+        )
         context = Context(platform_id=platform.id, issuer=issuer, context_id="c1", title="Course")
         session.add_all([staff, learner, context])
         session.flush()

@@ -505,6 +505,34 @@ def test_key_rotation_keeps_old_keys_published(lms: SandboxPlatform) -> None:
     assert jwt.get_unverified_header(token)["kid"] == new_kid
 
 
+def test_a_client_with_its_own_key_is_signed_and_published_apart(
+    lms: SandboxPlatform, tool: MiniTool
+) -> None:
+    platform_kid = lms.kid
+    assert lms.jwks_url_for(CLIENT_ID) == lms.jwks_url
+    missing = requests.get(lms.url(f"/jwks/{CLIENT_ID}"), timeout=TIMEOUT)
+    assert missing.status_code == 404
+    with pytest.raises(KeyError):
+        lms.use_client_key("no-such-client")
+
+    own_kid = lms.use_client_key(CLIENT_ID)
+    own_url = lms.jwks_url_for(CLIENT_ID)
+    assert own_url == lms.url(f"/jwks/{CLIENT_ID}") and own_kid != platform_kid
+    published = requests.get(own_url, timeout=TIMEOUT).json()["keys"]
+    assert [k["kid"] for k in published] == [own_kid]
+    platform_kids = {k["kid"] for k in requests.get(lms.jwks_url, timeout=TIMEOUT).json()["keys"]}
+    assert platform_kids == {platform_kid}  # the platform's key set does not carry it
+
+    with pytest.raises(jwt.PyJWKClientError):  # the launch no longer verifies with the platform's
+        http_launch(lms, tool, DEMO_LEARNER_ID)
+    id_token = tool.launches[-1]["id_token"]
+    assert jwt.get_unverified_header(id_token)["kid"] == own_kid
+    key = jwt.PyJWKClient(own_url).get_signing_key_from_jwt(id_token)
+    claims = jwt.decode(id_token, key.key, algorithms=["RS256"], audience=CLIENT_ID)
+    assert claims["sub"] == DEMO_LEARNER_ID
+    assert lms.client_key(CLIENT_ID)[1] == own_kid
+
+
 # --------------------------------------------------------------------------------------
 # Security framework token endpoint, NRPS and Course Groups
 # --------------------------------------------------------------------------------------

@@ -73,7 +73,12 @@ def make_course(
     }
     users: dict[str, User] = {}
     for key, (name, role_list) in people.items():
-        user = User(issuer=issuer, sub=f"{key}-{context_key}-{uuid.uuid4().hex[:6]}", name=name)
+        user = User(
+            platform_id=platform.id,
+            issuer=issuer,
+            sub=f"{key}-{context_key}-{uuid.uuid4().hex[:6]}",
+            name=name,
+        )
         session.add(user)
         session.flush()
         session.add(Membership(context_id=context.id, user_id=user.id, roles=role_list))

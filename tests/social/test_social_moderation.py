@@ -37,7 +37,10 @@ def _board(s, **settings):
 def _mentor(s, course, *, group: str | None = None) -> boards.Viewer:
     """A member with the LTI Mentor role (optionally in one cohort)."""
     user = User(
-        issuer=course.platform.issuer, sub=f"grace-{uuid.uuid4().hex[:6]}", name="Grace Mentor"
+        platform_id=course.platform.id,
+        issuer=course.platform.issuer,
+        sub=f"grace-{uuid.uuid4().hex[:6]}",
+        name="Grace Mentor",
     )
     s.add(user)
     s.flush()

@@ -105,8 +105,15 @@ def test_mentioning_a_classmate_notifies_them_once_and_renders_the_name(s) -> No
 def test_mentions_that_cannot_reach_anyone_do_nothing(s) -> None:
     course, board = _board(s, cohort_mode="groups")
     other = make_course(s, platform=course.platform, context_key="c-202")
-    stranger = User(issuer=course.platform.issuer, sub="stranger", name="Sam Stranger")
-    gone = User(issuer=course.platform.issuer, sub="gone", name="Gus Gone")
+    stranger = User(
+        platform_id=course.platform.id,
+        issuer=course.platform.issuer,
+        sub="stranger",
+        name="Sam Stranger",
+    )
+    gone = User(
+        platform_id=course.platform.id, issuer=course.platform.issuer, sub="gone", name="Gus Gone"
+    )
     s.add_all([stranger, gone])
     s.flush()
     s.add(Membership(context_id=course.context.id, user_id=gone.id, roles=[roles.LEARNER]))
@@ -482,7 +489,12 @@ def test_member_suggestions_respect_course_and_cohorts(s) -> None:
 
 def test_suggestions_ignore_accents_and_match_any_word(s) -> None:
     course, board = _board(s)
-    user = User(issuer=course.platform.issuer, sub="diego", name="Diego Ramírez")
+    user = User(
+        platform_id=course.platform.id,
+        issuer=course.platform.issuer,
+        sub="diego",
+        name="Diego Ramírez",
+    )
     s.add(user)
     s.flush()
     s.add(Membership(context_id=course.context.id, user_id=user.id, roles=[roles.LEARNER]))
@@ -498,7 +510,12 @@ def test_suggestions_ignore_accents_and_match_any_word(s) -> None:
 
 def test_markup_in_names_is_never_html(s) -> None:
     course, board = _board(s)
-    evil = User(issuer=course.platform.issuer, sub="evil", name='<img src=x onerror="alert(1)">')
+    evil = User(
+        platform_id=course.platform.id,
+        issuer=course.platform.issuer,
+        sub="evil",
+        name='<img src=x onerror="alert(1)">',
+    )
     s.add(evil)
     s.flush()
     s.add(Membership(context_id=course.context.id, user_id=evil.id, roles=[roles.LEARNER]))

@@ -181,7 +181,12 @@ def test_inactive_members_and_staff_are_not_rows(s) -> None:
     s.scalars(
         select(Membership).where(Membership.user_id == course.users["leo"].id)
     ).one().status = "Inactive"
-    ta = User(issuer=course.platform.issuer, sub="ta-1", name="Tia Assistant")
+    ta = User(
+        platform_id=course.platform.id,
+        issuer=course.platform.issuer,
+        sub="ta-1",
+        name="Tia Assistant",
+    )
     s.add(ta)
     s.flush()
     s.add(
@@ -203,7 +208,12 @@ def test_participation_issues_a_bounded_number_of_queries(app, s) -> None:
 
     def add_learners(n, start):
         for i in range(start, start + n):
-            user = User(issuer=course.platform.issuer, sub=f"extra-{i}", name=f"Extra {i:03}")
+            user = User(
+                platform_id=course.platform.id,
+                issuer=course.platform.issuer,
+                sub=f"extra-{i}",
+                name=f"Extra {i:03}",
+            )
             s.add(user)
             s.flush()
             s.add(Membership(context_id=course.context.id, user_id=user.id, roles=[roles.LEARNER]))

@@ -239,7 +239,9 @@ def test_lms_refusals_become_readable_messages(app, lms) -> None:
     # a learner the tool knows but the LMS no longer lists: reported, the others still get grades
     with new_session(app) as s:
         context = s.scalars(select(Context).where(Context.context_id == COURSE)).one()
-        ghost = User(issuer=lms.issuer, sub="u-ghost", name="Gus Ghost")
+        ghost = User(
+            platform_id=context.platform_id, issuer=lms.issuer, sub="u-ghost", name="Gus Ghost"
+        )
         s.add(ghost)
         s.flush()
         s.add(Membership(context_id=context.id, user_id=ghost.id, roles=[roles.LEARNER]))

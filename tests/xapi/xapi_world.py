@@ -132,12 +132,18 @@ def make_tenant(app: Flask, **platform_fields: Any) -> Tenant:
         s.add(platform)
         s.flush()
         learner = User(
+            platform_id=platform.id,
             issuer=issuer,
             sub=f"learner-{uuid.uuid4().hex[:8]}",
             name="Lee Learner",
             email="lee@example.org",
         )
-        mentor = User(issuer=issuer, sub=f"mentor-{uuid.uuid4().hex[:8]}", name="Mo Mentor")
+        mentor = User(
+            platform_id=platform.id,
+            issuer=issuer,
+            sub=f"mentor-{uuid.uuid4().hex[:8]}",
+            name="Mo Mentor",
+        )
         ctx = Context(
             platform_id=platform.id, issuer=issuer, context_id="c-101", title="Leadership 101"
         )

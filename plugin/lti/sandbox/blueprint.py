@@ -14,6 +14,7 @@ Path                                                        Endpoint            
 ``/launch``                                                 ``launch``           GET
 ``/auth``                                                   ``auth``             GET, POST
 ``/jwks``                                                   ``jwks``             GET
+``/jwks/<client_id>``                                       ``client_jwks``      GET
 ``/token``                                                  ``token``            POST
 ``/.well-known/openid-configuration``                       ``openid_configuration`` GET
 ``/register``                                               ``register``         POST
@@ -600,6 +601,13 @@ def make_platform_blueprint(
     @bp.get("/jwks")
     def jwks() -> Response:
         response = as_json(platform.public_jwks())
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+    @bp.get("/jwks/<client_id>")
+    def client_jwks(client_id: str) -> Response:
+        """The key set of a registration with a key of its own (``use_client_key``)."""
+        response = as_json(platform.public_jwks(client_id))
         response.headers["Cache-Control"] = "public, max-age=300"
         return response
 

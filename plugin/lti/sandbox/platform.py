@@ -460,6 +460,27 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def _signing_key(private_key_pem: bytes | None) -> tuple[rsa.RSAPrivateKey, bytes, str]:
+    """An RSA key (generated if ``None``), its PEM and its ``kid`` (the RFC 7638 thumbprint)."""
+    if private_key_pem is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private_key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    else:
+        loaded = serialization.load_pem_private_key(private_key_pem, password=None)
+        if not isinstance(loaded, rsa.RSAPrivateKey):
+            raise ValueError("the platform key must be an RSA private key")
+        key = loaded
+    jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    canonical = json.dumps(
+        {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True
+    )
+    return key, private_key_pem, _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
 def _is_http_url(value: object) -> bool:
     if not isinstance(value, str) or not value:
         return False
@@ -642,6 +663,7 @@ class SandboxPlatform:
         self.private_key_pem: bytes = b""
         self.kid: str = ""
         self._published_keys: dict[str, rsa.RSAPublicKey] = {}
+        self._client_keys: dict[str, tuple[rsa.RSAPrivateKey, bytes, str]] = {}
         self.rotate_key(private_key_pem, keep_old=False)
 
         self._courses: dict[str, Course] = {}
@@ -671,32 +693,42 @@ class SandboxPlatform:
         With ``keep_old`` the previous public key stays in the JWKS, as during a real
         key rollover; without it, tokens signed by the old key no longer verify.
         """
-        if private_key_pem is None:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            private_key_pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        else:
-            loaded = serialization.load_pem_private_key(private_key_pem, password=None)
-            if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise ValueError("the platform key must be an RSA private key")
-            key = loaded
-        public = key.public_key()
-        jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
-        canonical = json.dumps(
-            {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True
-        )
-        kid = _b64url(hashlib.sha256(canonical.encode()).digest())  # RFC 7638 thumbprint
+        key, private_key_pem, kid = _signing_key(private_key_pem)
         with self._lock:
             if not keep_old:
                 self._published_keys.clear()
-            self._published_keys[kid] = public
+            self._published_keys[kid] = key.public_key()
             self._signing_key = key
             self.private_key_pem = private_key_pem
             self.kid = kid
         return kid
+
+    def use_client_key(self, client_id: str, private_key_pem: bytes | None = None) -> str:
+        """Give one tool registration (client id) a signing key of its own and return its
+        ``kid``, as platforms that keep a key set per registration do.
+
+        From then on that client's id_tokens are signed with this key, which is published
+        alone at :meth:`jwks_url_for`; the platform's own key set no longer verifies them.
+        Calling it again replaces the key.
+        """
+        key, private_key_pem, kid = _signing_key(private_key_pem)
+        with self._lock:
+            if client_id not in self._tools:
+                raise KeyError(client_id)
+            self._client_keys[client_id] = (key, private_key_pem, kid)
+        return kid
+
+    def client_key(self, client_id: str) -> tuple[bytes, str]:
+        """``(private key PEM, kid)`` the platform signs ``client_id``'s id_tokens with."""
+        with self._lock:
+            own = self._client_keys.get(client_id)
+            return (own[1], own[2]) if own else (self.private_key_pem, self.kid)
+
+    def jwks_url_for(self, client_id: str) -> str:
+        """The key set URL to give the tool registered as ``client_id``."""
+        with self._lock:
+            own = client_id in self._client_keys
+        return self.url(f"/jwks/{quote(client_id, safe='')}") if own else self.jwks_url
 
     @property
     def public_key_pem(self) -> bytes:
@@ -705,10 +737,17 @@ class SandboxPlatform:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def public_jwks(self) -> dict[str, Any]:
-        """The platform's JSON Web Key Set (public keys only)."""
+    def public_jwks(self, client_id: str | None = None) -> dict[str, Any]:
+        """The platform's JSON Web Key Set (public keys only), or with ``client_id`` the key
+        set of a registration that has its own key (:meth:`use_client_key`)."""
         with self._lock:
-            keys = list(self._published_keys.items())
+            if client_id is None:
+                keys = list(self._published_keys.items())
+            elif client_id in self._client_keys:
+                key, _pem, kid = self._client_keys[client_id]
+                keys = [(kid, key.public_key())]
+            else:
+                raise PlatformError("not_found", "this client has no key set of its own", 404)
         out = []
         for kid, public in keys:
             jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
@@ -1448,7 +1487,8 @@ class SandboxPlatform:
             del self._intents[hint]
             tamper, self._tamper = self._tamper, None
         claims = self._build_claims(intent, nonce)
-        options = dict(sign_options or {})
+        key_pem, kid = self.client_key(client_id)
+        options = {"key_pem": key_pem, "kid": kid, **(sign_options or {})}
         hooks = [claims_hook]
         if tamper is not None:
             hooks.append(tamper[0])
