@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.performance import catalog, links
 from plugin.performance.catalog import FrameworkSummary
@@ -174,37 +174,62 @@ def _link_set(kind: str, key: str, competencies: list[links.CompetencyInfo]) -> 
     return {"ref_kind": kind, "ref_key": key, "competencies": competencies}
 
 
+def _requester() -> links.Requester:
+    cur = current()
+    return links.Requester(
+        platform_id=cur.platform.id,
+        user_id=cur.user.id,
+        context_id=cur.context.id if cur.context is not None else None,
+        roles=tuple(cur.launch.roles or ()),
+    )
+
+
+def _link_error(exc: links.LinkError) -> WebError:
+    if isinstance(exc, links.LinkAccessError):
+        titles = {403: "You cannot do this", 404: "Not found"}
+        return WebError(exc.status, titles.get(exc.status, "Not linked"), exc.message)
+    if isinstance(exc, links.UnknownCompetencyError):
+        return WebError(404, "Not found", exc.message)
+    return WebError(422, "Not linked", exc.message)
+
+
 @blp.route("/links/<kind>/<key>", methods=["GET"])
-@blp.doc(security=SECURITY, summary="The competencies linked to a board, placement, goal…")
+@blp.doc(
+    security=SECURITY,
+    summary="The competencies linked to a board, thread or placement",
+    description="Whoever may see the thing (by its own rules: a member of its course; for a "
+    "thread, its cohort) reads its links; other courses' things and unknown kinds answer 404.",
+)
+@blp.refusals(403, 404)
 @launch_required
 @blp.response(200, LinkSetSchema)
 def get_links(kind: str, key: str) -> dict[str, Any]:
+    session = db_session()
     try:
-        found = links.linked(db_session(), current().platform.id, kind, key)
+        target = links.resolve(session, _requester(), kind, key)
+        found = links.linked(session, current().platform.id, target.kind, target.key)
     except links.LinkError as exc:
-        raise WebError(400, "Bad request", exc.message) from exc
-    return _link_set(kind, key, found)
+        raise _link_error(exc) from exc
+    return _link_set(target.kind, target.key, found)
 
 
 @blp.route("/links/<kind>/<key>", methods=["PUT"])
-@blp.doc(security=SECURITY, summary="Set the competencies linked to a thing (staff)")
+@blp.doc(
+    security=SECURITY,
+    summary="Set the competencies linked to a thing (by its owner's rules)",
+    description="A board's and a placement's links are set by course staff, a thread's tags by "
+    "its author or staff (course competencies only, at most 5). 404 for things the caller "
+    "cannot see and for unknown competency ids.",
+)
+@blp.refusals(400, 403, 404)
 @launch_required
 @blp.arguments(LinkUpdateSchema)
 @blp.response(200, LinkSetSchema)
 def put_links(args: dict[str, Any], kind: str, key: str) -> dict[str, Any]:
-    cur = current()
-    require_staff(cur)
-    try:
-        links.check_ref(kind, key)
-    except links.LinkError as exc:
-        raise WebError(400, "Bad request", exc.message) from exc
     try:
         with unit_of_work() as session:
-            found = links.set_links(
-                session, cur.platform.id, kind, key, args["competency_ids"], user_id=cur.user.id
-            )
-    except links.UnknownCompetencyError as exc:
-        raise WebError(404, "Not found", exc.message) from exc
+            target = links.resolve(session, _requester(), kind, key)
+            found = target.set(session, args["competency_ids"])
     except links.LinkError as exc:
-        raise WebError(422, "Not linked", exc.message) from exc
-    return _link_set(kind, key, found)
+        raise _link_error(exc) from exc
+    return _link_set(target.kind, target.key, found)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.social import boards
 from plugin.social.models import Post

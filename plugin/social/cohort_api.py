@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.social import cohorts
 from plugin.social.views import board_errors, viewer
 from plugin.web import launch_required
@@ -48,7 +49,7 @@ class CohortCreateSchema(Schema):
 class CohortUpdateSchema(Schema):
     name = fields.String(load_default=None, validate=validate.Length(max=1000))
     member_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=None,
         validate=validate.Length(max=5000),
         metadata={"description": "the cohort's members from now on (replaces the list)"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.ids import Id
 from plugin.social.models import REPORT_STATUSES
 from plugin.social.moderation import MAX_REASON_CHARS
 from plugin.social.schemas import AuthorSchema, QueryArgs
@@ -95,7 +96,7 @@ class MuteSchema(Schema):
 class LogArgs(QueryArgs):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    thread_id = fields.Integer(load_default=None, metadata={"description": "one thread only"})
+    thread_id = Id(load_default=None, metadata={"description": "one thread only"})
 
 
 class LogEntrySchema(Schema):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.social import boards, notifications
 from plugin.social.models import NOTIFICATION_KINDS
 from plugin.social.notify_views import describe, member_list
@@ -71,7 +72,7 @@ class MarkReadSchema(Schema):
         unknown = EXCLUDE
 
     ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=notifications.MAX_MARK_IDS),
@@ -94,7 +95,7 @@ class MemberArgs(Schema):
         unknown = EXCLUDE
 
     q = fields.String(required=True, metadata={"description": "the start of a name or handle"})
-    thread = fields.Integer(load_default=None, metadata={"description": "only who can see it"})
+    thread = Id(load_default=None, metadata={"description": "only who can see it"})
     limit = fields.Integer(load_default=8, validate=validate.Range(min=1, max=20))
 
 

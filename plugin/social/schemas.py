@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.ids import Id
 from plugin.social.boards import SORTS
 from plugin.social.models import COHORT_MODES, REACTION_KINDS, THREAD_KINDS
 
@@ -16,7 +17,7 @@ class QueryArgs(Schema):
 class ThreadListArgs(QueryArgs):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cohort = fields.Integer(load_default=None, metadata={"description": "staff: one cohort only"})
+    cohort = Id(load_default=None, metadata={"description": "staff: one cohort only"})
     sort = fields.String(load_default="activity", validate=validate.OneOf(SORTS))
 
 
@@ -49,9 +50,9 @@ class ThreadCreateSchema(Schema):
     body = fields.String(required=True, metadata={"description": "Markdown"})
     kind = fields.String(load_default="discussion", validate=validate.OneOf(THREAD_KINDS))
     anonymous = fields.Boolean(load_default=False)
-    cohort_group_id = fields.Integer(load_default=None, allow_none=True)
+    cohort_group_id = Id(load_default=None, allow_none=True)
     competency_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=list,
         metadata={"description": "tags: some of the course's competencies (at most 5)"},
     )
@@ -62,7 +63,7 @@ class PostCreateSchema(Schema):
         unknown = EXCLUDE
 
     body = fields.String(required=True, metadata={"description": "Markdown"})
-    parent_id = fields.Integer(
+    parent_id = Id(
         load_default=None, allow_none=True, metadata={"description": "comment on this reply"}
     )
     anonymous = fields.Boolean(load_default=False)
@@ -172,7 +173,7 @@ class CompetencyIdsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    competency_ids = fields.List(fields.Integer(), required=True)
+    competency_ids = fields.List(Id(), required=True, validate=validate.Length(max=500))
 
 
 class BoardSchema(Schema):
@@ -213,4 +214,4 @@ class AcceptSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    post_id = fields.Integer(required=True, allow_none=True, metadata={"description": "null: none"})
+    post_id = Id(required=True, allow_none=True, metadata={"description": "null: none"})

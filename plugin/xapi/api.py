@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from plugin import policy
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.web import WebError, current, launch_required
 from plugin.xapi import outbox
 from plugin.xapi.access import parse_filters, viewer_scope
@@ -39,7 +40,7 @@ class BrowseArgs(Schema):
     person = fields.String(metadata={"description": "LMS user id, or part of a name/e-mail"})
     verb = fields.String(metadata={"description": "verb IRI"})
     competency = fields.String(metadata={"description": "competency IRI"})
-    course = fields.Integer(metadata={"description": "course (context) id; admins only"})
+    course = Id(metadata={"description": "course (context) id; admins only"})
     state = fields.String(validate=validate.OneOf(STATES))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
