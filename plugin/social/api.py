@@ -277,7 +277,7 @@ def put_thread_competencies(data: dict[str, Any], thread_id: int) -> Any:
 @blp.route("/posts/<int:post_id>/endorsement", methods=["PUT"])
 @blp.doc(security=SECURITY, summary="Endorse a reply, or take the endorsement back (staff)")
 @launch_required
-@blp.arguments(EndorseSchema)
+@blp.arguments(EndorseSchema, required=False)
 @blp.response(200, PostSchema)
 def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
     with unit_of_work() as session, board_errors():

@@ -64,7 +64,7 @@ def list_reports(args: dict[str, Any]) -> moderation.ReportPage:
 @blp.route("/posts/<int:post_id>/hide", methods=["POST"])
 @blp.doc(security=SECURITY, summary="Hide a post from learners; resolves its open reports")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ModeratedPostSchema)
 def hide_post(data: dict[str, Any], post_id: int) -> Any:
     with unit_of_work() as session, board_errors():
@@ -76,7 +76,7 @@ def hide_post(data: dict[str, Any], post_id: int) -> Any:
 @blp.route("/posts/<int:post_id>/unhide", methods=["POST"])
 @blp.doc(security=SECURITY, summary="Show a hidden post again (moderators)")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ModeratedPostSchema)
 def unhide_post(data: dict[str, Any], post_id: int) -> Any:
     with unit_of_work() as session, board_errors():
@@ -88,7 +88,7 @@ def unhide_post(data: dict[str, Any], post_id: int) -> Any:
 @blp.route("/reports/<int:report_id>/dismiss", methods=["POST"])
 @blp.doc(security=SECURITY, summary="Dismiss the open reports of a post (moderators)")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ReportSchema)
 def dismiss_report(data: dict[str, Any], report_id: int) -> Report:
     with unit_of_work() as session, board_errors():
@@ -100,7 +100,7 @@ def dismiss_report(data: dict[str, Any], report_id: int) -> Report:
 @blp.route("/mutes/<int:user_id>", methods=["PUT"])
 @blp.doc(security=SECURITY, summary="Mute a member in this course (moderators; idempotent)")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, MuteSchema)
 def put_mute(data: dict[str, Any], user_id: int) -> Any:
     with unit_of_work() as session, board_errors():

@@ -136,7 +136,7 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/notifications/read", methods=["POST"])
 @blp.doc(security=SECURITY, summary="Mark notifications read (some ids, or all)")
 @launch_required
-@blp.arguments(MarkReadSchema)
+@blp.arguments(MarkReadSchema, required=False)
 @blp.response(200, MarkReadResultSchema)
 def mark_read(data: dict[str, Any]) -> dict[str, int]:
     with unit_of_work() as session, board_errors():

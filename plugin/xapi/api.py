@@ -108,7 +108,7 @@ def statements(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/statements/resend", methods=["POST"])
 @blp.doc(security=SECURITY)
-@blp.arguments(ResendArgs)
+@blp.arguments(ResendArgs, required=False)
 @blp.response(200, ResendSchema)
 @launch_required
 def resend(args: dict[str, Any]) -> dict[str, int]:
