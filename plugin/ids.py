@@ -45,6 +45,26 @@ def parse_id(value: str | None) -> int | None:
     return number
 
 
+def _range_pattern(high: int) -> str:
+    """A regular expression for the decimal numbers 1..``high`` without leading zeros, so a path
+    with any other number matches no rule at all (werkzeug answers 405, not 404, when a rule's
+    converter refuses a value that another method's rule on the same path would have taken)."""
+    digits = str(high)
+    shorter = f"[1-9]\\d{{0,{len(digits) - 2}}}" if len(digits) > 1 else ""
+    same_length = []
+    for i, digit in enumerate(digits):
+        head, rest = digits[:i], len(digits) - i - 1
+        low = "1" if i == 0 else "0"
+        if int(digit) > int(low):
+            tail = f"\\d{{{rest}}}" if rest else ""
+            same_length.append(f"{head}[{low}-{int(digit) - 1}]{tail}")
+    same_length.append(digits)
+    return "(?:" + "|".join(p for p in (shorter, *same_length) if p) + ")"
+
+
+ID_PATTERN = _range_pattern(MAX_ID)
+
+
 class IdConverter(IntegerConverter):
     """Flask's ``int`` converter limited to the id range: other numbers match no route (404)."""
 
@@ -59,6 +79,8 @@ class IdConverter(IntegerConverter):
         low = MIN_ID if min is None else builtins.max(min, MIN_ID)
         high = MAX_ID if max is None else builtins.min(max, MAX_ID)
         super().__init__(map, fixed_digits=fixed_digits, min=low, max=high, signed=signed)
+        if not fixed_digits and not signed:
+            self.regex = ID_PATTERN
 
 
 class Id(fields.Integer):

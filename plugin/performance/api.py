@@ -72,6 +72,7 @@ def _framework_payload(summary: FrameworkSummary) -> dict[str, Any]:
 
 
 @blp.route("/frameworks", methods=["GET"])
+@blp.refusals()
 @blp.doc(security=SECURITY, summary="The platform's competency frameworks")
 @launch_required
 @blp.response(200, FrameworkSchema(many=True))
@@ -81,6 +82,7 @@ def list_frameworks() -> list[dict[str, Any]]:
 
 
 @blp.route("/frameworks/import", methods=["POST"])
+@blp.refusals(400, 403, 409, 413, 422)
 @blp.doc(
     security=SECURITY,
     summary="Import or update a framework (staff)",
@@ -124,6 +126,7 @@ def import_framework() -> tuple[Any, int]:
 
 
 @blp.route("/frameworks/<int:framework_id>", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(security=SECURITY, summary="One framework, with its scale")
 @launch_required
 @blp.response(200, FrameworkDetailSchema)
@@ -136,6 +139,7 @@ def get_framework(framework_id: int) -> dict[str, Any]:
 
 
 @blp.route("/frameworks/<int:framework_id>/competencies", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(security=SECURITY, summary="A framework's competencies, by id, a page at a time")
 @launch_required
 @blp.arguments(CompetencyPageArgs, location="query")
@@ -153,6 +157,7 @@ def list_competencies(args: dict[str, Any], framework_id: int) -> dict[str, Any]
 
 
 @blp.route("/competencies/search", methods=["GET"])
+@blp.refusals()
 @blp.doc(security=SECURITY, summary="Find competencies by name or code")
 @launch_required
 @blp.arguments(SearchArgs, location="query")

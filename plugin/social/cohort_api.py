@@ -62,6 +62,7 @@ def _one(session, who, cohort_id: int) -> cohorts.CohortView:
 
 
 @blp.route("/cohorts", methods=["GET"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY, summary="The course's staff-made cohorts and its learners (staff)")
 @launch_required
 @blp.response(200, CohortListSchema)
@@ -76,6 +77,7 @@ def list_cohorts() -> dict[str, Any]:
 
 
 @blp.route("/cohorts", methods=["POST"])
+@blp.refusals(400, 403, 409)
 @blp.doc(security=SECURITY, summary="Make a cohort (staff)")
 @launch_required
 @blp.arguments(CohortCreateSchema)
@@ -88,6 +90,7 @@ def create_cohort(data: dict[str, Any]) -> cohorts.CohortView:
 
 
 @blp.route("/cohorts/<int:cohort_id>", methods=["PATCH"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Rename a cohort and/or set its members (staff)")
 @launch_required
 @blp.arguments(CohortUpdateSchema)
@@ -104,6 +107,7 @@ def update_cohort(data: dict[str, Any], cohort_id: int) -> cohorts.CohortView:
 
 
 @blp.route("/cohorts/<int:cohort_id>", methods=["DELETE"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Delete a cohort without threads (staff; 409 with threads)")
 @launch_required
 @blp.response(204)

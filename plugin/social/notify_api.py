@@ -110,6 +110,7 @@ class MemberListSchema(Schema):
 
 # --- routes --------------------------------------------------------------------------------------
 @blp.route("/notifications", methods=["GET"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY, summary="Your notifications in this course, newest first (keyset)")
 @launch_required
 @blp.arguments(NotificationArgs, location="query")
@@ -134,6 +135,7 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/notifications/read", methods=["POST"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Mark notifications read (some ids, or all)")
 @launch_required
 @blp.arguments(MarkReadSchema, required=False)
@@ -147,6 +149,7 @@ def mark_read(data: dict[str, Any]) -> dict[str, int]:
 
 
 @blp.route("/threads/<int:thread_id>/follow", methods=["PUT"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Follow a thread: its new posts notify you")
 @launch_required
 @blp.response(200, FollowSchema)
@@ -158,6 +161,7 @@ def follow(thread_id: int) -> dict[str, Any]:
 
 
 @blp.route("/threads/<int:thread_id>/follow", methods=["DELETE"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Stop following a thread")
 @launch_required
 @blp.response(200, FollowSchema)
@@ -169,6 +173,7 @@ def unfollow(thread_id: int) -> dict[str, Any]:
 
 
 @blp.route("/boards/<int:board_id>/members", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Course members to @mention whose name starts with q")
 @launch_required
 @blp.arguments(MemberArgs, location="query")

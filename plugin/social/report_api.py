@@ -107,6 +107,7 @@ class GradeReportSchema(Schema):
 
 # --- routes --------------------------------------------------------------------------------------
 @blp.route("/boards/<int:board_id>/participation", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Participation per learner (course staff)")
 @launch_required
 @blp.arguments(ParticipationArgs, location="query")
@@ -128,6 +129,7 @@ def participation(args: dict[str, Any], board_id: int) -> reports.Participation:
 
 
 @blp.route("/boards/<int:board_id>/export", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(
     security=SECURITY,
     summary="Export the board's threads and posts as CSV or JSON (course staff, streamed)",
@@ -148,6 +150,7 @@ def export(args: dict[str, Any], board_id: int) -> Response:
 
 
 @blp.route("/boards/<int:board_id>/grades", methods=["POST"])
+@blp.refusals(400, 403, 404, 409, 502)
 @blp.doc(
     security=SECURITY,
     summary="Send every learner's participation score to the LMS gradebook (course staff)",

@@ -62,6 +62,7 @@ class SearchPageSchema(Schema):
 
 
 @blp.route("/search", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Search the course's boards (ranked, keyset cursor)")
 @launch_required
 @blp.arguments(SearchArgs, location="query")

@@ -80,6 +80,7 @@ class ResendSchema(Schema):
 
 
 @blp.route("/outbox/counts")
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY)
 @blp.response(200, CountsSchema)
 @launch_required
@@ -89,6 +90,7 @@ def counts() -> dict[str, int]:
 
 
 @blp.route("/statements")
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY)
 @blp.arguments(BrowseArgs, location="query")
 @blp.response(200, PageSchema)
@@ -107,6 +109,7 @@ def statements(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/statements/resend", methods=["POST"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY)
 @blp.arguments(ResendArgs, required=False)
 @blp.response(200, ResendSchema)
