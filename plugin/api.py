@@ -22,7 +22,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -37,6 +37,18 @@ REFUSALS: dict[int, str] = {
     429: "Too many posts in the last hour",
     502: "The LMS could not be reached",
 }
+
+
+def non_blank() -> validate.Regexp:
+    """A text field that must hold more than spaces (documented as a ``pattern``; the services
+    still check, as the pages send the same text)."""
+    return validate.Regexp(r"[\s\S]*\S", error="Write something (not only spaces).")
+
+
+def longest(chars: int) -> dict[str, int]:
+    """The documented ``maxLength`` of a text the service limits itself (with its own status,
+    e.g. 413 for a far too long post)."""
+    return {"maxLength": chars}
 
 
 class ErrorSchema(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from plugin.api import Blueprint
+from plugin.api import Blueprint, longest, non_blank
 from plugin.db import db_session, unit_of_work
 from plugin.ids import Id
 from plugin.social import cohorts
@@ -43,11 +43,15 @@ class CohortListSchema(Schema):
 
 
 class CohortCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(max=1000))
+    name = fields.String(
+        required=True, validate=non_blank(), metadata=longest(cohorts.MAX_NAME_CHARS)
+    )
 
 
 class CohortUpdateSchema(Schema):
-    name = fields.String(load_default=None, validate=validate.Length(max=1000))
+    name = fields.String(
+        load_default=None, validate=non_blank(), metadata=longest(cohorts.MAX_NAME_CHARS)
+    )
     member_ids = fields.List(
         Id(),
         load_default=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import longest, non_blank
 from plugin.ids import Id
 from plugin.social.models import REPORT_STATUSES
 from plugin.social.moderation import MAX_REASON_CHARS
@@ -26,7 +27,12 @@ class ReportCreateSchema(Schema):
         unknown = EXCLUDE
 
     reason = fields.String(
-        required=True, metadata={"description": f"1 to {MAX_REASON_CHARS} characters"}
+        required=True,
+        validate=non_blank(),
+        metadata={
+            "description": f"1 to {MAX_REASON_CHARS} characters",
+            **longest(MAX_REASON_CHARS),
+        },
     )
 
 

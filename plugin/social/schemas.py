@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import longest, non_blank
 from plugin.ids import Id
+from plugin.social import boards
 from plugin.social.boards import SORTS
+from plugin.social.markdown import MAX_BODY_CHARS
 from plugin.social.models import COHORT_MODES, REACTION_KINDS, THREAD_KINDS
 
 
@@ -46,8 +49,14 @@ class ThreadCreateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    title = fields.String(required=True)
-    body = fields.String(required=True, metadata={"description": "Markdown"})
+    title = fields.String(
+        required=True, validate=non_blank(), metadata=longest(boards.MAX_TITLE_CHARS)
+    )
+    body = fields.String(
+        required=True,
+        validate=non_blank(),
+        metadata={"description": "Markdown", **longest(MAX_BODY_CHARS)},
+    )
     kind = fields.String(load_default="discussion", validate=validate.OneOf(THREAD_KINDS))
     anonymous = fields.Boolean(load_default=False)
     cohort_group_id = Id(load_default=None, allow_none=True)
@@ -62,7 +71,11 @@ class PostCreateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    body = fields.String(required=True, metadata={"description": "Markdown"})
+    body = fields.String(
+        required=True,
+        validate=non_blank(),
+        metadata={"description": "Markdown", **longest(MAX_BODY_CHARS)},
+    )
     parent_id = Id(
         load_default=None, allow_none=True, metadata={"description": "comment on this reply"}
     )
@@ -73,8 +86,20 @@ class PostUpdateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    body = fields.String(required=True)
-    title = fields.String(load_default=None, allow_none=True, metadata={"description": "opening"})
+    body = fields.String(
+        required=True,
+        validate=non_blank(),
+        metadata={"description": "Markdown", **longest(MAX_BODY_CHARS)},
+    )
+    title = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=non_blank(),
+        metadata={
+            "description": "the opening post's thread title",
+            **longest(boards.MAX_TITLE_CHARS),
+        },
+    )
 
 
 class ReactionCreateSchema(Schema):
