@@ -148,3 +148,17 @@ def test_deep_json_nul_characters_and_missing_bodies_are_refused(app, lms) -> No
     wrong = _assert_error(staff("DELETE", f"/boards/{board}"), 405, error)
     assert wrong["status"] == "Method Not Allowed"
     assert set(staff("DELETE", f"/boards/{board}").headers["Allow"].split(", ")) >= {"GET", "PATCH"}
+
+
+def test_a_deeply_nested_id_token_is_a_refused_launch(app, tool_server) -> None:
+    """The launch decodes the id_token's segments before anything else: JSON nested too deeply
+    for the parser is a malformed token (400 page), not a 500, and writes nothing."""
+    deep = base64.urlsafe_b64encode(b"[" * 20_000).decode().rstrip("=")
+    header = base64.urlsafe_b64encode(b'{"alg": "RS256", "kid": "k"}').decode().rstrip("=")
+    before = row_counts(app)
+    for token in (f"{header}.{deep}.c2ln", f"{deep}.{deep}.c2ln"):
+        r = requests.post(
+            tool_server.url + "/lti/launch", data={"id_token": token, "state": "s"}, timeout=10
+        )
+        assert r.status_code == 400 and "cannot be decoded" in r.text, r.text[:300]
+    assert row_counts(app) == before
