@@ -28,7 +28,8 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 # What each refusal means, for the document (the message in the answer says more).
 REFUSALS: dict[int, str] = {
-    400: "Bad request: the message says what to change",
+    400: "Bad request: the message says what to change (any operation: text with a NUL "
+    "character, a body that is not JSON)",
     401: "No valid launch token: open the tool from the course again",
     403: "Your role in this course does not allow this",
     404: "Not found in your course (or platform)",
@@ -117,15 +118,16 @@ class Blueprint(flask_smorest.Blueprint):
         return wrap
 
     def refusals(self, *statuses: int) -> Callable:
-        """Document the error answers of an operation: 401 (every operation needs the launch
-        token) and the given statuses, each with :class:`ErrorSchema`."""
+        """Document the error answers of an operation: 400 and 401 (every operation refuses
+        text with a NUL character and needs the launch token) and the given statuses, each with
+        :class:`ErrorSchema`."""
         decorators = [
             self.alt_response(
                 status,
                 schema=ErrorSchema,
                 description=REFUSALS.get(status, http.HTTPStatus(status).phrase),
             )
-            for status in sorted({401, *statuses})
+            for status in sorted({400, 401, *statuses})
         ]
 
         def decorate(func: Callable) -> Callable:

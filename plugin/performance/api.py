@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_smorest import abort
 from marshmallow import ValidationError
 
 from plugin.api import Blueprint
@@ -31,7 +32,7 @@ from plugin.performance.schemas import (
 )
 from plugin.performance.views import allow_large_import_bodies, perform_import
 from plugin.policy import require_staff
-from plugin.web import WebError, current, launch_required
+from plugin.web import WebError, current, describe_field_errors, launch_required
 
 blp = Blueprint(
     "competencies_api",
@@ -112,15 +113,18 @@ def import_framework() -> tuple[Any, int]:
         result = perform_import(cur, request.files.get("file"), None)
     else:
         body = request.get_json(silent=True)
-        try:
-            args = ImportUrlSchema().load(body if isinstance(body, dict) else {})
-        except ValidationError as exc:
+        if not isinstance(body, dict):
             raise WebError(
-                400,
-                "Bad request",
-                'Send JSON {"url": …} or a multipart form with a file.',
-                str(exc.messages),
-            ) from exc
+                400, "Bad request", 'Send JSON {"url": …} or a multipart form with a file.'
+            )
+        try:
+            args = ImportUrlSchema().load(body)
+        except ValidationError as exc:
+            abort(
+                422,
+                message=describe_field_errors({"json": exc.messages}),
+                errors={"json": exc.messages},
+            )
         result = perform_import(cur, None, args["url"])
     return result, 201 if result.created else 200
 

@@ -337,7 +337,11 @@ def resolve(session: Session, requester: Requester, kind: str, key: str) -> Link
     unknown kind or a thing they cannot see."""
     resolver = _resolvers.get(kind)
     if resolver is None:
-        raise LinkAccessError(404, f"Things of kind {kind!r} have no competency links.")
+        raise LinkAccessError(
+            404,
+            f"Things of kind {kind!r} have no competency links "
+            f"(these do: {', '.join(linkable_kinds())}).",
+        )
     return resolver(session, requester, key)
 
 

@@ -336,7 +336,11 @@ def test_api_refuses_bad_imports_and_changes_nothing(app, tool_server, tenant) -
         files={"file": ("x.json", b'{"CFItems": []}', "application/json")},
     )
     assert no_doc.status_code == 422 and "no CFDocument" in no_doc.json()["message"]
-    assert staff("POST", "/frameworks/import", json={}).status_code == 400
+    missing = staff("POST", "/frameworks/import", json={})
+    assert missing.status_code == 422 and missing.json()["errors"] == {
+        "json": {"url": ["Missing data for required field."]}
+    }
+    assert staff("POST", "/frameworks/import", json=["x"]).status_code == 400
     assert (
         staff(
             "POST", "/frameworks/import", data={"nothing": "here"}, files={"x": ("a", b"b")}
