@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,15 @@ log = logging.getLogger(__name__)
 def create_app(
     overrides: dict[str, Any] | None = None, *, settings: Settings | None = None
 ) -> Flask:
-    """The application factory: configuration, database, blueprints, error pages."""
-    app = Flask(__name__, instance_relative_config=True)
+    """The application factory: configuration, database, blueprints, error pages.
+
+    The instance folder (SQLite database, sandbox key and course) is ``instance/`` beside the
+    package, or ``COMMONS_INSTANCE_PATH``."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("COMMONS_INSTANCE_PATH") or None,
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _install_input_limits(app)
     settings = settings or Settings.from_env(Path(app.instance_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -25,33 +26,43 @@ def main() -> None:
     """Learning Commons — LTI 1.3 tool for social learning and development plans."""
 
 
-@main.command("run")
+@main.command("run", with_appcontext=False)  # the app is made after --port is read
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=None, type=int, help="Default: the port of TOOL_BASE_URL.")
+@click.option(
+    "--port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Default: PORT, or the port of TOOL_BASE_URL.",
+)
 @click.option("--no-upgrade", is_flag=True, help="Do not run database migrations first.")
-@with_appcontext
 def run_cmd(host: str, port: int | None, no_upgrade: bool) -> None:
     """Run the development server (migrates the database first)."""
-    settings = current_app.config["COMMONS_SETTINGS"]
-    if settings.is_production:
-        raise click.ClickException("Use gunicorn in production: gunicorn 'plugin:create_app()'.")
-    if not no_upgrade:
-        from plugin.migrate import upgrade
-
-        upgrade(settings.database_url)
-    if settings.sandbox_enabled:
-        from plugin.lti.sandbox.setup import ensure_sandbox_registration
-
-        ensure_sandbox_registration(current_app)
-        click.echo(f" * Sandbox LMS: {settings.tool_base_url}/sandbox/")
     from urllib.parse import urlsplit
 
+    from flask.cli import ScriptInfo
+
+    if port is not None and not os.environ.get("TOOL_BASE_URL"):
+        # No public URL set: the tool's own URLs (launch, login, JWKS, sandbox) use this port.
+        os.environ["PORT"] = str(port)
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    settings = app.config["COMMONS_SETTINGS"]
+    if settings.is_production:
+        raise click.ClickException("Use gunicorn in production: gunicorn 'plugin:create_app()'.")
+    with app.app_context():
+        if not no_upgrade:
+            from plugin.migrate import upgrade
+
+            upgrade(settings.database_url)
+        if settings.sandbox_enabled:
+            from plugin.lti.sandbox.setup import ensure_sandbox_registration
+
+            ensure_sandbox_registration(app)
+            click.echo(f" * Sandbox LMS: {settings.tool_base_url}/sandbox/")
     from werkzeug.serving import run_simple
 
     base_port = urlsplit(settings.tool_base_url).port or 80
     if port is not None and port != base_port:
         click.echo(f" ! TOOL_BASE_URL is {settings.tool_base_url}: set it to match port {port}.")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     from plugin.xapi import maybe_start_forwarder
 
     app.config["XAPI_FORWARDER_THREAD"] = True
@@ -136,7 +147,7 @@ def platform_add(
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def platform_list(as_json: bool) -> None:
-    """List registered platforms and their deployments."""
+    """List registered platforms, their status (active | pending) and deployments."""
     from plugin.db import new_session
     from plugin.lti.models import Platform
 
@@ -147,6 +158,7 @@ def platform_list(as_json: bool) -> None:
                 "name": p.name,
                 "issuer": p.issuer,
                 "client_id": p.client_id,
+                "status": p.status,
                 "deployments": [d.deployment_id for d in p.deployments],
             }
             for p in session.scalars(select(Platform).order_by(Platform.id))
@@ -158,9 +170,125 @@ def platform_list(as_json: bool) -> None:
         click.echo("No platforms registered.")
     for r in rows:
         click.echo(
-            f"{r['id']:>4}  {r['issuer']}  client={r['client_id']}  "
+            f"{r['id']:>4}  {r['status']:<7}  {r['issuer']}  client={r['client_id']}  "
             f"deployments={','.join(r['deployments']) or '-'}"
         )
+
+
+@platform_group.command("approve")
+@click.argument("platform_id", type=int)
+@with_appcontext
+def platform_approve(platform_id: int) -> None:
+    """Approve a pending registration (made by open registration): its launches are accepted."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti.models import Platform
+    from plugin.lti.registration import RegistrationError, approve_platform
+
+    try:
+        with unit_of_work(new_session()) as session:
+            platform = approve_platform(session, platform_id)
+            others = list(
+                session.scalars(
+                    select(Platform.id).where(
+                        Platform.issuer == platform.issuer, Platform.id != platform.id
+                    )
+                )
+            )
+            click.echo(
+                f"Platform {platform.id} is active: {platform.issuer} / {platform.client_id}"
+            )
+    except RegistrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if others:
+        click.echo(
+            f"Note: issuer {platform.issuer} is also registered as platform "
+            f"{', '.join(map(str, others))}; this registration is a separate tenant.",
+            err=True,
+        )
+
+
+@platform_group.command("invite")
+@click.option(
+    "--expires",
+    "lifetime",
+    default="7d",
+    show_default=True,
+    help="How long the invite is valid: 30m, 12h, 7d, 2w (at most 90 days).",
+)
+@click.option("--note", default="", help="Who or what the invite is for (shown by `invites`).")
+@with_appcontext
+def platform_invite(lifetime: str, note: str) -> None:
+    """Make a single-use registration URL to paste into the LMS (LTI Dynamic Registration)."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti import invites
+
+    try:
+        duration = invites.parse_lifetime(lifetime)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expires") from exc
+    settings = current_app.config["COMMONS_SETTINGS"]
+    with unit_of_work(new_session()) as session:
+        invite, secret = invites.create_invite(session, lifetime=duration, note=note)
+        expires = f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        invite_id = invite.id
+    click.echo(f"Invite {invite_id}, valid until {expires}, registers one platform once.")
+    click.echo("Paste this URL into the LMS's tool registration screen (shown only now):")
+    click.echo(invites.invite_url(settings, secret))
+
+
+@platform_group.command("invites")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def platform_invites(as_json: bool) -> None:
+    """List registration invites and their status (open | used | expired | revoked)."""
+    from plugin.db import new_session
+    from plugin.lti import invites
+
+    def when(value: datetime | None) -> str | None:
+        return f"{value:%Y-%m-%d %H:%M}" if value else None
+
+    with new_session() as session:
+        rows = [
+            {
+                "id": i.id,
+                "status": invites.status_of(i),
+                "note": i.note,
+                "created": when(i.created_at),
+                "expires": when(i.expires_at),
+                "used": when(i.used_at),
+                "revoked": when(i.revoked_at),
+                "platform_id": i.platform_id,
+            }
+            for i in invites.list_invites(session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No invites.")
+    for r in rows:
+        made = f"  platform={r['platform_id']}" if r["platform_id"] else ""
+        click.echo(
+            f"{r['id']:>4}  {r['status']:<7}  created {r['created']}  expires {r['expires']}"
+            f"{made}  {r['note']}".rstrip()
+        )
+
+
+@platform_group.command("revoke-invite")
+@click.argument("invite_id", type=int)
+@with_appcontext
+def platform_revoke_invite(invite_id: int) -> None:
+    """Withdraw an unused registration invite."""
+    from plugin.db import new_session, unit_of_work
+    from plugin.lti.invites import revoke_invite
+    from plugin.lti.registration import RegistrationError
+
+    try:
+        with unit_of_work(new_session()) as session:
+            revoke_invite(session, invite_id)
+    except RegistrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Invite {invite_id} revoked.")
 
 
 @platform_group.command("remove")

@@ -28,6 +28,18 @@ def _default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'commons.db'}"
 
 
+DEFAULT_PORT = 5000
+
+
+def development_base_url(env: dict[str, str]) -> str:
+    """The base URL when ``TOOL_BASE_URL`` is not set: this machine on ``PORT`` (default 5000), so
+    that ``PORT=5050 make run`` hands out launch URLs on the port it really serves."""
+    port = (env.get("PORT") or "").strip() or str(DEFAULT_PORT)
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"PORT={port!r} is not a port number (1-65535).")
+    return f"http://localhost:{int(port)}"
+
+
 @dataclass
 class Settings:
     """The settings the app reads; built from the environment by :meth:`from_env`."""
@@ -35,13 +47,20 @@ class Settings:
     env: str = "development"
     database_url: str = ""
     secret_key: str = DEFAULT_SECRET
-    tool_base_url: str = "http://localhost:5000"
+    tool_base_url: str = f"http://localhost:{DEFAULT_PORT}"
     sandbox_enabled: bool = True
     redis_url: str | None = None
     session_token_max_age: int = 8 * 3600
     oidc_state_max_age: int = 600
     max_id_token_bytes: int = 64 * 1024
     tool_name: str = "Learning Commons"
+    # Dynamic registration without an invite: allowed only when on, and then the new registration
+    # waits for the operator's approval (``commons platform approve``) before it can launch.
+    open_registration: bool = False
+    # Outbound fetches (CASE URL import, dynamic registration) to private, loopback or link-local
+    # addresses. ``None``: allowed outside production, refused in production (see
+    # :attr:`private_hosts_allowed`).
+    allow_private_hosts: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -53,15 +72,25 @@ class Settings:
             env=commons_env,
             database_url=env.get("DATABASE_URL") or _default_database_url(instance_path),
             secret_key=env.get("SECRET_KEY") or DEFAULT_SECRET,
-            tool_base_url=(env.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/"),
+            tool_base_url=(env.get("TOOL_BASE_URL") or development_base_url(env)).rstrip("/"),
             sandbox_enabled=_bool(env.get("COMMONS_SANDBOX"), default=not is_prod),
             redis_url=env.get("REDIS_URL") or None,
             session_token_max_age=int(env.get("COMMONS_SESSION_MAX_AGE", 8 * 3600)),
+            open_registration=_bool(env.get("OPEN_REGISTRATION"), default=False),
+            allow_private_hosts=_bool(env.get("ALLOW_PRIVATE_HOSTS"), default=not is_prod),
         )
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def private_hosts_allowed(self) -> bool:
+        """Whether outbound fetches (:mod:`plugin.netguard`) may reach private, loopback or
+        link-local addresses: ``ALLOW_PRIVATE_HOSTS``, by default on outside production only."""
+        if self.allow_private_hosts is None:
+            return not self.is_production
+        return self.allow_private_hosts
 
     @property
     def is_https(self) -> bool:

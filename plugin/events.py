@@ -68,12 +68,16 @@ class ActivityRef:
     ``kind`` is our own short type name ("board", "thread", "post", "placement", "course",
     "mentoring-request", "mentorship", "checkin", "goal", "plan", "experience", "competency");
     ``key`` is its stable identifier within the platform (usually the database id as a string).
+    ``variant`` tells apart things of one kind that have different xAPI activity types: a thread
+    is a ``"discussion"`` or a ``"question"``. It belongs to the thing (fixed when it is made), so
+    every event naming the thing — as object or as parent — must give the same variant.
     """
 
     kind: str
     key: str
     name: str
     description: str | None = None
+    variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,35 @@ def publish(session: Session, event: DomainEvent) -> None:
         raise ValueError(f"unknown event kind {event.kind!r}")
     for _name, handler in list(_subscribers):
         handler(session, event)
+
+
+# --- finding the thing an ActivityRef names ---------------------------------------------------
+# The package that owns a kind of thing registers a finder for it, so that others (the xAPI
+# activity IRIs) can tell whether ``kind``/``key`` exists on a platform without importing it.
+ActivityFinder = Callable[[Session, int, str], ActivityRef | None]
+_finders: dict[str, ActivityFinder] = {}
+
+
+def register_finder(kind: str, finder: ActivityFinder) -> None:
+    """``finder(session, platform_id, key)`` returns the ActivityRef of the thing of ``kind``
+    with that key on that platform, or None when there is none (another platform's too)."""
+    _finders[kind] = finder
+
+
+def find_activity(session: Session, platform_id: int, kind: str, key: str) -> ActivityRef | None:
+    """The thing ``kind``/``key`` of the platform as an ActivityRef (its variant included), or
+    None when it does not exist or no package knows the kind."""
+    finder = _finders.get(kind)
+    return finder(session, platform_id, key) if finder is not None else None
+
+
+def key_id(key: str) -> int | None:
+    """A database id from an ActivityRef key (decimal digits within a 32-bit column), else None:
+    finders use it so that no key reaches a query the database would refuse."""
+    if not (key.isascii() and key.isdigit()) or len(key) > 10:
+        return None
+    value = int(key)
+    return value if 0 < value <= 2_147_483_647 else None
 
 
 # One namespace for all our statement ids: uuid5(namespace, platform + kind + identity). The xAPI

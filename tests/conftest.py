@@ -24,6 +24,51 @@ from tests.support.browser import Browser
 from tests.support.servers import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ON_POSTGRES = os.environ.get("TEST_DATABASE") == "postgres"
+
+
+# --- skips: only the database-specific ones are expected; any other skip fails the run ------------
+_skips: dict[str, list[str]] = {"expected": [], "unexpected": []}
+_items: dict[str, pytest.Item] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        _items[item.nodeid] = item
+        if item.get_closest_marker("postgres") and not ON_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (TEST_DATABASE=postgres)"))
+        if item.get_closest_marker("sqlite") and ON_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="the SQLite variant of a PostgreSQL test"))
+
+
+def _expected_skip(item: pytest.Item) -> bool:
+    return bool(
+        (item.get_closest_marker("postgres") and not ON_POSTGRES)
+        or (item.get_closest_marker("sqlite") and ON_POSTGRES)
+    )
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not report.skipped or getattr(report, "wasxfail", None) is not None:
+        return
+    item = _items.get(report.nodeid)
+    kind = "expected" if item is not None and _expected_skip(item) else "unexpected"
+    _skips[kind].append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    expected, unexpected = _skips["expected"], _skips["unexpected"]
+    terminalreporter.write_line(
+        f"skips: {len(expected) + len(unexpected)} "
+        f"({len(expected)} expected on this database, {len(unexpected)} unexpected)"
+    )
+    for nodeid in unexpected:
+        terminalreporter.write_line(f"UNEXPECTED SKIP: {nodeid}", red=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skips["unexpected"] and exitstatus == 0:
+        session.exitstatus = 1  # a skip nobody planned hides a test that no longer runs
 
 
 def _postgres_database() -> Iterator[str]:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from plugin.db import new_session
-from plugin.lti import advantage
+from plugin.lti import advantage, invites
 from plugin.lti.models import (
     AccessTokenCache,
     Context,
@@ -21,7 +21,7 @@ from plugin.lti.models import (
     User,
 )
 from plugin.lti.sandbox.platform import DEMO_COURSE_ID
-from tests.conftest import CLIENT_ID
+from tests.conftest import CLIENT_ID, row_counts
 from tests.support.browser import Browser, forms
 from tests.test_lti_launch import launch, token_of
 
@@ -255,19 +255,24 @@ def test_ags_score_post(app, lms) -> None:
 def test_dynamic_registration_round_trip(app, lms_factory, tool_server) -> None:
     lms = lms_factory(register_in_tool=False)
     b = Browser()
-    start = lms.platform.start_registration(tool_server.url + "/lti/register")
+    with new_session(app) as s:
+        _, secret = invites.create_invite(s)
+        s.commit()
+    invite_url = invites.invite_url(app.config["COMMONS_SETTINGS"], secret)
+    start = lms.platform.start_registration(invite_url)
     confirm = b.get(start)
     assert confirm.status_code == 200 and lms.issuer in confirm.text
     (form,) = forms(confirm.text)
+    assert form.action == "/lti/register/" + secret
     done = b.submit(form, confirm.url)
     assert done.status_code == 200 and "org.imsglobal.lti.close" in done.text
     with new_session(app) as s:
         platform = s.scalars(select(Platform).where(Platform.issuer == lms.issuer)).one()
         (dep,) = s.scalars(select(Deployment).where(Deployment.platform_id == platform.id))
         client_id = platform.client_id
-    # the one-time registration token cannot be used twice
+    # the invite and the one-time registration token cannot be used twice
     again = b.submit(form, confirm.url)
-    assert again.status_code == 400 and "refused" in again.text
+    assert again.status_code == 403 and "already used" in again.text
     # and the newly registered tool launches
     link = lms.placement(client_id)
     page = launch(Browser(), lms, "u-lea", client_id=client_id, resource_link=link.resource_link_id)
@@ -275,14 +280,32 @@ def test_dynamic_registration_round_trip(app, lms_factory, tool_server) -> None:
     assert dep.deployment_id
 
 
-def test_dynamic_registration_bad_input(app, tool_server) -> None:
-    b = Browser()
-    r = b.get(tool_server.url + "/lti/register")
-    assert r.status_code == 400 and "configuration" in r.text
-    r = b.get(tool_server.url + "/lti/register?openid_configuration=http://127.0.0.1:9/x")
-    assert r.status_code == 400 and "could not be read" in r.text
+def test_dynamic_registration_bad_input(app, lms_factory, tool_server) -> None:
+    lms = lms_factory(register_in_tool=False)
     with new_session(app) as s:
-        assert s.query(Platform).count() == 0
+        _, secret = invites.create_invite(s)
+        s.commit()
+    url = invites.invite_url(app.config["COMMONS_SETTINGS"], secret)
+    counts = row_counts(app)
+    b = Browser()
+    r = b.get(url)
+    assert r.status_code == 400 and "configuration" in r.text
+    r = b.get(url + "?openid_configuration=http://127.0.0.1:9/x")
+    assert r.status_code == 400 and "could not be read" in r.text
+    for bad in ("http://[::1", "javascript:alert(1)", "http://"):
+        r = b.get(url, params={"openid_configuration": bad})
+        assert r.status_code == 400 and "absolute http(s) URL" in r.text
+    # a registration token the platform does not know: refused by the platform, and its
+    # refusal (status only) is shown, never its text
+    start = lms.platform.start_registration(url).replace(
+        "registration_token=", "registration_token=x"
+    )
+    confirm = b.get(start)
+    (form,) = forms(confirm.text)
+    refused = b.submit(form, confirm.url)
+    assert refused.status_code == 400 and "answered 401 Unauthorized" in refused.text
+    assert "invalid_token" not in refused.text and "registration token" not in refused.text
+    assert row_counts(app) == counts
 
 
 def test_canvas_json_config(tool_server) -> None:

@@ -21,3 +21,22 @@ class LaunchError(Exception):
         self.admin_hint = admin_hint
         self.status = status
         self.retry_url = retry_url
+
+
+class RegistrationError(ValueError):
+    """A refused registration (dynamic or manual). ``message`` says why in words for the person
+    registering; ``status`` is the 4xx a page shows, ``title`` its heading, ``hint`` what to do."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        title: str = "Registration failed",
+        hint: str = "Check the platform's registration settings and try again.",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.title = title
+        self.hint = hint

@@ -30,7 +30,7 @@ from plugin.db import utcnow
 from plugin.lti import claims as C
 from plugin.lti import identity
 from plugin.lti.errors import LaunchError
-from plugin.lti.models import LaunchSession, OidcState, Platform
+from plugin.lti.models import PLATFORM_ACTIVE, LaunchSession, OidcState, Platform
 from plugin.lti.toolconf import DbToolConf, KeySetError, fetch_platform_jwks
 
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")
@@ -96,6 +96,8 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
             + " (dynamic registration, or `commons platform add`).",
             status=403,
         )
+    if len(platforms) > 1:  # no client_id: a registration pending approval does not count
+        platforms = [p for p in platforms if p.status == PLATFORM_ACTIVE] or platforms
     if len(platforms) > 1:
         raise LaunchError(
             "ambiguous_client",
@@ -103,6 +105,7 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
             admin_hint="This issuer has several client ids; the platform must send client_id.",
         )
     platform = platforms[0]
+    _require_active(platform)
     state = "st-" + secrets.token_urlsafe(24)
     nonce = "nc-" + secrets.token_urlsafe(24)
     browser_secret = secrets.token_urlsafe(24)
@@ -141,6 +144,20 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
         platform_origin=f"{parts.scheme}://{parts.netloc}",
         cookie_max_age=settings.oidc_state_max_age,
     )
+
+
+def _require_active(platform: Platform | None) -> None:
+    """A pending registration (made by open registration, not yet approved) cannot launch."""
+    if platform is not None and platform.status != PLATFORM_ACTIVE:
+        raise LaunchError(
+            "registration_pending",
+            "This platform's registration of Learning Commons waits for the approval of the "
+            "tool's administrator; launches are refused until then.",
+            admin_hint="The registration was made without an invitation (open registration). "
+            f"The administrator of Learning Commons approves it with "
+            f"`commons platform approve {platform.id}`.",
+            status=403,
+        )
 
 
 def _is_our_url(settings: Settings, url: str) -> bool:
@@ -327,6 +344,7 @@ def complete_launch(
             retry_url="/lti/login?" + urlencode({**oidc.login_params, "new_window": "1"}),
         )
 
+    _require_active(session.get(Platform, oidc.platform_id))
     conf = DbToolConf(session)
     launch = _StrictLaunch(params, conf, oidc, secure=settings.is_https)
     launch.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat", "sub", "iss"]})

@@ -25,8 +25,15 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+PLATFORM_ACTIVE = "active"
+PLATFORM_PENDING = "pending"
+
+
 class Platform(Base):
-    """An LMS registration: one issuer + client_id pair (a platform may register the tool twice)."""
+    """An LMS registration: one issuer + client_id pair (a platform may register the tool twice).
+
+    ``status`` is "active", or "pending" for a dynamic registration made without an invite (open
+    registration): a pending registration cannot launch until the operator approves it."""
 
     __tablename__ = "lti_platform"
     __table_args__ = (UniqueConstraint("issuer", "client_id"),)
@@ -47,6 +54,9 @@ class Platform(Base):
     pseudonymise_actors: Mapped[bool] = mapped_column(Boolean, default=False)
     actor_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     is_sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(
+        String(20), default=PLATFORM_ACTIVE, server_default=PLATFORM_ACTIVE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
@@ -264,3 +274,24 @@ class RegistrationLog(Base):
     issuer: Mapped[str] = mapped_column(String(500))
     openid_configuration_url: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegistrationInvite(Base):
+    """A single-use, expiring invitation to register a platform by LTI Dynamic Registration.
+
+    Only the SHA-256 of the invite's secret is stored; the secret itself is shown once, inside the
+    registration URL. ``used_at`` is set (atomically) by the registration it allowed, which
+    ``platform_id`` then names."""
+
+    __tablename__ = "lti_registration_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    platform_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_platform.id", ondelete="SET NULL"), nullable=True
+    )

@@ -21,8 +21,9 @@ from werkzeug.wrappers import Response
 
 from plugin.config import Settings
 from plugin.db import db_session, unit_of_work
-from plugin.lti import advantage, keys, launch, registration
+from plugin.lti import advantage, invites, keys, launch, registration
 from plugin.lti import claims as C
+from plugin.lti.errors import RegistrationError
 from plugin.lti.models import Placement
 from plugin.social.models import (
     DEFAULT_POSTS_PER_HOUR,  # the boards' default, offered in deep linking
@@ -139,43 +140,52 @@ def canvas_config() -> Response:
     return jsonify(registration.canvas_config(_settings()))
 
 
-@bp.route("/lti/register", methods=["GET", "POST"])
-def dynamic_registration() -> Response | str:
-    """LTI Dynamic Registration 1.0: the platform opens this URL with its configuration URL."""
+@bp.route("/lti/register", methods=["GET", "POST"], defaults={"secret": None})
+@bp.route("/lti/register/<secret>", methods=["GET", "POST"])
+def dynamic_registration(secret: str | None) -> Response | str:
+    """LTI Dynamic Registration 1.0: the platform opens this URL with its configuration URL (GET:
+    a page to confirm; POST: register). Allowed through an invite URL (``/lti/register/<secret>``,
+    made by ``commons platform invite``), or without one only when ``OPEN_REGISTRATION`` is on — then
+    the new registration is pending until the operator approves it."""
     params = _params()
+    settings = _settings()
     config_url = params.get("openid_configuration", "")
     token = params.get("registration_token")
-    if not config_url:
-        raise WebError(
-            400,
-            "Registration needs the platform's configuration",
-            "Open this address from your platform's “register a tool” screen.",
-            "The platform must pass openid_configuration (and registration_token).",
-        )
     try:
+        with unit_of_work() as session:
+            grant = invites.grant_for(session, settings, secret)  # reads only; nothing fetched yet
+        if not config_url:
+            raise WebError(
+                400,
+                "Registration needs the platform's configuration",
+                "Open this address from your platform's “register a tool” screen.",
+                "The platform must pass openid_configuration (and registration_token).",
+            )
+        limits = registration.fetch_limits(settings)
+        config = registration.fetch_openid_configuration(config_url, limits)
         if request.method == "GET":
-            config = registration.fetch_openid_configuration(config_url)
             return render_template(
                 "lti/register_confirm.html",
                 config=config,
                 config_url=config_url,
                 token=token or "",
-                platform_conf=config.get(registration.PLATFORM_CONFIG, {}),
+                action=url_for("lti.dynamic_registration", secret=secret),
+                pending=grant.pending,
+                platform_conf=config[registration.PLATFORM_CONFIG],
             )
+        answer = registration.request_client_registration(settings, config, token, limits)
         with unit_of_work() as session:
-            platform = registration.dynamic_register(session, _settings(), config_url, token)
+            platform = registration.store_dynamic_registration(
+                session, grant, openid_configuration_url=config_url, config=config, answer=answer
+            )
             info = {
                 "issuer": platform.issuer,
                 "client_id": platform.client_id,
                 "deployments": [d.deployment_id for d in platform.deployments],
+                "pending": grant.pending,
             }
-    except registration.RegistrationError as exc:
-        raise WebError(
-            400,
-            "Registration failed",
-            str(exc),
-            "Check the platform's registration settings and try again.",
-        ) from exc
+    except RegistrationError as exc:
+        raise WebError(exc.status, exc.title, exc.message, exc.hint) from exc
     return render_template("lti/register_done.html", info=info)
 
 

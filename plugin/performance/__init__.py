@@ -20,3 +20,6 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(blp)
     events.subscribe(SUBSCRIBER_NAME, on_event)
     links.register_kind("placement", links.resolve_placement)
+    from plugin.performance.catalog import find_activity
+
+    events.register_finder("competency", find_activity)

@@ -15,10 +15,14 @@ from marshmallow import ValidationError
 
 from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
-from plugin.performance import catalog, links
+from plugin.performance import associations, catalog, links
+from plugin.performance.associations import AssociationInfo, End
 from plugin.performance.catalog import FrameworkSummary
 from plugin.performance.models import Framework
 from plugin.performance.schemas import (
+    AssociationPageArgs,
+    AssociationPageSchema,
+    CompetencyDetailSchema,
     CompetencyPageArgs,
     CompetencyPageSchema,
     FrameworkDetailSchema,
@@ -139,7 +143,99 @@ def get_framework(framework_id: int) -> dict[str, Any]:
     framework = _framework_or_404(framework_id)
     payload = _framework_payload(catalog.summarize(session, framework))
     payload["depth"] = catalog.tree_depth(catalog.framework_tree(session, framework))
+    payload["association_counts"] = associations.type_counts(session, framework)
     return payload
+
+
+def _end_payload(end: End) -> dict[str, Any]:
+    return {
+        "uri": end.uri,
+        "identifier": end.identifier,
+        "title": end.title,
+        "competency": links.CompetencyInfo.of(end.competency) if end.competency else None,
+        "framework_id": end.framework.id if end.framework else None,
+    }
+
+
+def _association_payload(info: AssociationInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "framework_id": info.framework_id,
+        "association_type": info.association_type,
+        "identifier": info.identifier,
+        "uri": info.uri,
+        "sequence_number": info.sequence_number,
+        "last_change_date_time": info.changed_at,
+        "origin": _end_payload(info.origin),
+        "destination": _end_payload(info.destination),
+    }
+
+
+@blp.route("/frameworks/<int:framework_id>/associations", methods=["GET"])
+@blp.doc(
+    security=SECURITY,
+    summary="A framework's CASE associations, in package order, a page at a time",
+    description="Every CFAssociation of the imported package (any type), with both ends as the "
+    "package gives them and, where an end is a competency imported on this platform (from this "
+    "framework or another one), that competency.",
+)
+@launch_required
+@blp.arguments(AssociationPageArgs, location="query")
+@blp.response(200, AssociationPageSchema)
+def list_associations(args: dict[str, Any], framework_id: int) -> dict[str, Any]:
+    framework = _framework_or_404(framework_id)
+    items, next_after = associations.framework_page(
+        db_session(), framework, after=args["after"], limit=args["limit"]
+    )
+    return {"items": [_association_payload(i) for i in items], "next_after": next_after}
+
+
+@blp.route("/competencies/<int:competency_id>", methods=["GET"])
+@blp.doc(
+    security=SECURITY,
+    summary="One competency, with its associations, exact matches and related items",
+)
+@launch_required
+@blp.response(200, CompetencyDetailSchema)
+def get_competency(competency_id: int) -> dict[str, Any]:
+    session = db_session()
+    platform_id = current().platform.id
+    competency = catalog.get_competency(session, platform_id, competency_id)
+    if competency is None:
+        raise WebError(404, "Not found", f"No competency {competency_id} in your platform.")
+    return {
+        **{
+            column: getattr(competency, column)
+            for column in (
+                "id",
+                "framework_id",
+                "parent_id",
+                "uri",
+                "identifier",
+                "code",
+                "name",
+                "description",
+                "item_type",
+                "sort_order",
+                "retired_at",
+            )
+        },
+        "framework_title": competency.framework.title,
+        "associations": [
+            {
+                "direction": "outgoing" if item.outgoing else "incoming",
+                "association": _association_payload(item.association),
+            }
+            for item in associations.of_competency(session, platform_id, competency)
+        ],
+        "exact_matches": [
+            links.CompetencyInfo.of(c)
+            for c in associations.exact_matches(session, platform_id, competency)
+        ],
+        "related": [
+            _end_payload(e) for e in associations.related(session, platform_id, competency)
+        ],
+    }
 
 
 @blp.route("/frameworks/<int:framework_id>/competencies", methods=["GET"])

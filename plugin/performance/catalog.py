@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from plugin.events import ActivityRef
 from plugin.performance.models import Competency, Framework
+
+MAX_ID = 2_147_483_647  # ids are 32-bit columns
 
 
 @dataclass
@@ -51,6 +54,18 @@ def get_framework(session: Session, platform_id: int, framework_id: int) -> Fram
     """The framework if it belongs to this platform; None otherwise (another tenant's ids too)."""
     return session.scalars(
         select(Framework).where(Framework.id == framework_id, Framework.platform_id == platform_id)
+    ).first()
+
+
+def get_competency(session: Session, platform_id: int, competency_id: int) -> Competency | None:
+    """The competency if its framework belongs to this platform; None otherwise (also for an id
+    no column can hold)."""
+    if not 0 < competency_id <= MAX_ID:
+        return None
+    return session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Competency.id == competency_id, Framework.platform_id == platform_id)
     ).first()
 
 
@@ -150,3 +165,20 @@ def search_competencies(
             query.order_by(rank, func.length(Competency.name), Competency.id).limit(limit)
         )
     )
+
+
+def find_activity(session: Session, platform_id: int, key: str) -> ActivityRef | None:
+    """The competency an ActivityRef key names on the platform — its IRI, as events use it — or
+    None. (A competency's activity id is its own IRI; only a key that is not an absolute IRI
+    becomes an activity IRI of ours, which then resolves through this.)"""
+    if not key or len(key) > 1000:
+        return None
+    competency = session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == platform_id, Competency.uri == key)
+        .order_by(Competency.id)
+    ).first()
+    if competency is None:
+        return None
+    return ActivityRef("competency", competency.uri, competency.name)

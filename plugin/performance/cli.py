@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from plugin.db import new_session, unit_of_work
-from plugin.performance import catalog, frameworks
+from plugin.performance import associations, catalog, frameworks
 from plugin.performance.catalog import TreeNode
 from plugin.performance.frameworks import FrameworkImportError, ImportResult
 
@@ -25,7 +26,11 @@ def competencies() -> None:
 )
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", help="A CASE package URL (…/ims/case/v1p0/CFPackages/<identifier>).")
-@click.option("--allow-private-hosts", is_flag=True, help="Allow a URL on a private network.")
+@click.option(
+    "--allow-private-hosts",
+    is_flag=True,
+    help="Allow a URL on a private network (default: the ALLOW_PRIVATE_HOSTS setting).",
+)
 @with_appcontext
 def import_command(
     platform_id: int, path: Path | None, url: str | None, allow_private_hosts: bool
@@ -41,12 +46,21 @@ def import_command(
                 )
             else:
                 assert url is not None
+                settings = current_app.config["COMMONS_SETTINGS"]
                 result = frameworks.import_case_url(
-                    session, platform_id, url, allow_private_hosts=allow_private_hosts
+                    session,
+                    platform_id,
+                    url,
+                    allow_private_hosts=allow_private_hosts or settings.private_hosts_allowed,
                 )
     except FrameworkImportError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(_summary(result))
+    if result.associations:
+        click.echo(
+            f"  {result.associations} CASE associations ({result.associations_added} new, "
+            f"{result.associations_updated} changed, {result.associations_removed} removed)."
+        )
     for warning in result.warnings:
         click.echo(f"  note: {warning}")
 
@@ -104,6 +118,78 @@ def show_command(platform_id: int, framework_id: int) -> None:
             raise click.ClickException(f"No framework {framework_id} on platform {platform_id}.")
         click.echo(f"{framework.title}  ({framework.uri})")
         _echo_tree(catalog.framework_tree(session, framework))
+        counts = associations.type_counts(session, framework)
+        if counts:
+            click.echo("Associations: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+@competencies.command("export")
+@click.option("--platform-id", type=int, required=True)
+@click.argument("framework_id", type=int)
+@with_appcontext
+def export_command(platform_id: int, framework_id: int) -> None:
+    """Print a framework as JSON: its facts, its competencies and its CASE associations (each
+    end with the competency of this platform it resolves to, if any)."""
+    with new_session() as session:
+        framework = catalog.get_framework(session, platform_id, framework_id)
+        if framework is None:
+            raise click.ClickException(f"No framework {framework_id} on platform {platform_id}.")
+        items, after = [], None
+        while True:
+            page, after = catalog.competencies_page(session, framework, after=after, limit=500)
+            items += page
+            if after is None:
+                break
+        links_, after = [], None
+        while True:
+            chunk, after = associations.framework_page(session, framework, after=after, limit=500)
+            links_ += chunk
+            if after is None:
+                break
+
+        def end(e: associations.End) -> dict:
+            return {
+                "uri": e.uri,
+                "identifier": e.identifier,
+                "title": e.title,
+                "competency_id": e.competency.id if e.competency else None,
+            }
+
+        document = {
+            "framework": {
+                "id": framework.id,
+                "title": framework.title,
+                "uri": framework.uri,
+                "identifier": framework.identifier,
+                "version": framework.version,
+                "source_kind": framework.source_kind,
+            },
+            "competencies": [
+                {
+                    "id": c.id,
+                    "iri": c.uri,
+                    "identifier": c.identifier,
+                    "code": c.code,
+                    "name": c.name,
+                    "parent_id": c.parent_id,
+                    "retired": c.retired_at is not None,
+                }
+                for c in items
+            ],
+            "associations": [
+                {
+                    "association_type": a.association_type,
+                    "identifier": a.identifier,
+                    "uri": a.uri,
+                    "sequence_number": a.sequence_number,
+                    "last_change_date_time": a.changed_at.isoformat() if a.changed_at else None,
+                    "origin": end(a.origin),
+                    "destination": end(a.destination),
+                }
+                for a in links_
+            ],
+        }
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def _echo_tree(nodes: list[TreeNode]) -> None:

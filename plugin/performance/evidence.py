@@ -7,18 +7,21 @@ its xAPI statement (outbox) and its evidence are committed together or not at al
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin import events
 from plugin.events import DomainEvent
+from plugin.performance.associations import exact_matches
 from plugin.performance.links import competencies_for
 from plugin.performance.models import (
     EVIDENCE_EXPERIENTIAL,
     EVIDENCE_KINDS,
     EVIDENCE_SOCIAL,
     STATUS_PENDING,
+    Competency,
     Evidence,
 )
 
@@ -97,3 +100,53 @@ def record_evidence(session: Session, event: DomainEvent) -> list[Evidence]:
 def on_event(session: Session, event: DomainEvent) -> None:
     """The event subscriber (registered as ``performance.evidence``)."""
     record_evidence(session, event)
+
+
+# --- what counts for a competency --------------------------------------------------------------
+def evidence_for(
+    session: Session,
+    platform_id: int,
+    competency: Competency,
+    *,
+    user_id: int | None = None,
+    context_id: int | None = None,
+) -> list[Evidence]:
+    """The evidence that counts for a competency: its own rows and those of its exact matches
+    (CASE ``exactMatchOf``, in either direction and through chains — the same competency in
+    another framework), one row per act (statement), the competency's own row when an act bears
+    on both. ``isRelatedTo`` does not count. Optionally one learner's, or one course's; oldest
+    first. Every reader of evidence goes through here, so the rule holds everywhere, and a match
+    imported later counts for earlier acts too."""
+    same = [competency, *exact_matches(session, platform_id, competency)]
+    rank = {c.id: index for index, c in enumerate(same)}
+    query = select(Evidence).where(
+        Evidence.platform_id == platform_id, Evidence.competency_id.in_(list(rank))
+    )
+    if user_id is not None:
+        query = query.where(Evidence.user_id == user_id)
+    if context_id is not None:
+        query = query.where(Evidence.context_id == context_id)
+    chosen: dict[str, Evidence] = {}
+    for row in session.scalars(query.order_by(Evidence.occurred_at, Evidence.id)):
+        kept = chosen.get(row.statement_id)
+        if kept is None or rank[row.competency_id] < rank[kept.competency_id]:
+            chosen[row.statement_id] = row
+    return sorted(chosen.values(), key=lambda r: (r.occurred_at, r.id))
+
+
+@dataclass(frozen=True)
+class EvidenceSummary:
+    acts: int  # acts (statements) that count
+    learners: int
+    through_matches: int  # of those, acts recorded only for an exact match
+
+
+def summarize_evidence(
+    session: Session, platform_id: int, competency: Competency, *, context_id: int | None = None
+) -> EvidenceSummary:
+    rows = evidence_for(session, platform_id, competency, context_id=context_id)
+    return EvidenceSummary(
+        acts=len(rows),
+        learners=len({r.user_id for r in rows}),
+        through_matches=sum(1 for r in rows if r.competency_id != competency.id),
+    )

@@ -16,23 +16,19 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import ipaddress
 import json
 import re
-import socket
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-import requests
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from plugin import netguard
 from plugin.db import Base, utcnow
 from plugin.lti.models import Platform
 from plugin.performance.models import (
@@ -40,6 +36,7 @@ from plugin.performance.models import (
     SOURCE_DEFAULT,
     SOURCE_MOODLE_CSV,
     Competency,
+    CompetencyAssociation,
     Framework,
     Scale,
     ScaleLevel,
@@ -76,6 +73,39 @@ class ParsedItem:
 
 
 @dataclass
+class ParsedNode:
+    """One end of an association. An item of the same package carries that item's identifier
+    and uri; the package's own CFDocument has ``is_document``; anything else is external."""
+
+    uri: str | None
+    identifier: str | None
+    title: str | None = None
+    item: str | None = None  # the identifier of an item of this package
+    is_document: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.uri or f"identifier:{self.identifier}"
+
+
+@dataclass
+class ParsedAssociation:
+    association_type: str
+    origin: ParsedNode
+    destination: ParsedNode
+    identifier: str | None = None
+    uri: str | None = None
+    sequence_number: int | None = None
+    changed_at: datetime | None = None
+
+    key: str = ""  # what identifies it across imports (see _association_keys)
+
+    @property
+    def signature(self) -> str:
+        return f"{self.association_type}|{self.origin.key}|{self.destination.key}"
+
+
+@dataclass
 class ParsedScale:
     name: str
     levels: list[str]
@@ -98,6 +128,7 @@ class ParsedFramework:
     items: list[ParsedItem] = field(default_factory=list)
     scale: ParsedScale | None = None
     hierarchy_links: int = 0  # parent/child relations read (CASE isChildOf associations)
+    associations: list[ParsedAssociation] = field(default_factory=list)  # CASE: all of them
     warnings: list[str] = field(default_factory=list)
 
 
@@ -114,6 +145,10 @@ class ImportResult:
     retired: int = 0  # gone upstream, kept because links or evidence point at them
     deleted: int = 0  # gone upstream and unreferenced
     hierarchy_links: int = 0
+    associations: int = 0  # CASE associations of every type in the imported version
+    associations_added: int = 0
+    associations_updated: int = 0
+    associations_removed: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -220,6 +255,8 @@ def load_json(text: str) -> Any:
         ) from exc
     except RecursionError as exc:
         raise FrameworkImportError("The JSON is nested too deeply to be a CASE package.") from exc
+    except ValueError as exc:  # a number with more digits than Python converts (4300)
+        raise FrameworkImportError("The JSON has a number too long to read.") from exc
 
 
 def _clean(value: str) -> str:
@@ -247,13 +284,46 @@ def _required(obj: dict[str, Any], key: str, where: str, max_len: int | None = N
 
 
 def _when(value: Any) -> datetime | None:
+    """A date-time with a UTC offset, in UTC; None when absent, not one, or outside the years
+    a database stores (``9999-12-31T23:59-01:00`` is in year 10000 in UTC)."""
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo is not None else None
+
+
+def _check_text(data: Any) -> None:
+    """Refuse strings no database can store — a NUL character, or a lone surrogate (JSON allows
+    the escape ``\\ud800``) — anywhere in the package, naming where. Iterative: the JSON may be
+    nested as deeply as the parser allowed."""
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((key, where or "the package"))
+                pending.append((item, f"{where}.{key}" if where else str(key)))
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{index}]") for index, item in enumerate(value))
+        elif isinstance(value, str) and not _storable(value):
+            raise FrameworkImportError(
+                f"{where or 'The package'} contains a character that cannot be stored "
+                "(a NUL character or an unpaired surrogate); export the package as UTF-8 text "
+                "and try again."
+            )
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _short(item: ParsedItem) -> str:
@@ -277,6 +347,7 @@ def parse_case_package(data: Any) -> ParsedFramework:
         raise FrameworkImportError(
             "A CASE package is a JSON object with CFDocument, CFItems and CFAssociations."
         )
+    _check_text(data)
     package, wrapped = data, False
     if "CFDocument" not in data and isinstance(data.get("CFPackage"), dict):
         package, wrapped = data["CFPackage"], True
@@ -342,19 +413,50 @@ def parse_case_package(data: Any) -> ParsedFramework:
             return identifier
         return identifier_by_uri.get(uri or "")
 
+    def end(node: tuple[str | None, str | None, str | None]) -> ParsedNode:
+        identifier, uri, title = node
+        item = resolve((identifier, uri))
+        if item is not None:
+            return ParsedNode(items[item].uri, item, title, item=item)
+        if identifier == doc_identifier or uri == doc_uri:
+            return ParsedNode(doc_uri, doc_identifier, title, is_document=True)
+        return ParsedNode(uri, identifier, title)
+
     positions = {identifier: index for index, identifier in enumerate(items)}
     sequence: dict[str, int | None] = {}
     has_parent: set[str] = set()
+    association_keys: dict[str, str] = {}
     for index, raw in enumerate(_array(package, "CFAssociations")):
         where = f"CFAssociations[{index}]"
         if not isinstance(raw, dict):
             raise FrameworkImportError(f"{where} is not an object.")
-        if not isinstance(raw.get("associationType"), str):
+        association_type = _text(raw, "associationType", where, 255)
+        if association_type is None:
             raise FrameworkImportError(f"{where} has no associationType.")
-        if raw["associationType"] != "isChildOf":
+        origin_node = _node(raw, "originNodeURI", where)
+        destination_node = _node(raw, "destinationNodeURI", where)
+        number = _sequence_number(raw.get("sequenceNumber"), where)
+        association = ParsedAssociation(
+            association_type=association_type,
+            origin=end(origin_node),
+            destination=end(destination_node),
+            identifier=_text(raw, "identifier", where, 255),
+            uri=_text(raw, "uri", where, 1000),
+            sequence_number=number,
+            changed_at=_when(raw.get("lastChangeDateTime")),
+        )
+        key = _association_key(
+            association.identifier, association.uri, association.signature, association_keys
+        )
+        if key is None:
+            parsed.warnings.append(f"{where} repeats an earlier association; the first is kept.")
+        else:
+            association.key = key
+            parsed.associations.append(association)
+        if association_type != "isChildOf":
             continue
-        origin = _node(raw, "originNodeURI", where)
-        destination = _node(raw, "destinationNodeURI", where)
+        origin = origin_node[:2]
+        destination = destination_node[:2]
         child = resolve(origin)
         if child is None:
             parsed.warnings.append(
@@ -379,7 +481,7 @@ def parse_case_package(data: Any) -> ParsedFramework:
             continue
         has_parent.add(child)
         items[child].parent = parent
-        sequence[child] = _sequence_number(raw.get("sequenceNumber"), where)
+        sequence[child] = number
         parsed.hierarchy_links += 1
 
     orphans = len(items) - len(has_parent)
@@ -409,19 +511,52 @@ def _array(package: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _node(association: dict[str, Any], key: str, where: str) -> tuple[str | None, str | None]:
-    """(identifier, uri) of an association end (a LinkGenURI object, or a bare URI string)."""
+def _node(
+    association: dict[str, Any], key: str, where: str
+) -> tuple[str | None, str | None, str | None]:
+    """(identifier, uri, title) of an association end (a LinkGenURI object, or a bare URI
+    string). Values that are not strings are ignored; one longer than its column is refused."""
     node = association.get(key)
     if isinstance(node, str) and node.strip():
-        return None, node.strip()
+        return None, _limited(node.strip(), 1000, f"{where}: {key}"), None
     if isinstance(node, dict):
-        identifier = node.get("identifier")
-        uri = node.get("uri")
-        identifier = identifier.strip() if isinstance(identifier, str) and identifier else None
-        uri = uri.strip() if isinstance(uri, str) and uri else None
+        identifier, uri, title = (
+            _clean(value) if isinstance(value, str) else None
+            for value in (node.get("identifier"), node.get("uri"), node.get("title"))
+        )
         if identifier or uri:
-            return identifier, uri
+            return (
+                _limited(identifier, 255, f"{where}: {key}.identifier") if identifier else None,
+                _limited(uri, 1000, f"{where}: {key}.uri") if uri else None,
+                title or None,
+            )
     raise FrameworkImportError(f"{where} has no {key} with an identifier or uri.")
+
+
+def _association_key(
+    identifier: str | None, uri: str | None, signature: str, seen: dict[str, str]
+) -> str | None:
+    """What identifies an association across imports, so that a re-import updates it in place:
+    its identifier, else its uri, else its type and ends. Packages are read in order; an
+    identifier (or uri) that an earlier association with other ends or type already used gets
+    those appended, and a repeat of an earlier association (same key, type and ends) gives None.
+    ``seen`` maps the keys given so far to their signatures."""
+    base = f"id:{identifier}" if identifier else f"uri:{uri}" if uri else f"ends:{signature}"
+    for key in (base, f"{base}|{signature}"):
+        if key not in seen:
+            seen[key] = signature
+            return key
+        if seen[key] == signature:
+            return None
+    return None
+
+
+def _limited(value: str, max_len: int, what: str) -> str:
+    _limit(value, max_len, what)
+    return value
+
+
+SEQUENCE_RANGE = (-(2**31), 2**31 - 1)  # CASE's int32, and the column's
 
 
 def _sequence_number(value: Any, where: str) -> int | None:
@@ -429,11 +564,21 @@ def _sequence_number(value: Any, where: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise FrameworkImportError(f"{where}: sequenceNumber must be an integer.")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value)
-    raise FrameworkImportError(f"{where}: sequenceNumber must be an integer, not {value!r}.")
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"-?\d{1,20}", value.strip()):
+        number = int(value)
+    if number is None:
+        shown = repr(value) if isinstance(value, str | float) else type(value).__name__
+        shown = shown if len(shown) <= 40 else shown[:37] + "…"
+        raise FrameworkImportError(f"{where}: sequenceNumber must be an integer, not {shown}.")
+    low, high = SEQUENCE_RANGE
+    if not low <= number <= high:
+        raise FrameworkImportError(
+            f"{where}: sequenceNumber must be an integer between {low} and {high}."
+        )
+    return number
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,7 +617,7 @@ def parse_moodle_csv(text: str, *, issuer: str) -> ParsedFramework:
     "Is framework", "Taxonomy" — or, for a translated header, by Moodle's column order.
     """
     text = text.lstrip("\ufeff")
-    if "\x00" in text:
+    if not _storable(text):
         raise FrameworkImportError("The file is not a text CSV file.")
     rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -614,7 +759,7 @@ def _moodle_scale(
                 continue
             try:
                 position = int(entry.get("id"))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
                 position = 0
             if not 1 <= position <= len(levels):
                 raise FrameworkImportError(
@@ -838,7 +983,79 @@ def _store(
             )
         result.deleted = len(doomed)
     session.flush()
+    _store_associations(session, framework, parsed.associations, result, now)
     return result
+
+
+def _store_associations(
+    session: Session,
+    framework: Framework,
+    associations: list[ParsedAssociation],
+    result: ImportResult,
+    now: datetime,
+) -> None:
+    """Make the framework's association rows exactly the package's: matched by
+    :func:`_association_key` (identifier, else uri, else type and ends), changed ones updated in
+    place, new ones added, those the package no longer has removed."""
+    rows = list(
+        session.scalars(
+            select(CompetencyAssociation)
+            .where(CompetencyAssociation.framework_id == framework.id)
+            .order_by(CompetencyAssociation.position, CompetencyAssociation.id)
+        )
+    )
+    existing: dict[str, CompetencyAssociation] = {}
+    keys: dict[str, str] = {}
+    for row in rows:
+        key = _association_key(row.identifier, row.uri, _row_signature(row), keys)
+        if key is not None:
+            existing[key] = row
+    result.associations = len(associations)
+    seen: set[int] = set()
+    for position, association in enumerate(associations):
+        values = {
+            "position": position,
+            "identifier": association.identifier,
+            "uri": association.uri,
+            "association_type": association.association_type,
+            "origin_uri": association.origin.uri,
+            "origin_identifier": association.origin.identifier,
+            "origin_title": association.origin.title,
+            "destination_uri": association.destination.uri,
+            "destination_identifier": association.destination.identifier,
+            "destination_title": association.destination.title,
+            "sequence_number": association.sequence_number,
+            "source_changed_at": association.changed_at,
+        }
+        row = existing.get(association.key)
+        if row is None:
+            row = CompetencyAssociation(framework_id=framework.id, created_at=now)
+            session.add(row)
+            result.associations_added += 1
+        else:
+            seen.add(row.id)
+            if any(
+                getattr(row, key) != value for key, value in values.items() if key != "position"
+            ):
+                result.associations_updated += 1
+        for key, value in values.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+    gone = [row.id for row in rows if row.id not in seen]
+    for chunk in _chunks(sorted(gone)):
+        session.execute(
+            delete(CompetencyAssociation).where(CompetencyAssociation.id.in_(chunk)),
+            execution_options={"synchronize_session": "fetch"},
+        )
+    result.associations_removed = len(gone)
+    session.flush()
+
+
+def _row_signature(row: CompetencyAssociation) -> str:
+    """The :attr:`ParsedAssociation.signature` of a stored association."""
+    origin = row.origin_uri or f"identifier:{row.origin_identifier}"
+    destination = row.destination_uri or f"identifier:{row.destination_identifier}"
+    return f"{row.association_type}|{origin}|{destination}"
 
 
 def _existing_framework(
@@ -932,25 +1149,6 @@ def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
 # Fetching from a CASE service
 
 
-def _check_url(url: str, allow_private_hosts: bool) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FrameworkImportError(f"The URL must be an absolute http(s) URL, not {url!r}.")
-    host = parts.hostname
-    if not allow_private_hosts:
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FrameworkImportError(f"The server {host} cannot be found.") from exc
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
-                raise FrameworkImportError(
-                    f"{host} is a private or local address; the tool fetches only public URLs."
-                )
-    return host
-
-
 def fetch_json(
     url: str,
     *,
@@ -958,67 +1156,24 @@ def fetch_json(
     max_bytes: int = MAX_DOWNLOAD_BYTES,
     allow_private_hosts: bool = False,
 ) -> tuple[Any, str]:
-    """GET a JSON document with a time limit, a size limit, checked redirects and no private
-    addresses (unless allowed). Returns (data, final URL)."""
-    url = url.strip()
-    deadline = time.monotonic() + timeout
-    for _ in range(MAX_REDIRECTS + 1):
-        host = _check_url(url, allow_private_hosts)
-        try:
-            response = requests.get(
-                url,
-                timeout=timeout,
-                stream=True,
-                allow_redirects=False,
-                headers={"Accept": "application/json"},
-            )
-        except requests.Timeout as exc:
-            raise FrameworkImportError(
-                f"{host} did not answer within {timeout:g} seconds."
-            ) from exc
-        except requests.RequestException as exc:
-            raise FrameworkImportError(f"Could not connect to {host}.") from exc
-        with response:
-            if response.is_redirect and response.headers.get("Location"):
-                url = urljoin(url, response.headers["Location"])
-                continue
-            if response.status_code != 200:
-                raise FrameworkImportError(
-                    f"{host} answered {response.status_code} {response.reason or ''}".rstrip()
-                    + f" for {url}."
-                )
-            body = _read_limited(response, host, max_bytes, deadline, timeout)
-        text = decode_text(body)
-        if text.lstrip()[:1] == "<":
-            raise FrameworkImportError(
-                "The URL returned a web page, not CASE JSON. Use a CASE API package URL such as "
-                "https://…/ims/case/v1p0/CFPackages/{identifier}."
-            )
-        return load_json(text), url
-    raise FrameworkImportError(f"Too many redirects (more than {MAX_REDIRECTS}).")
-
-
-def _read_limited(
-    response: requests.Response, host: str, max_bytes: int, deadline: float, timeout: float
-) -> bytes:
-    too_big = FrameworkImportError(
-        f"The document at {host} is larger than {max_bytes // (1024 * 1024) or 1} MB."
+    """GET a CASE JSON document through :mod:`plugin.netguard` (a total deadline of ``timeout``
+    seconds, a size limit, checked redirects, no private addresses unless allowed). Returns
+    (data, final URL)."""
+    limits = netguard.Limits(
+        deadline=timeout,
+        max_bytes=max_bytes,
+        max_redirects=MAX_REDIRECTS,
+        allow_private_hosts=allow_private_hosts,
     )
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks: list[bytes] = []
-    size = 0
     try:
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > max_bytes:
-                raise too_big
-            if time.monotonic() > deadline:
-                raise FrameworkImportError(
-                    f"{host} did not send the document within {timeout:g} seconds."
-                )
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise FrameworkImportError(f"The download from {host} failed: {exc}.") from exc
-    return b"".join(chunks)
+        fetched = netguard.fetch("GET", url, limits=limits, headers={"Accept": "application/json"})
+        netguard.require_status(fetched, 200)
+    except netguard.FetchError as exc:
+        raise FrameworkImportError(exc.message) from exc
+    text = decode_text(fetched.body)
+    if text.lstrip()[:1] == "<":
+        raise FrameworkImportError(
+            "The URL returned a web page, not CASE JSON. Use a CASE API package URL such as "
+            "https://…/ims/case/v1p0/CFPackages/{identifier}."
+        )
+    return load_json(text), fetched.url

@@ -138,6 +138,42 @@ class Competency(Base):
         return f"{self.code} {self.name}" if self.code else self.name
 
 
+class CompetencyAssociation(Base):
+    """One CASE association (CFAssociation) of a framework's package, of any type: ``isChildOf``
+    (also kept as ``Competency.parent_id``), ``exactMatchOf``, ``isRelatedTo``, ``precedes``,
+    ``isPartOf``, ``exemplar``, ``hasSkillLevel``, ``replacedBy``, ``isPeerOf`` or an extension
+    type. Each end is kept as the package gives it (uri, identifier, title); an end that is an
+    item of the same package carries that item's uri. Ends are matched to competencies by uri
+    when read (:mod:`plugin.performance.associations`), so an end in another framework resolves
+    as soon as that framework is imported, and stops resolving when its item is removed."""
+
+    __tablename__ = "perf_competency_association"
+    __table_args__ = (
+        Index("ix_perf_competency_association_framework", "framework_id", "position"),
+        Index("ix_perf_competency_association_origin", "origin_uri"),
+        Index("ix_perf_competency_association_destination", "destination_uri"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The framework whose package declares the association (deleted with it).
+    framework_id: Mapped[int] = mapped_column(ForeignKey("perf_framework.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # order in the package
+    identifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    uri: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    association_type: Mapped[str] = mapped_column(String(255))
+    origin_uri: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    origin_identifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    origin_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    destination_uri: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    destination_identifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    destination_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sequence_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The package's lastChangeDateTime of the association.
+    source_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class CompetencyLink(Base):
     """Something in the tool (an ActivityRef kind + key: a board, a placement, a goal...) is
     about a competency. Activity done on it becomes evidence for that competency."""

@@ -47,6 +47,11 @@ class FrameworkDetailSchema(FrameworkSchema):
     source_changed_at = fields.DateTime(allow_none=True)
     depth = fields.Integer(metadata={"description": "levels in the hierarchy"})
     scale = fields.Nested(ScaleSchema, allow_none=True)
+    association_counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "CASE associations of the package, by type"},
+    )
 
 
 class CompetencySchema(Schema):
@@ -109,6 +114,71 @@ class ImportUrlSchema(Schema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
+class EndSchema(Schema):
+    """One end of a CASE association: as the package gives it, and what it is on this platform."""
+
+    uri = fields.String(allow_none=True)
+    identifier = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    competency = fields.Nested(
+        CompetencyInfoSchema,
+        allow_none=True,
+        metadata={"description": "the competency of this platform the end is, if imported"},
+    )
+    framework_id = fields.Integer(
+        allow_none=True, metadata={"description": "when the end is a framework's CFDocument"}
+    )
+
+
+class AssociationSchema(Schema):
+    id = fields.Integer()
+    framework_id = fields.Integer(metadata={"description": "the framework that declares it"})
+    association_type = fields.String(
+        metadata={"description": "CASE associationType: isChildOf, exactMatchOf, isRelatedTo…"}
+    )
+    identifier = fields.String(allow_none=True)
+    uri = fields.String(allow_none=True)
+    sequence_number = fields.Integer(allow_none=True)
+    last_change_date_time = fields.DateTime(allow_none=True)
+    origin = fields.Nested(EndSchema)
+    destination = fields.Nested(EndSchema)
+
+
+class AssociationPageSchema(Schema):
+    items = fields.List(fields.Nested(AssociationSchema))
+    next_after = fields.Integer(
+        allow_none=True, metadata={"description": "pass as ?after= for the next page"}
+    )
+
+
+class AssociationPageArgs(QueryArgs):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2_147_483_647))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class CompetencyAssociationSchema(Schema):
+    direction = fields.String(
+        metadata={"description": "outgoing: the competency is the origin; incoming: the target"}
+    )
+    association = fields.Nested(AssociationSchema)
+
+
+class CompetencyDetailSchema(CompetencySchema):
+    framework_title = fields.String()
+    associations = fields.List(
+        fields.Nested(CompetencyAssociationSchema),
+        metadata={"description": "every association it is an end of, in any framework"},
+    )
+    exact_matches = fields.List(
+        fields.Nested(CompetencyInfoSchema),
+        metadata={"description": "the same competency elsewhere: their evidence counts for it"},
+    )
+    related = fields.List(
+        fields.Nested(EndSchema),
+        metadata={"description": "isRelatedTo, either way: related, not the same"},
+    )
+
+
 class ImportResultSchema(Schema):
     framework_id = fields.Integer()
     title = fields.String()
@@ -121,4 +191,8 @@ class ImportResultSchema(Schema):
     retired = fields.Integer()
     deleted = fields.Integer()
     hierarchy_links = fields.Integer()
+    associations = fields.Integer(metadata={"description": "CASE associations of every type"})
+    associations_added = fields.Integer()
+    associations_updated = fields.Integer()
+    associations_removed = fields.Integer()
     warnings = fields.List(fields.String())

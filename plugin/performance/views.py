@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from plugin.db import db_session, unit_of_work
-from plugin.performance import catalog, frameworks
+from plugin.performance import associations, catalog, evidence, frameworks
 from plugin.performance.frameworks import FrameworkImportError, ImportResult
 from plugin.policy import require_staff
 from plugin.web import Current, WebError, current, launch_required
@@ -35,8 +35,8 @@ bp.before_request(allow_large_import_bodies)
 
 
 def _allow_private_hosts() -> bool:
-    settings = current_app.config["COMMONS_SETTINGS"]
-    return not settings.is_production or bool(settings.extra.get("case_import_allow_private_hosts"))
+    """The one outbound-fetch setting (``ALLOW_PRIVATE_HOSTS``; see :mod:`plugin.netguard`)."""
+    return current_app.config["COMMONS_SETTINGS"].private_hosts_allowed
 
 
 def perform_import(cur: Current, upload: FileStorage | None, url: str | None) -> ImportResult:
@@ -131,4 +131,50 @@ def framework_page(framework_id: int) -> str:
         summary=catalog.summarize(session, framework),
         tree=tree,
         depth=catalog.tree_depth(tree),
+        association_counts=associations.type_counts(session, framework),
+        type_labels=associations.TYPE_LABELS,
+    )
+
+
+@bp.get("/competencies/<int:competency_id>")
+@launch_required
+def competency_page(competency_id: int) -> str:
+    """One competency: its facts, every CASE association it is an end of (its own framework's and
+    other frameworks'), its exact matches and related items, and the evidence that counts for it
+    in this course (its own and its exact matches')."""
+    cur = current()
+    require_staff(cur)
+    session = db_session()
+    competency = catalog.get_competency(session, cur.platform.id, competency_id)
+    if competency is None:
+        raise WebError(404, "Competency not found", "There is no such competency in your platform.")
+    parent = (
+        catalog.get_competency(session, cur.platform.id, competency.parent_id)
+        if competency.parent_id is not None
+        else None
+    )
+    return render_template(
+        "performance/competency.html",
+        cur=cur,
+        token=cur.token,
+        competency=competency,
+        framework=competency.framework,
+        parent=parent,
+        associations=[
+            a
+            for a in associations.of_competency(session, cur.platform.id, competency)
+            if a.association.association_type != associations.HIERARCHY
+        ],
+        exact_matches=associations.exact_matches(session, cur.platform.id, competency),
+        related=associations.related(session, cur.platform.id, competency),
+        framework_titles={
+            summary.framework.id: summary.framework.title
+            for summary in catalog.list_frameworks(session, cur.platform.id)
+        },
+        # Evidence of this course only: staff see their own course's learners.
+        evidence=evidence.summarize_evidence(
+            session, cur.platform.id, competency, context_id=cur.context.id
+        )
+        if cur.context is not None
+        else None,
     )

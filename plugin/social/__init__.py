@@ -11,7 +11,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from plugin import events
     from plugin.api import api
+    from plugin.social import boards
+
+    # Boards, threads and posts can be found by the key their events name (xAPI activity IRIs).
+    for kind in ("board", "thread", "post"):
+        events.register_finder(
+            kind,
+            lambda session, platform_id, key, kind=kind: boards.find_activity(
+                session, platform_id, kind, key
+            ),
+        )
     from plugin.social import models  # noqa: F401  (tables known to the metadata)
     from plugin.social.api import blp
     from plugin.social.views import bp

@@ -606,7 +606,9 @@ def _board_ref(session: Session, board: Board) -> ActivityRef:
 
 
 def _thread_ref(thread: Thread) -> ActivityRef:
-    return ActivityRef("thread", str(thread.id), thread.title)
+    # The variant (discussion or question) is the thread's own: its xAPI activity type is the
+    # same whether the thread is a statement's object or the parent of a reply.
+    return ActivityRef("thread", str(thread.id), thread.title, variant=thread.kind)
 
 
 def _post_ref(thread: Thread, post: Post) -> ActivityRef:
@@ -617,6 +619,39 @@ def _post_ref(thread: Thread, post: Post) -> ActivityRef:
     else:
         name = f"Comment in “{thread.title}”"
     return ActivityRef("post", str(post.id), name)
+
+
+def find_activity(session: Session, platform_id: int, kind: str, key: str) -> ActivityRef | None:
+    """The board, thread or post ``key`` of the platform as the ActivityRef its events use (the
+    finder behind the xAPI activity IRIs), or None when it does not exist on that platform.
+    Hidden and deleted posts still exist: statements about them keep pointing at them."""
+    row_id = events.key_id(key)
+    if row_id is None:
+        return None
+    on_platform = (Context.id == Board.context_id) & (Context.platform_id == platform_id)
+    if kind == "board":
+        board = session.scalars(
+            select(Board).join(Context, on_platform).where(Board.id == row_id)
+        ).first()
+        return _board_ref(session, board) if board is not None else None
+    if kind == "thread":
+        thread = session.scalars(
+            select(Thread)
+            .join(Board, Board.id == Thread.board_id)
+            .join(Context, on_platform)
+            .where(Thread.id == row_id)
+        ).first()
+        return _thread_ref(thread) if thread is not None else None
+    if kind == "post":
+        found = session.execute(
+            select(Post, Thread)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(Board, Board.id == Thread.board_id)
+            .join(Context, on_platform)
+            .where(Post.id == row_id)
+        ).first()
+        return _post_ref(found[1], found[0]) if found is not None else None
+    return None
 
 
 def _publish(

@@ -36,7 +36,7 @@ def _flag(value: Any) -> bool:
 def init_app(app: Flask) -> None:
     from plugin import api
     from plugin.xapi import api as xapi_api
-    from plugin.xapi import outbox, statements, views
+    from plugin.xapi import outbox, resolve, statements, views
 
     env = os.environ
     app.config.setdefault("LRS_ENDPOINT", env.get("LRS_ENDPOINT") or None)
@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     statements.set_default_base_url(settings.tool_base_url)
 
     events.subscribe("xapi.outbox", outbox.on_event)
+    resolve.register_lms_finders()
     app.register_blueprint(views.bp)
     api.api.register_blueprint(xapi_api.blp)
     maybe_start_forwarder(app)

@@ -46,6 +46,8 @@ class LRSReply:
 
     @property
     def ok(self) -> bool:
+        """Stored: 200 (statements stored) or 204 (already held). Nothing else, not 2xx as a
+        whole: 202 or 201 do not say the LRS stored the statements."""
         return self.status in (200, 204)
 
     def describe(self) -> str:
@@ -106,13 +108,18 @@ class LRSClient:
         return self.post_raw(json.dumps(statements, separators=(",", ":")).encode())
 
     def post_raw(self, body: bytes) -> LRSReply:
-        """POST an already serialised JSON array of statements."""
+        """POST an already serialised JSON array of statements.
+
+        Redirects are not followed: a client following a 302/303 would GET the new location and
+        could take its 200 for "stored". Only 200 and 204 mean stored (``LRSReply.ok``); any other
+        answer, a 3xx included, leaves the statements pending."""
         try:
             response = self.http.post(
                 self.target.statements_url,
                 data=body,
                 headers={"Content-Type": "application/json"},
                 timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             return LRSReply(status=None, body="", error=f"{type(exc).__name__}: {exc}")

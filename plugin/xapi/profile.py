@@ -78,6 +78,21 @@ def _rules(base: str, kind: StatementKind) -> list[dict[str, Any]]:
             ),
         },
     ]
+    for parent_kind in kind.parent_kinds:
+        types = vocab.kind_types(parent_kind)
+        if len(types) > 1:
+            rules.append(
+                {
+                    "location": "$.context.contextActivities.parent[*].definition.type",
+                    "presence": "included",
+                    "any": [t.resolve(base) for t in types],
+                    "scopeNote": _en(
+                        f"The {parent_kind} the object sits in, with its own type: "
+                        + " or ".join(t.label for t in types)
+                        + "."
+                    ),
+                }
+            )
     if kind.grouping_kinds:
         rules.append(
             {"location": "$.context.contextActivities.grouping[*].id", "presence": "included"}
@@ -136,10 +151,11 @@ def template_for(base: str, kind: StatementKind) -> dict[str, Any]:
         "objectActivityType": kind.object_type.resolve(base),
         "contextCategoryActivityType": [vocab.PROFILE_ACTIVITY_TYPE],
     }
-    if kind.parent_kinds:
-        template["contextParentActivityType"] = [
-            ACTIVITY_TYPES[k].resolve(base) for k in kind.parent_kinds
-        ]
+    # A parent kind with one type is a determining property; a kind with variants (a thread is a
+    # discussion or a question) becomes a rule in _rules: one of its types must be a parent's.
+    single = [k for k in kind.parent_kinds if len(vocab.kind_types(k)) == 1]
+    if single:
+        template["contextParentActivityType"] = [ACTIVITY_TYPES[k].resolve(base) for k in single]
     if kind.grouping_kinds:
         template["contextGroupingActivityType"] = [
             ACTIVITY_TYPES[k].resolve(base) for k in kind.grouping_kinds

@@ -23,7 +23,7 @@ import plugin
 from plugin.events import ActivityRef, DomainEvent, statement_id
 from plugin.lti.models import Context, Placement, Platform, User
 from plugin.xapi import vocabulary as vocab
-from plugin.xapi.vocabulary import ACTIVITY_TYPES, StatementKind
+from plugin.xapi.vocabulary import StatementKind
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,8 @@ def _activity(iri: str, name: str, type_iri: str, description: str | None = None
 
 
 def _ref_activity(base: str, platform_id: int, ref: ActivityRef):
-    term = ACTIVITY_TYPES.get(ref.kind)
-    if term is None:
-        raise ValueError(f"unknown activity kind {ref.kind!r} (see plugin.xapi.vocabulary)")
+    # The type follows the thing (kind + variant), wherever it sits in the statement.
+    term = vocab.activity_type(ref.kind, ref.variant)
     name = (ref.name or "").strip() or f"{term.label} {ref.key}"
     return _activity(
         ref_activity_id(base, platform_id, ref), name, term.resolve(base), ref.description
@@ -187,6 +186,7 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
     if user is None or user.issuer != platform.issuer:
         raise ValueError(f"user {event.actor_user_id} is not a user of platform {platform.id}")
     data = event.data or {}
+    _check_thread_kind(event)
 
     parents = [_ref_activity(base, platform.id, p) for p in event.parents]
     parent_kinds = {p.kind for p in event.parents}
@@ -282,7 +282,11 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
         result = tincan.Result(**result_fields)
 
     obj = _ref_activity(base, platform.id, event.object)
-    obj.definition.type = kind.object_type.resolve(base)
+    if obj.definition.type != kind.object_type.resolve(base):
+        raise ValueError(
+            f"{kind.slug} needs an object of type {kind.object_type.resolve(base)}, "
+            f"got {obj.definition.type}"
+        )
     statement = tincan.Statement(
         id=statement_id(event),
         actor=tincan.Agent(
@@ -303,6 +307,23 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
     if event.object.kind == "competency":
         iris.insert(0, obj.id)
     return BuiltStatement(as_dict, kind, list(dict.fromkeys(iris)))
+
+
+def _check_thread_kind(event: DomainEvent) -> None:
+    """``data["thread_kind"]`` (kept for other subscribers) must agree with the variant of the
+    thread the event names: the thread's activity type comes from its ActivityRef, so a
+    disagreement means a service built the reference wrongly."""
+    named = (event.data or {}).get("thread_kind")
+    if named is None:
+        return
+    for ref in (event.object, *event.parents):
+        if ref.kind == "thread" and vocab.activity_type(
+            "thread", ref.variant
+        ) is not vocab.activity_type("thread", str(named)):
+            raise ValueError(
+                f"thread {ref.key} is referenced as {ref.variant or 'discussion'!r} but the "
+                f"event's data says thread_kind={named!r}"
+            )
 
 
 def _include_response(data: dict[str, Any]) -> bool:

@@ -21,7 +21,7 @@ from plugin import policy
 from plugin.db import db_session, new_session, unit_of_work
 from plugin.lti.models import Context, User
 from plugin.web import WebError, current, launch_required
-from plugin.xapi import outbox, statements
+from plugin.xapi import outbox, resolve, statements
 from plugin.xapi import vocabulary as vocab
 from plugin.xapi.access import parse_filters, viewer_scope
 from plugin.xapi.models import DEAD, XapiOutbox
@@ -32,32 +32,97 @@ bp = Blueprint("xapi", __name__, url_prefix="/xapi", template_folder="templates"
 JSONLD = "application/ld+json"
 
 
-# --- public: the profile and our activity IRIs -----------------------------------------------
+# --- public: every IRI we mint resolves ---------------------------------------------------------
+# JSON-LD for a client that asks for application/ld+json or application/json by name (the
+# response has the type it asked for), a readable page for everyone else (a browser, "*/*").
+JSON_TYPES = (JSONLD, "application/json")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def negotiated_json_type() -> str | None:
+    """The JSON media type the client asked for by name (preferring the one it rates higher),
+    or None when it did not, or rates HTML higher: then it gets HTML."""
+    accept = request.accept_mimetypes
+    html_quality = max((q for value, q in accept if value.lower() in HTML_TYPES), default=0)
+    best, best_quality = None, 0.0
+    for value, quality in accept:
+        if value.lower() in JSON_TYPES and quality > best_quality:
+            best, best_quality = value.lower(), quality
+    if best is not None and best_quality >= html_quality:
+        return best
+    return None
+
+
+def _definition_response(body: dict[str, Any], html: str, max_age: int) -> Response:
+    media_type = negotiated_json_type()
+    if media_type is not None:
+        response = Response(json.dumps(body, indent=2, ensure_ascii=False), mimetype=media_type)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        response = Response(html, mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def _not_ours() -> WebError:
+    return WebError(404, "Unknown IRI", "Learning Commons defines nothing at this address.")
+
+
 @bp.get("/profile")
 @bp.get("/profile/v1")
-def profile() -> Response:
-    body = json.dumps(profile_for(statements.base_url()), indent=2, ensure_ascii=False)
-    response = Response(body, mimetype=JSONLD)
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+@bp.get("/profile/<path:name>")
+@bp.get("/verbs/<path:name>")
+@bp.get("/activity-types/<path:name>")
+@bp.get("/extensions/<path:name>")
+def definition(name: str | None = None) -> Response:
+    """The profile, or one concept / Statement Template / Pattern of it, at its own IRI."""
+    base = statements.base_url()
+    iri = base + request.path
+    body = resolve.profile_object(base, iri)
+    if body is None:
+        raise _not_ours()
+    document = profile_for(base)
+    html = render_template(
+        "xapi/definition.html",
+        iri=iri,
+        item=body,
+        profile=document,
+        is_profile=body is document,
+        labels=_labels(document),
+        pretty=json.dumps(body, indent=2, ensure_ascii=False),
+    )
+    return _definition_response(body, html, 3600)
+
+
+def _labels(document: dict[str, Any]) -> dict[str, str]:
+    """IRI → English label for the profile's own members, and the reused vocabulary we name."""
+    labels = {term.resolve(statements.base_url()): term.label for term in vocab.all_terms()}
+    for key in ("concepts", "templates", "patterns"):
+        for member in document.get(key, ()):
+            labels[member["id"]] = (member.get("prefLabel") or {}).get("en", member["id"])
+    return labels
 
 
 @bp.get("/activities/<int:platform_id>/<kind>/<path:key>")
 def activity(platform_id: int, kind: str, key: str) -> Response:
-    """An activity IRI resolves to its type only: names stay inside the tenant."""
-    term = vocab.ACTIVITY_TYPES.get(kind)
-    if term is None:
-        raise WebError(404, "Unknown activity", "This is not a Learning Commons activity.")
+    """An activity IRI resolves to its id and type while the thing exists on that platform (and
+    is 404 otherwise): names stay inside the tenant."""
     base = statements.base_url()
-    body = {
-        "id": statements.activity_id(base, platform_id, kind, key),
-        "objectType": "Activity",
-        "definition": {"type": term.resolve(base)},
-    }
-    response = Response(json.dumps(body), mimetype="application/json")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    body = resolve.activity_document(db_session(), base, platform_id, kind, key)
+    if body is None:
+        raise WebError(404, "Unknown activity", "There is no such Learning Commons activity.")
+    type_iri = body["definition"]["type"]
+    if negotiated_json_type() == JSONLD:
+        body = {"@context": {"id": "@id"}, **body}
+    html = render_template(
+        "xapi/activity.html",
+        iri=body["id"],
+        type_iri=type_iri,
+        type_label=_labels(profile_for(base)).get(type_iri, type_iri),
+        pretty=json.dumps(body, indent=2, ensure_ascii=False),
+    )
+    return _definition_response(body, html, 300)
 
 
 # --- administrator views (inside the LMS) ---------------------------------------------------------

@@ -215,6 +215,7 @@ class Types:
     )
 
 
+#: The activity type of each ``ActivityRef.kind`` (its default variant; see ACTIVITY_VARIANTS).
 ACTIVITY_TYPES: dict[str, Term] = {
     "course": Types.COURSE,
     "placement": Types.PLACEMENT,
@@ -229,6 +230,31 @@ ACTIVITY_TYPES: dict[str, Term] = {
     "experience": Types.EXPERIENCE,
     "competency": Types.COMPETENCY,
 }
+
+#: Kinds whose things come in variants with their own activity type, by ``ActivityRef.variant``.
+#: A thread's variant is fixed when it is started, so one activity id keeps one type.
+ACTIVITY_VARIANTS: dict[str, dict[str, Term]] = {
+    "thread": {"discussion": Types.DISCUSSION, "question": Types.QUESTION},
+}
+
+
+def activity_type(kind: str, variant: str | None = None) -> Term:
+    """The activity type of a thing: a property of the thing (its kind and variant), never of
+    the place it takes in a statement (object, parent, grouping). Raises ValueError for an
+    unknown kind or variant."""
+    if kind not in ACTIVITY_TYPES:
+        raise ValueError(f"unknown activity kind {kind!r} (see plugin.xapi.vocabulary)")
+    if variant is None:
+        return ACTIVITY_TYPES[kind]
+    term = ACTIVITY_VARIANTS.get(kind, {}).get(variant)
+    if term is None:
+        raise ValueError(f"unknown variant {variant!r} of activity kind {kind!r}")
+    return term
+
+
+def kind_types(kind: str) -> list[Term]:
+    """Every activity type a thing of ``kind`` can have (one, unless the kind has variants)."""
+    return list(dict.fromkeys([ACTIVITY_TYPES[kind], *ACTIVITY_VARIANTS.get(kind, {}).values()]))
 
 
 # --- extensions ---------------------------------------------------------------------------------
@@ -402,6 +428,18 @@ STATEMENT_KINDS: tuple[StatementKind, ...] = (
         grouping_kinds=_BOARD_GROUPING,
     ),
     StatementKind(
+        "question-viewed",
+        events.THREAD_VIEWED,
+        Verbs.VIEWED,
+        "thread",
+        Types.QUESTION,
+        "Viewed a question",
+        "A person opened a question thread (recorded only on boards whose instructor turned "
+        "it on).",
+        parent_kinds=("board",),
+        grouping_kinds=_BOARD_GROUPING,
+    ),
+    StatementKind(
         "mentor-requested",
         events.MENTOR_REQUESTED,
         Verbs.REQUESTED,
@@ -502,10 +540,15 @@ def statement_kind(event: DomainEvent) -> StatementKind:
     """The statement shape for this event (some event kinds have variants, chosen by data)."""
     kind = event.kind
     data = event.data or {}
-    if kind == events.THREAD_POSTED:
-        return _BY_SLUG[
-            "question-asked" if data.get("thread_kind") == "question" else "thread-posted"
-        ]
+    if kind in (events.THREAD_POSTED, events.THREAD_VIEWED):
+        # The thread's own type chooses: a question thread is asked and viewed as a question.
+        is_question = (
+            event.object.kind == "thread"
+            and activity_type("thread", event.object.variant) is Types.QUESTION
+        )
+        if kind == events.THREAD_POSTED:
+            return _BY_SLUG["question-asked" if is_question else "thread-posted"]
+        return _BY_SLUG["question-viewed" if is_question else "thread-viewed"]
     if kind == events.REACTION_ADDED:
         reaction = str(data.get("reaction") or "like").lower()
         return _BY_SLUG["post-voted-up" if reaction in HELPFUL_REACTIONS else "post-liked"]
@@ -535,6 +578,16 @@ def minted_terms() -> list[tuple[str, Term]]:
     out.append(("ContextExtension", Extensions.TOOL_VERSION))
     out.append(("ResultExtension", Extensions.REACTION))
     return out
+
+
+def all_terms() -> list[Term]:
+    """Every verb, activity type and extension of the vocabulary (minted or reused)."""
+    return [
+        term
+        for holder in (Verbs, Types, Extensions)
+        for term in vars(holder).values()
+        if isinstance(term, Term)
+    ]
 
 
 def all_verbs() -> list[Term]:

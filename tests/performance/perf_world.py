@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from plugin.db import new_session, utcnow
@@ -18,22 +15,10 @@ from plugin.lti import roles
 from plugin.lti.models import Context, LaunchSession, Placement, User
 from plugin.lti.registration import add_platform
 from plugin.web import issue_token
+from tests.data_files import MOODLE_CSV, moodle_text
+from tests.data_files import case_package as case_data
 
-REPO = Path(__file__).resolve().parents[2]
-CASE_DIR = REPO.parent / "shared" / "data" / "case"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-MOODLE_CSV = FIXTURES / "moodle_oecd_example.csv"
-
-
-def case_data(name: str) -> dict[str, Any]:
-    """One of the OpenSALT CASE packages in ../shared/data/case, parsed as it is."""
-    if not CASE_DIR.is_dir():
-        pytest.skip(f"CASE test data folder {CASE_DIR} is absent (expected ../shared/data/case)")
-    return json.loads((CASE_DIR / name).read_text(encoding="utf-8"))
-
-
-def moodle_text() -> str:
-    return MOODLE_CSV.read_text(encoding="utf-8")
+__all__ = ["MOODLE_CSV", "case_data", "moodle_text"]  # the test data, for the competency tests
 
 
 @dataclass

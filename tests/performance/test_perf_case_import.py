@@ -17,7 +17,7 @@ from tests.performance.perf_world import case_data, make_tenant
 
 SMART = "opensalt-SmartLevelFramework.json"
 
-# Counted by hand from the files in ../shared/data/case:
+# Counted by hand from the files in tests/data/case:
 # (file, title, CFItems, isChildOf associations, hierarchy depth, CASE version)
 CASE_FILES = [
     ("opensalt-AdoptedTestFramework.json", "Adopted Test", 1, 1, 1, "1.0"),

@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, inspect
 
 from plugin.migrate import downgrade, upgrade
 from plugin.performance.cli import competencies
-from tests.performance.perf_world import CASE_DIR, MOODLE_CSV, case_data, make_tenant
+from tests.data_files import CASE_DIR, data_path
+from tests.performance.perf_world import MOODLE_CSV, case_data, make_tenant
 
 PERF_TABLES = {
     "perf_scale",
@@ -34,7 +35,7 @@ def test_cli_import_list_and_show(app) -> None:
     )
     assert done.exit_code == 0, done.output
     assert "Imported framework" in done.output and "64 competencies (64 new" in done.output
-    smart = CASE_DIR / "opensalt-SmartLevelFramework.json"
+    smart = data_path(CASE_DIR / "opensalt-SmartLevelFramework.json")
     done = runner.invoke(
         competencies, ["import", "--platform-id", pid, "--file", str(smart)], obj=info
     )

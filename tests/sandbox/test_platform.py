@@ -1044,3 +1044,17 @@ def test_blueprint_mounts_inside_another_app_under_any_prefix() -> None:
     assert refused.status_code == 400
     assert refused.mimetype == "text/html"
     assert "not enrolled" in refused.text
+
+
+def test_registration_starts_from_an_invite_url(lms: SandboxPlatform, tool: MiniTool) -> None:
+    """A tool's registration URL may carry its own path and query (a Learning Commons invite is
+    ``…/lti/register/<secret>``): the platform keeps both and adds its parameters."""
+    start = lms.start_registration(tool.url("/lti/register/invite-secret?lang=en"))
+    parts = urlsplit(start)
+    assert parts.path.endswith("/lti/register/invite-secret")
+    query = parse_qs(parts.query)
+    assert query["lang"] == ["en"]
+    assert query["openid_configuration"] == [lms.openid_configuration_url]
+    assert query["registration_token"][0]
+    page = " ".join(requests.get(lms.url("/"), timeout=TIMEOUT).text.split())
+    assert "commons platform invite" in page and "registration_token" in page

@@ -754,7 +754,7 @@ def test_board_screenshot_for_the_readme(app, lms, chromium, artifacts: Path) ->
     competency tags. Saved as test-artifacts/board.png (docs/img/board.png is a copy)."""
     from plugin.performance import frameworks
     from plugin.performance.models import Competency
-    from tests.performance.perf_world import moodle_text
+    from tests.data_files import moodle_text
     from tests.social.test_social_pages import Person
 
     title = "Leadership circle"

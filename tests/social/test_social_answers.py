@@ -16,7 +16,7 @@ from plugin.social import boards
 from plugin.social.boards import BoardError
 from plugin.social.models import Board, ModerationAction, Thread
 from plugin.xapi.models import XapiOutbox
-from tests.performance.perf_world import moodle_text
+from tests.data_files import moodle_text
 from tests.social.social_world import make_course
 
 

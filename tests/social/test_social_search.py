@@ -489,10 +489,13 @@ def test_migration_backfills_and_goes_down_and_up(app, fresh_url) -> None:
 
     upgrade(fresh_url, "0006")
     engine = make_engine(fresh_url)
-    # today's models read lti_group.source, which migration 0009 adds: add it for this test's
-    # rows and queries, and take it out again before upgrading past 0008
+    # today's models read lti_group.source (migration 0009) and lti_platform.status (0010): add
+    # them for this test's rows and queries, and take them out again before upgrading past 0008
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE lti_group ADD COLUMN source VARCHAR(10) DEFAULT 'lms'"))
+        conn.execute(
+            text("ALTER TABLE lti_platform ADD COLUMN status VARCHAR(20) DEFAULT 'active'")
+        )
     try:
         with Session(engine) as s:
             course, board = _board(s)
@@ -514,6 +517,7 @@ def test_migration_backfills_and_goes_down_and_up(app, fresh_url) -> None:
         assert _search_objects(engine) == set()
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE lti_group DROP COLUMN source"))
+            conn.execute(text("ALTER TABLE lti_platform DROP COLUMN status"))
         upgrade(fresh_url, "head")
         with Session(engine) as s:
             assert set(_ids(s, lea, "hover")) == ids

@@ -172,7 +172,8 @@ class FaultProxy:
     """An HTTP proxy on loopback in front of an LRS, with programmable faults:
 
     - ``faults``: answered in order, one per POST, before forwarding resumes;
-    - ``reject_ids``: a POST containing any of these statement ids gets a 422;
+    - ``reject_ids``: a POST containing any of these statement ids gets ``reject_status`` (422
+      by default; 400 is what the xAPI spec prescribes for a bad statement);
     - ``down``: every request's connection is closed without an answer.
     ``records`` logs every request with the statement ids it carried and the answer.
     """
@@ -181,6 +182,7 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.faults: list[Fault] = []
         self.reject_ids: set[str] = set()
+        self.reject_status = 422
         self.down = False
         self.records: list[ProxyRecord] = []
         self.lock = threading.Lock()
@@ -267,7 +269,7 @@ class FaultProxy:
             bad = [i for i in ids if i in self.reject_ids]
             if bad:
                 return Fault(
-                    422,
+                    self.reject_status,
                     body=json.dumps(
                         {
                             "detail": [
@@ -301,6 +303,7 @@ class FaultProxy:
         with self.lock:
             self.faults.clear()
             self.reject_ids.clear()
+            self.reject_status = 422
             self.down = False
             self.records.clear()
             self.delay = 0.0

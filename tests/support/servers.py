@@ -36,3 +36,61 @@ class LiveServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class RawServer:
+    """A plain TCP server on a loopback port for misbehaving peers (trickling, oversized answers):
+    ``handler(conn)`` runs in a thread for each connection. ``accepted`` counts connections and
+    ``received`` the bytes read by :meth:`read_request`, so a test can tell that nothing reached it.
+    """
+
+    def __init__(self, handler: Callable[[RawServer, Any], None]) -> None:
+        import socket
+
+        self.handler = handler
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.accepted = 0
+        self.received = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: Any) -> None:
+        try:
+            conn.settimeout(10)
+            self.handler(self, conn)
+        except OSError:
+            pass  # the client went away (as a guarded client does at its deadline)
+        finally:
+            conn.close()
+
+    def read_request(self, conn: Any) -> bytes:
+        """Read up to the end of the request's headers."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            self.received += len(chunk)
+        return data
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(2)
+        self.sock.close()

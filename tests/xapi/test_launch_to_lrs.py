@@ -3,10 +3,6 @@ xAPI statement in a real Ralph LRS, with the competency in context and an eviden
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from plugin.db import new_session
@@ -16,23 +12,22 @@ from plugin.performance.models import Competency, Evidence
 from plugin.xapi.forwarder import forward_once
 from plugin.xapi.lrs import LRSClient, LRSTarget
 from plugin.xapi.models import XapiOutbox
+from tests.data_files import case_package
 from tests.support.browser import Browser
 from tests.test_lti_launch import launch
 from tests.xapi.xapi_world import lrs_config
 
-CASE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "case"
 TLA_COMPETENCY = "https://w3id.org/xapi/tla/activity-types/competency"
 
 
 def test_launch_lands_in_ralph_with_its_competency(app, lms, ralph) -> None:
-    package = CASE_DIR / "opensalt-SmartLevelFramework.json"
-    if not package.exists():
-        pytest.skip("../shared/data/case is not beside this checkout")
     rl = lms.placement()
     launch(Browser(), lms, "u-ines", resource_link=rl.resource_link_id)  # placement exists now
     with new_session(app) as s:
         platform = s.scalars(select(Platform).where(Platform.issuer == lms.issuer)).one()
-        frameworks.import_case_package(s, platform.id, json.loads(package.read_text()))
+        frameworks.import_case_package(
+            s, platform.id, case_package("opensalt-SmartLevelFramework.json")
+        )
         competency = s.scalars(select(Competency).order_by(Competency.id)).first()
         placement = s.scalars(select(Placement)).one()
         links.link(s, platform.id, "placement", str(placement.id), [competency.id])

@@ -3,7 +3,6 @@ per-platform LRSs, the worker command and concurrent forwarders."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -359,10 +358,6 @@ def _assert_each_delivered_once(app, ralph, proxy, ids) -> None:
     assert all(stored[i] == 1 for i in ids)
 
 
-@pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE") != "postgres",
-    reason="needs PostgreSQL (TEST_DATABASE=postgres)",
-)
 @pytest.mark.postgres
 def test_two_forwarders_on_postgresql_deliver_each_statement_once(
     app_ctx, tenant, ralph, proxy
@@ -376,7 +371,7 @@ def test_two_forwarders_on_postgresql_deliver_each_statement_once(
     assert len(proxy.posts()) >= 150 // 7
 
 
-@pytest.mark.skipif(os.environ.get("TEST_DATABASE") == "postgres", reason="SQLite variant")
+@pytest.mark.sqlite
 def test_two_forwarders_on_sqlite_deliver_each_statement_once(
     app_ctx, tenant, ralph, proxy
 ) -> None:

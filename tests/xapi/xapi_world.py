@@ -91,6 +91,9 @@ class Tenant:
             extra["competencies"] = [
                 {"iri": "https://case.example/items/feedback", "name": "Giving feedback"}
             ]
+        data = {**extra, **(data or {})}
+        # A thread carries its own variant (its activity type), as plugin.social's refs do.
+        variant = data.get("thread_kind")
         return DomainEvent(
             kind=kind,
             identity=identity or f"{kind}:{key}",
@@ -102,11 +105,15 @@ class Tenant:
                 obj_key,
                 f"The {object_kind} {key}",
                 description=f"About {object_kind} {key}",
+                variant=variant if object_kind == "thread" else None,
             ),
             context_id=self.context_id if in_course else None,
             placement_id=self.placement_id if in_course else None,
-            parents=tuple(ActivityRef(p, f"{p}-1", f"The {p}") for p in parent_kinds),
-            data={**extra, **(data or {})},
+            parents=tuple(
+                ActivityRef(p, f"{p}-1", f"The {p}", variant=variant if p == "thread" else None)
+                for p in parent_kinds
+            ),
+            data=data,
         )
 
 
@@ -148,6 +155,7 @@ def make_tenant(app: Flask, **platform_fields: Any) -> Tenant:
 VARIANTS = {
     "thread-posted": (events.THREAD_POSTED, {}),
     "question-asked": (events.THREAD_POSTED, {"thread_kind": "question"}),
+    "question-viewed": (events.THREAD_VIEWED, {"thread_kind": "question"}),
     "post-liked": (events.REACTION_ADDED, {"reaction": "like"}),
     "post-voted-up": (events.REACTION_ADDED, {"reaction": "helpful"}),
     "checkin-attended": (events.CHECKIN_LOGGED, {"role": "mentee", "duration_minutes": 45}),

@@ -305,8 +305,13 @@ _INDEX_PAGE = """<!doctype html>
     <form method="get" action="{{ url_for('.dynamic_registration') }}" target="tool-frame">
       <p><label for="registration-url">Tool registration URL (Dynamic Registration)</label><br>
       <input id="registration-url" name="url" type="url" required size="50"
-        placeholder="https://tool.example/lti/register">
+        aria-describedby="registration-url-help"
+        placeholder="https://tool.example/lti/register/…">
       <button type="submit" class="secondary">Register tool</button></p>
+      <p id="registration-url-help" class="muted">Paste the tool's registration URL as it was
+        given to you, e.g. a Learning Commons invite (<code>commons platform invite</code>); the
+        platform adds <code>openid_configuration</code> and a one-time
+        <code>registration_token</code> to it.</p>
     </form>
     <p class="muted">Issuer <code>{{ issuer }}</code> - JWKS <code>{{ jwks_url }}</code> -
       OpenID configuration <code>{{ openid_url }}</code></p>

@@ -41,7 +41,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -979,6 +979,36 @@ class SandboxPlatform:
                     and (lineitem_id is None or s.lineitem_id == lineitem_id)
                 ]
             )
+
+    def course_state(self) -> dict[str, Any]:
+        """What the course's tools changed and a restart would otherwise forget: resource links
+        (placements), line items and received scores, as plain JSON."""
+        with self._lock:
+            return {
+                "version": 1,
+                "links": [asdict(link) for link in self._links.values()],
+                "line_items": [asdict(item) for item in self._line_items.values()],
+                "scores": [asdict(score) for score in self._scores],
+            }
+
+    def restore_course_state(self, state: Mapping[str, Any]) -> None:
+        """Put back what :meth:`course_state` saved. Links of unknown courses or tools are left
+        out (the demo seed may have changed since); line item ids keep counting after the
+        highest restored one."""
+        if state.get("version") != 1:
+            raise ValueError("unknown sandbox state version")
+        with self._lock:
+            for data in state.get("links") or []:
+                link = ResourceLink(**data)
+                if link.context_id in self._courses and link.client_id in self._tools:
+                    self._links[(link.context_id, link.resource_link_id)] = link
+            for data in state.get("line_items") or []:
+                item = LineItem(**data)
+                if item.context_id in self._courses:
+                    self._line_items[(item.context_id, item.lineitem_id)] = item
+            self._scores.extend(Score(**data) for data in state.get("scores") or [])
+            numbers = [int(i) for _, i in self._line_items if i.isdigit()]
+            self._lineitem_ids = itertools.count(max(numbers, default=0) + 1)
 
     def register_tool(
         self,

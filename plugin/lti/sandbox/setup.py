@@ -1,16 +1,22 @@
 """Wiring the sandbox LMS into the development app: one platform under ``/sandbox`` with a stable
-key (kept in the instance folder), the tool registered on both sides."""
+key and its course's placements, line items and scores kept in the instance folder (so a restart
+keeps what deep linking added, as the tool keeps its boards), the tool registered on both sides."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from plugin.config import Settings
 
 SANDBOX_CLIENT_ID = "learning-commons-sandbox"
 SANDBOX_DEPLOYMENT_ID = "sandbox-deployment-1"
+STATE_FILE = "sandbox_course.json"
+log = logging.getLogger(__name__)
 
 
 def register_sandbox(app: Flask, settings: Settings) -> None:
@@ -39,6 +45,19 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
     )
     app.extensions["commons.sandbox"] = platform
     app.register_blueprint(make_platform_blueprint(platform, "sandbox", "/sandbox"))
+    state_file = Path(app.instance_path) / STATE_FILE
+    _restore(platform, state_file)
+
+    @app.after_request
+    def _save_course(response):
+        # Deep linking returns, line items and scores all arrive as writes to the sandbox.
+        if (
+            request.blueprint == "sandbox"
+            and request.method != "GET"
+            and response.status_code < 400
+        ):
+            _save(platform, state_file)
+        return response
 
     state = {"done": False}
 
@@ -47,6 +66,22 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
         if not state["done"]:
             ensure_sandbox_registration(app)
             state["done"] = True
+
+
+def _restore(platform, path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        platform.restore_course_state(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:  # a damaged file: start from the demo seed
+        log.warning("sandbox: could not restore %s (%s); starting from the demo course", path, exc)
+
+
+def _save(platform, path: Path) -> None:
+    """Write the course state atomically (a crash never leaves half a file)."""
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(platform.course_state(), indent=1), encoding="utf-8")
+    os.replace(partial, path)
 
 
 def ensure_sandbox_registration(app: Flask) -> None:
