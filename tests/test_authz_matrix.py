@@ -77,10 +77,15 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/lti/login": {"GET": A("public"), "POST": A("public")},
     "/lti/launch": {"POST": A("public")},
     "/lti/register": {"GET": A("public"), "POST": A("public")},
+    "/lti/register/<secret>": {"GET": A("public"), "POST": A("public")},
     "/api/openapi.json": {"GET": A("public")},
     "/xapi/profile": {"GET": A("public")},
     "/xapi/profile/v1": {"GET": A("public")},
     "/xapi/activities/<int:platform_id>/<kind>/<path:key>": {"GET": A("public")},
+    "/xapi/activity-types/<path:name>": {"GET": A("public")},
+    "/xapi/extensions/<path:name>": {"GET": A("public")},
+    "/xapi/profile/<path:name>": {"GET": A("public")},
+    "/xapi/verbs/<path:name>": {"GET": A("public")},
     "/static/<path:filename>": {"GET": A("public")},
     "/competencies/static/<path:filename>": {"GET": A("public")},
     # --- the launch's own things ------------------------------------------------------------
@@ -123,7 +128,10 @@ ACCESS: dict[str, dict[str, Access]] = {
     # --- rows of platform 1 -----------------------------------------------------------------
     "/api/frameworks/<int:framework_id>": {"GET": A("platform")},
     "/api/frameworks/<int:framework_id>/competencies": {"GET": A("platform")},
+    "/api/frameworks/<int:framework_id>/associations": {"GET": A("platform")},
+    "/api/competencies/<int:competency_id>": {"GET": A("platform")},
     "/competencies/frameworks/<int:framework_id>": {"GET": A("staff_platform")},
+    "/competencies/<int:competency_id>": {"GET": A("staff_platform")},
     # --- rows of course A: boards -----------------------------------------------------------
     "/boards/<int:board_id>": {"GET": A("member")},
     "/boards/<int:board_id>/threads": {"POST": A("member", {"title": "Hi", "body": "there"})},
@@ -216,11 +224,18 @@ PATH_VALUES = {
     "report_id": "report",
     "cohort_id": "cohort",
     "framework_id": "framework",
+    "competency_id": "competency",
     "notification_id": "notification",
     "user_id": "member",
     "platform_id": "platform",
 }
-OTHER_PATH_VALUES = {"kind": "board", "key": "{board}", "filename": "commons.css"}
+OTHER_PATH_VALUES = {
+    "kind": "board",
+    "key": "{board}",
+    "filename": "commons.css",
+    "name": "commented",
+    "secret": "not-an-invite",
+}
 
 
 @pytest.fixture(autouse=True)

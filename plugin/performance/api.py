@@ -172,6 +172,7 @@ def _association_payload(info: AssociationInfo) -> dict[str, Any]:
 
 
 @blp.route("/frameworks/<int:framework_id>/associations", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(
     security=SECURITY,
     summary="A framework's CASE associations, in package order, a page at a time",
@@ -191,6 +192,7 @@ def list_associations(args: dict[str, Any], framework_id: int) -> dict[str, Any]
 
 
 @blp.route("/competencies/<int:competency_id>", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(
     security=SECURITY,
     summary="One competency, with its associations, exact matches and related items",

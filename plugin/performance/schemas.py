@@ -152,7 +152,7 @@ class AssociationPageSchema(Schema):
 
 
 class AssociationPageArgs(QueryArgs):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2_147_483_647))
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
