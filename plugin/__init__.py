@@ -30,6 +30,7 @@ def create_app(
         instance_path=os.environ.get("COMMONS_INSTANCE_PATH") or None,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _install_input_limits(app)
     settings = settings or Settings.from_env(Path(app.instance_path))
     for key, value in (overrides or {}).items():
         setattr(settings, key, value)
@@ -66,6 +67,18 @@ def create_app(
     return app
 
 
+def _install_input_limits(app: Flask) -> None:
+    """Before any route exists: ``<int:…>`` in every route only matches ids in the column range
+    (others are 404, never a database error), JSON nested too deeply is a 400, and so is text with
+    a NUL character."""
+    from plugin.ids import IdConverter
+    from plugin.web import JSONProvider, refuse_nul_characters
+
+    app.url_map.converters["int"] = IdConverter
+    app.json = JSONProvider(app)
+    app.before_request(refuse_nul_characters)
+
+
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     import importlib
 
@@ -86,17 +99,21 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    """Refusals as readable pages, or as the one JSON error shape (``plugin.web.error_json``) for
+    /api and for clients that ask for JSON."""
     from plugin.lti.errors import LaunchError
-    from plugin.web import WebError, error_page, wants_json
+    from plugin.web import WebError, describe_field_errors, error_json, error_page, wants_json
 
     @app.errorhandler(LaunchError)
     def _launch_error(exc: LaunchError):
         log.info("refused LTI message: %s %s", exc.code, exc.message)
+        title = "This launch was refused"
         if wants_json():
-            return jsonify(error=exc.code, message=exc.message, hint=exc.admin_hint), exc.status
+            body = error_json(exc.status, exc.message, title=title, hint=exc.admin_hint)
+            return jsonify(body), exc.status
         return error_page(
             exc.status,
-            "This launch was refused",
+            title,
             exc.message,
             exc.admin_hint,
             exc.retry_url,
@@ -106,25 +123,34 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(WebError)
     def _web_error(exc: WebError):
         if wants_json():
-            return jsonify(error=exc.title, message=exc.message, hint=exc.hint), exc.status
+            body = error_json(exc.status, exc.message, title=exc.title, hint=exc.hint)
+            return jsonify(body), exc.status
         return error_page(exc.status, exc.title, exc.message, exc.hint)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        message = exc.description or exc.name
         data = getattr(exc, "data", None)
-        if isinstance(data, dict) and data.get("messages"):
-            message = f"{message} {data['messages']}"
+        data = data if isinstance(data, dict) else {}
+        errors = data.get("errors") or data.get("messages")
+        errors = errors if isinstance(errors, dict) else None
+        message = data.get("message") or (
+            describe_field_errors(errors) if errors else (exc.description or exc.name)
+        )
+        # keep the headers the refusal needs (``Allow`` on a 405, webargs' extra headers)
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
         if wants_json():
-            return jsonify(error=exc.name, message=message), status
-        return error_page(status, exc.name, message)
+            body = error_json(status, str(message), title=exc.name, errors=errors)
+            return jsonify(body), status, headers
+        page, code = error_page(status, exc.name, str(message))
+        return page, code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s", request.path)
         if wants_json():
-            return jsonify(error="Internal error", message="Something went wrong on our side."), 500
+            return jsonify(error_json(500, "Something went wrong on our side.")), 500
         return error_page(
             500,
             "Something went wrong",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import http
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import current_app, g, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +31,104 @@ class WebError(Exception):
         self.title = title
         self.message = message
         self.hint = hint
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing a document nested too deeply for Python's parser as invalid JSON
+    (so ``request.get_json`` and the API's argument parser answer 400, never a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("The JSON is nested too deeply", "[…]", 0) from exc
+
+
+def _holds_nul(document: object) -> bool:
+    """A NUL character in any string (or key) of a parsed JSON document (walked without
+    recursion: the document may be nested as deeply as the parser allows)."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """``before_request``: no text with a NUL character gets in (PostgreSQL cannot store one in a
+    text column, and no person types one): in the query string, a form, or a JSON body.
+    Multipart bodies (file imports, with their own size limit) are read by their importers."""
+    values = [*request.args.keys(), *request.args.values()]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        values += [*request.form.keys(), *request.form.values()]
+    found = any("\x00" in value for value in values)
+    if not found and request.is_json:
+        found = _holds_nul(request.get_json(silent=True))
+    if found:
+        raise WebError(
+            400,
+            "Please check what you sent",
+            "Text cannot contain the NUL character (U+0000).",
+        )
+
+
+def error_json(
+    status: int,
+    message: str,
+    *,
+    title: str | None = None,
+    hint: str | None = None,
+    errors: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one JSON shape of every error: ``Error`` in /api/openapi.json
+    (:class:`plugin.api.ErrorSchema`)."""
+    try:
+        name = http.HTTPStatus(status).phrase
+    except ValueError:
+        name = "Error"
+    body: dict[str, Any] = {"code": status, "status": name, "message": message}
+    if title:
+        body["title"] = title
+    if hint:
+        body["hint"] = hint
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+_LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "cookies", "path"}
+
+
+def _field_messages(errors: object, path: tuple[str, ...] = ()) -> Iterator[str]:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = str(key)
+            keep = not (not path and name in _LOCATIONS) and name != "_schema"
+            yield from _field_messages(value, (*path, name) if keep else path)
+    elif isinstance(errors, list | tuple):
+        texts = [str(e) for e in errors if not isinstance(e, dict | list | tuple)]
+        if texts:
+            where = ".".join(path)
+            yield f"{where}: {' '.join(texts)}" if where else " ".join(texts)
+        for nested in errors:
+            if isinstance(nested, dict | list | tuple):
+                yield from _field_messages(nested, path)
+    else:
+        where = ".".join(path)
+        yield f"{where}: {errors}" if where else str(errors)
+
+
+def describe_field_errors(errors: dict[str, Any]) -> str:
+    """Readable text for marshmallow/webargs field errors: ``"title: Missing data…; …"``."""
+    parts = list(_field_messages(errors))
+    return "Please check: " + "; ".join(parts) if parts else "The request is not valid."
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -275,8 +275,12 @@ class _StrictLaunch(MessageLaunch):
 
 
 def _decode_segment(segment: str) -> Any:
+    """A JWT segment's JSON; nesting too deep for the parser is a ``ValueError`` like bad JSON."""
     padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except RecursionError as exc:
+        raise ValueError("The JSON is nested too deeply.") from exc
 
 
 @dataclass

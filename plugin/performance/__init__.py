@@ -7,9 +7,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Pages, the JSON API and the evidence subscriber."""
+    """Pages, the JSON API, the evidence subscriber, and placements as a linkable kind (a
+    platform-layer object every package may read)."""
     from plugin import events
     from plugin.api import api
+    from plugin.performance import links
     from plugin.performance.api import blp
     from plugin.performance.evidence import SUBSCRIBER_NAME, on_event
     from plugin.performance.views import bp
@@ -17,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     api.register_blueprint(blp)
     events.subscribe(SUBSCRIBER_NAME, on_event)
+    links.register_kind("placement", links.resolve_placement)
     from plugin.performance.catalog import find_activity
 
     events.register_finder("competency", find_activity)

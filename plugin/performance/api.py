@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
+from flask_smorest import abort
 from marshmallow import ValidationError
 
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.performance import associations, catalog, links
 from plugin.performance.associations import AssociationInfo, End
@@ -35,7 +36,7 @@ from plugin.performance.schemas import (
 )
 from plugin.performance.views import allow_large_import_bodies, perform_import
 from plugin.policy import require_staff
-from plugin.web import WebError, current, launch_required
+from plugin.web import WebError, current, describe_field_errors, launch_required
 
 blp = Blueprint(
     "competencies_api",
@@ -76,6 +77,7 @@ def _framework_payload(summary: FrameworkSummary) -> dict[str, Any]:
 
 
 @blp.route("/frameworks", methods=["GET"])
+@blp.refusals()
 @blp.doc(security=SECURITY, summary="The platform's competency frameworks")
 @launch_required
 @blp.response(200, FrameworkSchema(many=True))
@@ -85,6 +87,7 @@ def list_frameworks() -> list[dict[str, Any]]:
 
 
 @blp.route("/frameworks/import", methods=["POST"])
+@blp.refusals(400, 403, 409, 413, 422)
 @blp.doc(
     security=SECURITY,
     summary="Import or update a framework (staff)",
@@ -114,20 +117,24 @@ def import_framework() -> tuple[Any, int]:
         result = perform_import(cur, request.files.get("file"), None)
     else:
         body = request.get_json(silent=True)
-        try:
-            args = ImportUrlSchema().load(body if isinstance(body, dict) else {})
-        except ValidationError as exc:
+        if not isinstance(body, dict):
             raise WebError(
-                400,
-                "Bad request",
-                'Send JSON {"url": …} or a multipart form with a file.',
-                str(exc.messages),
-            ) from exc
+                400, "Bad request", 'Send JSON {"url": …} or a multipart form with a file.'
+            )
+        try:
+            args = ImportUrlSchema().load(body)
+        except ValidationError as exc:
+            abort(
+                422,
+                message=describe_field_errors({"json": exc.messages}),
+                errors={"json": exc.messages},
+            )
         result = perform_import(cur, None, args["url"])
     return result, 201 if result.created else 200
 
 
 @blp.route("/frameworks/<int:framework_id>", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(security=SECURITY, summary="One framework, with its scale")
 @launch_required
 @blp.response(200, FrameworkDetailSchema)
@@ -165,6 +172,7 @@ def _association_payload(info: AssociationInfo) -> dict[str, Any]:
 
 
 @blp.route("/frameworks/<int:framework_id>/associations", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(
     security=SECURITY,
     summary="A framework's CASE associations, in package order, a page at a time",
@@ -184,6 +192,7 @@ def list_associations(args: dict[str, Any], framework_id: int) -> dict[str, Any]
 
 
 @blp.route("/competencies/<int:competency_id>", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(
     security=SECURITY,
     summary="One competency, with its associations, exact matches and related items",
@@ -232,6 +241,7 @@ def get_competency(competency_id: int) -> dict[str, Any]:
 
 
 @blp.route("/frameworks/<int:framework_id>/competencies", methods=["GET"])
+@blp.refusals(404)
 @blp.doc(security=SECURITY, summary="A framework's competencies, by id, a page at a time")
 @launch_required
 @blp.arguments(CompetencyPageArgs, location="query")
@@ -249,6 +259,7 @@ def list_competencies(args: dict[str, Any], framework_id: int) -> dict[str, Any]
 
 
 @blp.route("/competencies/search", methods=["GET"])
+@blp.refusals()
 @blp.doc(security=SECURITY, summary="Find competencies by name or code")
 @launch_required
 @blp.arguments(SearchArgs, location="query")
@@ -270,37 +281,62 @@ def _link_set(kind: str, key: str, competencies: list[links.CompetencyInfo]) -> 
     return {"ref_kind": kind, "ref_key": key, "competencies": competencies}
 
 
+def _requester() -> links.Requester:
+    cur = current()
+    return links.Requester(
+        platform_id=cur.platform.id,
+        user_id=cur.user.id,
+        context_id=cur.context.id if cur.context is not None else None,
+        roles=tuple(cur.launch.roles or ()),
+    )
+
+
+def _link_error(exc: links.LinkError) -> WebError:
+    if isinstance(exc, links.LinkAccessError):
+        titles = {403: "You cannot do this", 404: "Not found"}
+        return WebError(exc.status, titles.get(exc.status, "Not linked"), exc.message)
+    if isinstance(exc, links.UnknownCompetencyError):
+        return WebError(404, "Not found", exc.message)
+    return WebError(422, "Not linked", exc.message)
+
+
 @blp.route("/links/<kind>/<key>", methods=["GET"])
-@blp.doc(security=SECURITY, summary="The competencies linked to a board, placement, goal…")
+@blp.doc(
+    security=SECURITY,
+    summary="The competencies linked to a board, thread or placement",
+    description="Whoever may see the thing (by its own rules: a member of its course; for a "
+    "thread, its cohort) reads its links; other courses' things and unknown kinds answer 404.",
+)
+@blp.refusals(403, 404)
 @launch_required
 @blp.response(200, LinkSetSchema)
 def get_links(kind: str, key: str) -> dict[str, Any]:
+    session = db_session()
     try:
-        found = links.linked(db_session(), current().platform.id, kind, key)
+        target = links.resolve(session, _requester(), kind, key)
+        found = links.linked(session, current().platform.id, target.kind, target.key)
     except links.LinkError as exc:
-        raise WebError(400, "Bad request", exc.message) from exc
-    return _link_set(kind, key, found)
+        raise _link_error(exc) from exc
+    return _link_set(target.kind, target.key, found)
 
 
 @blp.route("/links/<kind>/<key>", methods=["PUT"])
-@blp.doc(security=SECURITY, summary="Set the competencies linked to a thing (staff)")
+@blp.doc(
+    security=SECURITY,
+    summary="Set the competencies linked to a thing (by its owner's rules)",
+    description="A board's and a placement's links are set by course staff, a thread's tags by "
+    "its author or staff (course competencies only, at most 5). 404 for things the caller "
+    "cannot see and for unknown competency ids.",
+)
+@blp.refusals(400, 403, 404)
 @launch_required
 @blp.arguments(LinkUpdateSchema)
 @blp.response(200, LinkSetSchema)
 def put_links(args: dict[str, Any], kind: str, key: str) -> dict[str, Any]:
-    cur = current()
-    require_staff(cur)
-    try:
-        links.check_ref(kind, key)
-    except links.LinkError as exc:
-        raise WebError(400, "Bad request", exc.message) from exc
     try:
         with unit_of_work() as session:
-            found = links.set_links(
-                session, cur.platform.id, kind, key, args["competency_ids"], user_id=cur.user.id
-            )
-    except links.UnknownCompetencyError as exc:
-        raise WebError(404, "Not found", exc.message) from exc
+            target = links.resolve(session, _requester(), kind, key)
+            found = target.set(session, args["competency_ids"])
     except links.LinkError as exc:
-        raise WebError(422, "Not linked", exc.message) from exc
-    return _link_set(kind, key, found)
+        raise _link_error(exc) from exc
+    return _link_set(target.kind, target.key, found)

@@ -749,6 +749,10 @@ def _moodle_scale(
             raise FrameworkImportError(
                 f"Row {number}: the scale configuration is not valid JSON ({exc.msg})."
             ) from exc
+        except RecursionError as exc:
+            raise FrameworkImportError(
+                f"Row {number}: the scale configuration is nested too deeply to be a scale."
+            ) from exc
         if not isinstance(config, list) or not all(isinstance(e, dict) for e in config):
             raise FrameworkImportError(
                 f"Row {number}: the scale configuration must be a JSON list of objects."

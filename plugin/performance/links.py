@@ -2,18 +2,27 @@
 
 A link names the linked thing the way :class:`plugin.events.ActivityRef` does (``kind`` + ``key``),
 so a domain event's object and parents find their competencies without knowing any other package.
+
+Who may read or change a thing's links is decided by the package that owns the thing, exactly as
+its own routes decide (see "Linkable kinds" below): each owner registers a resolver for its kinds
+at ``init_app`` (``plugin.social`` for ``board`` and ``thread``; this package for ``placement``, a
+platform-layer object), so this package needs to know none of them. A kind nobody registered
+cannot be linked through the API.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.events import DomainEvent
+from plugin.ids import parse_id
+from plugin.lti.models import Membership, Placement
+from plugin.lti.roles import permissions
 from plugin.performance.models import Competency, CompetencyLink, Framework
 
 REF_KIND_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
@@ -268,3 +277,116 @@ def competencies_for(session: Session, event: DomainEvent) -> list[CompetencyInf
         if competency_id in allowed:
             found.setdefault(competency_id, CompetencyInfo.of(allowed[competency_id]))
     return list(found.values())
+
+
+# --- Linkable kinds: who may read and change a thing's links --------------------------------------
+@dataclass(frozen=True)
+class Requester:
+    """A launched person asking about a thing's links: their platform, course and launch roles."""
+
+    platform_id: int
+    user_id: int
+    context_id: int | None
+    roles: tuple[str, ...]
+
+
+class LinkAccessError(LinkError):
+    """The requester may not read (404: not found or not visible to them) or change (403) the
+    thing's links, or the owner refused the change (its status: 400, 404 …)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+Setter = Callable[[Session, list[int]], list[CompetencyInfo]]
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """A thing the requester may see, so whose links they may read. ``key`` is its canonical key
+    (``"7"`` for ``"007"``); ``set`` replaces its links by the owner's rules (their permission
+    check first: :class:`LinkAccessError` 403 before anything changes)."""
+
+    kind: str
+    key: str
+    set: Setter
+
+
+Resolver = Callable[[Session, Requester, str], LinkTarget]
+"""``resolve(session, requester, key)``: the :class:`LinkTarget`, or :class:`LinkAccessError` 404
+when the thing does not exist or the requester may not see it (never "forbidden" for another
+course's thing)."""
+
+_resolvers: dict[str, Resolver] = {}
+
+
+def register_kind(kind: str, resolver: Resolver) -> None:
+    """Make ``kind`` linkable through the API; its owner decides who may read and change."""
+    if not REF_KIND_PATTERN.fullmatch(kind):
+        raise ValueError(f"not a link kind: {kind!r}")
+    _resolvers[kind] = resolver
+
+
+def linkable_kinds() -> list[str]:
+    return sorted(_resolvers)
+
+
+def resolve(session: Session, requester: Requester, kind: str, key: str) -> LinkTarget:
+    """The thing ``kind``/``key`` as the requester may use it; :class:`LinkAccessError` 404 for an
+    unknown kind or a thing they cannot see."""
+    resolver = _resolvers.get(kind)
+    if resolver is None:
+        raise LinkAccessError(
+            404,
+            f"Things of kind {kind!r} have no competency links "
+            f"(these do: {', '.join(linkable_kinds())}).",
+        )
+    return resolver(session, requester, key)
+
+
+def key_id(key: str, what: str) -> int:
+    """The row id in a link key (``"42"``): :class:`LinkAccessError` 404 unless it is one."""
+    try:
+        number = parse_id(key)
+    except ValueError:
+        number = None
+    if number is None:
+        raise LinkAccessError(404, f"{what} does not exist or is not in this course.")
+    return number
+
+
+def resolve_placement(session: Session, requester: Requester, key: str) -> LinkTarget:
+    """A placement (LMS resource link) of the requester's course: its active members read its
+    links, course staff change them."""
+    placement_id = key_id(key, "This placement")
+    placement = session.get(Placement, placement_id)
+    if (
+        placement is None
+        or requester.context_id is None
+        or placement.context_id != requester.context_id
+    ):
+        raise LinkAccessError(404, "This placement does not exist or is not in this course.")
+    member = session.scalar(
+        select(Membership.id).where(
+            Membership.context_id == requester.context_id,
+            Membership.user_id == requester.user_id,
+            Membership.status == "Active",
+        )
+    )
+    if member is None:
+        raise LinkAccessError(403, "You are not a member of this course.")
+
+    def set_links_of_placement(session: Session, competency_ids: list[int]) -> list[CompetencyInfo]:
+        if not permissions(requester.roles).staff:
+            raise LinkAccessError(403, "Only course staff can link an activity to competencies.")
+        return set_links(
+            session,
+            requester.platform_id,
+            "placement",
+            str(placement_id),
+            competency_ids,
+            user_id=requester.user_id,
+        )
+
+    return LinkTarget("placement", str(placement_id), set_links_of_placement)

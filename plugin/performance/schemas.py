@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.ids import MAX_ID, Id
+
 
 class QueryArgs(Schema):
     class Meta:
@@ -74,7 +76,7 @@ class CompetencyPageSchema(Schema):
 
 
 class CompetencyPageArgs(QueryArgs):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     include_retired = fields.Boolean(load_default=True)
 
@@ -105,9 +107,7 @@ class LinkSetSchema(Schema):
 
 
 class LinkUpdateSchema(Schema):
-    competency_ids = fields.List(
-        fields.Integer(strict=True), required=True, validate=validate.Length(max=500)
-    )
+    competency_ids = fields.List(Id(strict=True), required=True, validate=validate.Length(max=500))
 
 
 class ImportUrlSchema(Schema):
@@ -152,7 +152,7 @@ class AssociationPageSchema(Schema):
 
 
 class AssociationPageArgs(QueryArgs):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2_147_483_647))
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_ID))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 

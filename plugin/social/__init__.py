@@ -56,3 +56,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(cohorts_bp)
     api.register_blueprint(cohorts_blp)
+    from plugin.social import linking
+
+    linking.register()  # boards and threads in the competency-links API

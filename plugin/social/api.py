@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.social import boards
 from plugin.social.models import Post
@@ -74,6 +73,7 @@ def _one_post(session, who: boards.Viewer, post_id: int, thread_id: int) -> boar
 
 
 @blp.route("/boards/<int:board_id>/threads", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="A page of the board's threads (pinned first, keyset cursor)")
 @launch_required
 @blp.arguments(ThreadListArgs, location="query")
@@ -95,6 +95,7 @@ def list_threads(args: dict[str, Any], board_id: int) -> boards.ThreadPage:
 
 
 @blp.route("/boards/<int:board_id>/threads", methods=["POST"])
+@blp.refusals(400, 403, 404, 413, 429)
 @blp.doc(security=SECURITY, summary="Start a thread")
 @launch_required
 @blp.arguments(ThreadCreateSchema)
@@ -111,6 +112,7 @@ def create_thread(data: dict[str, Any], board_id: int) -> boards.ThreadDetail:
 
 
 @blp.route("/threads/<int:thread_id>", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="A thread with a page of replies and their comments")
 @launch_required
 @blp.arguments(ThreadArgs, location="query")
@@ -125,6 +127,7 @@ def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
 
 
 @blp.route("/posts/<int:post_id>/place", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(
     security=SECURITY,
     summary="Where a post is shown: its thread and the cursor of the thread page that holds it",
@@ -140,6 +143,7 @@ def get_post_place(args: dict[str, Any], post_id: int) -> boards.PostPlace:
 
 
 @blp.route("/threads/<int:thread_id>/posts", methods=["POST"])
+@blp.refusals(400, 403, 404, 409, 413, 429)
 @blp.doc(security=SECURITY, summary="Reply in a thread, or comment on a reply (parent_id)")
 @launch_required
 @blp.arguments(PostCreateSchema)
@@ -161,6 +165,7 @@ def create_post(data: dict[str, Any], thread_id: int) -> boards.PostView:
 
 
 @blp.route("/posts/<int:post_id>", methods=["PATCH"])
+@blp.refusals(400, 403, 404, 409, 413)
 @blp.doc(security=SECURITY, summary="Edit your post (the old text is kept as a revision)")
 @launch_required
 @blp.arguments(PostUpdateSchema)
@@ -177,6 +182,7 @@ def update_post(data: dict[str, Any], post_id: int) -> boards.PostView:
 
 
 @blp.route("/posts/<int:post_id>", methods=["DELETE"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Delete a post (a placeholder stays in the thread)")
 @launch_required
 @blp.response(204)
@@ -187,6 +193,7 @@ def delete_post(post_id: int) -> None:
 
 
 @blp.route("/posts/<int:post_id>/reactions", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Like a post or mark it helpful (again is a no-op)")
 @launch_required
 @blp.arguments(ReactionCreateSchema)
@@ -203,6 +210,7 @@ def add_reaction(data: dict[str, Any], post_id: int) -> dict[str, Any]:
 
 
 @blp.route("/boards/<int:board_id>", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="A board and its settings")
 @launch_required
 @blp.response(200, BoardSchema)
@@ -213,6 +221,7 @@ def get_board(board_id: int) -> Any:
 
 
 @blp.route("/boards/<int:board_id>", methods=["PATCH"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Change the board's settings (course staff)")
 @launch_required
 @blp.arguments(BoardUpdateSchema)
@@ -230,6 +239,7 @@ def update_board(data: dict[str, Any], board_id: int) -> Any:
 
 
 @blp.route("/boards/<int:board_id>/competencies", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="The competencies every act on the board counts toward")
 @launch_required
 @blp.response(200, CompetencyTagSchema(many=True))
@@ -241,6 +251,7 @@ def get_board_competencies(board_id: int) -> Any:
 
 
 @blp.route("/boards/<int:board_id>/competencies", methods=["PUT"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Link the board to competencies (course staff)")
 @launch_required
 @blp.arguments(CompetencyIdsSchema)
@@ -253,6 +264,7 @@ def put_board_competencies(data: dict[str, Any], board_id: int) -> Any:
 
 
 @blp.route("/threads/<int:thread_id>/competencies", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="The thread's competency tags")
 @launch_required
 @blp.response(200, CompetencyTagSchema(many=True))
@@ -264,6 +276,7 @@ def get_thread_competencies(thread_id: int) -> Any:
 
 
 @blp.route("/threads/<int:thread_id>/competencies", methods=["PUT"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Tag the thread with course competencies (author or staff)")
 @launch_required
 @blp.arguments(CompetencyIdsSchema)
@@ -276,9 +289,10 @@ def put_thread_competencies(data: dict[str, Any], thread_id: int) -> Any:
 
 
 @blp.route("/posts/<int:post_id>/endorsement", methods=["PUT"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Endorse a reply, or take the endorsement back (staff)")
 @launch_required
-@blp.arguments(EndorseSchema)
+@blp.arguments(EndorseSchema, required=False)
 @blp.response(200, PostSchema)
 def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
     with unit_of_work() as session, board_errors():
@@ -292,6 +306,7 @@ def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
 
 
 @blp.route("/threads/<int:thread_id>/accepted", methods=["PUT"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Accept a reply as the question's answer (asker or staff)")
 @launch_required
 @blp.arguments(AcceptSchema)

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from plugin import events
 from plugin.db import utcnow
 from plugin.events import ActivityRef, DomainEvent
+from plugin.ids import is_id
 from plugin.lti.models import (
     GROUP_FROM_LMS,
     GROUP_MADE_IN_TOOL,
@@ -1214,11 +1215,26 @@ def _decode(cursor: str, size: int) -> list:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BoardError(400, "This page link is not valid.") from exc
     if not isinstance(values, list) or len(values) != size:
         raise BoardError(400, "This page link is not valid.")
     return values
+
+
+def _cursor_id(value: object) -> int:
+    """A row id from a page cursor (an edited cursor may hold any number): 400 unless in the id
+    range, so the query never sees a number its column cannot hold."""
+    if not is_id(value):
+        raise BoardError(400, "This page link is not valid.")
+    return value  # type: ignore[return-value]
+
+
+def _cursor_count(value: object) -> int:
+    """A count from a page cursor (e.g. helpful reactions): a whole number within the id range."""
+    if value != 0 and not is_id(value):
+        raise BoardError(400, "This page link is not valid.")
+    return value  # type: ignore[return-value]
 
 
 def _when(value: object) -> datetime:
@@ -1292,12 +1308,11 @@ def list_threads(
         query = query.where(Thread.cohort_group_id == cohort_group_id)
     if cursor:
         cursor_sort, pinned, last, last_id = _decode(cursor, 4)
-        if cursor_sort != sort or not isinstance(pinned, bool) or not isinstance(last_id, int):
+        if cursor_sort != sort or not isinstance(pinned, bool):
             raise BoardError(400, "This page link is not valid.")
+        last_id = _cursor_id(last_id)
         if sort == SORT_HELPFUL:
-            if not isinstance(last, int) or isinstance(last, bool):
-                raise BoardError(400, "This page link is not valid.")
-            last_value: object = last
+            last_value: object = _cursor_count(last)
         else:
             last_value = _when(last)
         pinned_value = literal(pinned, Boolean())
@@ -1481,8 +1496,7 @@ def get_thread(
     query = select(Post).where(*_listed_replies(viewer, thread, withheld))
     if cursor:
         last, last_id = _decode(cursor, 2)
-        if not isinstance(last_id, int):
-            raise BoardError(400, "This page link is not valid.")
+        last_id = _cursor_id(last_id)
         last_at = _when(last)
         query = query.where(
             or_(Post.created_at > last_at, and_(Post.created_at == last_at, Post.id > last_id))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from plugin.api import Blueprint, longest, non_blank
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.social import cohorts
 from plugin.social.views import board_errors, viewer
 from plugin.web import launch_required
@@ -42,13 +43,17 @@ class CohortListSchema(Schema):
 
 
 class CohortCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(max=1000))
+    name = fields.String(
+        required=True, validate=non_blank(), metadata=longest(cohorts.MAX_NAME_CHARS)
+    )
 
 
 class CohortUpdateSchema(Schema):
-    name = fields.String(load_default=None, validate=validate.Length(max=1000))
+    name = fields.String(
+        load_default=None, validate=non_blank(), metadata=longest(cohorts.MAX_NAME_CHARS)
+    )
     member_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=None,
         validate=validate.Length(max=5000),
         metadata={"description": "the cohort's members from now on (replaces the list)"},
@@ -61,6 +66,7 @@ def _one(session, who, cohort_id: int) -> cohorts.CohortView:
 
 
 @blp.route("/cohorts", methods=["GET"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY, summary="The course's staff-made cohorts and its learners (staff)")
 @launch_required
 @blp.response(200, CohortListSchema)
@@ -75,6 +81,7 @@ def list_cohorts() -> dict[str, Any]:
 
 
 @blp.route("/cohorts", methods=["POST"])
+@blp.refusals(400, 403, 409)
 @blp.doc(security=SECURITY, summary="Make a cohort (staff)")
 @launch_required
 @blp.arguments(CohortCreateSchema)
@@ -87,6 +94,7 @@ def create_cohort(data: dict[str, Any]) -> cohorts.CohortView:
 
 
 @blp.route("/cohorts/<int:cohort_id>", methods=["PATCH"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Rename a cohort and/or set its members (staff)")
 @launch_required
 @blp.arguments(CohortUpdateSchema)
@@ -103,6 +111,7 @@ def update_cohort(data: dict[str, Any], cohort_id: int) -> cohorts.CohortView:
 
 
 @blp.route("/cohorts/<int:cohort_id>", methods=["DELETE"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Delete a cohort without threads (staff; 409 with threads)")
 @launch_required
 @blp.response(204)

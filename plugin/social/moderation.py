@@ -33,6 +33,7 @@ from plugin.social.boards import (
     Viewer,
     _author,
     _board_ref,
+    _cursor_id,
     _decode,
     _encode,
     _limit,
@@ -550,8 +551,9 @@ def list_reports(
     query = _scope(query, viewer)
     if cursor:
         cursor_status, last, last_id = _decode(cursor, 3)
-        if cursor_status != status or not isinstance(last_id, int) or isinstance(last_id, bool):
+        if cursor_status != status:
             raise BoardError(400, "This page link is not valid.")
+        last_id = _cursor_id(last_id)
         last_at = _when(last)
         if oldest_first:
             query = query.having(or_(key > last_at, and_(key == last_at, Report.post_id > last_id)))
@@ -712,8 +714,7 @@ def audit_log(
         query = query.where(ModerationAction.thread_id == thread_id)
     if cursor:
         last, last_id = _decode(cursor, 2)
-        if not isinstance(last_id, int) or isinstance(last_id, bool):
-            raise BoardError(400, "This page link is not valid.")
+        last_id = _cursor_id(last_id)
         last_at = _when(last)
         query = query.where(
             or_(

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.social import boards, moderation
 from plugin.social.models import Report, Thread
@@ -37,6 +36,7 @@ SECURITY = [{"launchToken": []}]
 
 
 @blp.route("/posts/<int:post_id>/reports", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Report a post to the course's moderators (once per post)")
 @launch_required
 @blp.arguments(ReportCreateSchema)
@@ -49,6 +49,7 @@ def create_report(data: dict[str, Any], post_id: int) -> Report:
 
 
 @blp.route("/moderation/reports", methods=["GET"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY, summary="The moderation queue: reported posts (moderators)")
 @launch_required
 @blp.arguments(ReportListArgs, location="query")
@@ -63,9 +64,10 @@ def list_reports(args: dict[str, Any]) -> moderation.ReportPage:
 
 
 @blp.route("/posts/<int:post_id>/hide", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Hide a post from learners; resolves its open reports")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ModeratedPostSchema)
 def hide_post(data: dict[str, Any], post_id: int) -> Any:
     with unit_of_work() as session, board_errors():
@@ -75,9 +77,10 @@ def hide_post(data: dict[str, Any], post_id: int) -> Any:
 
 
 @blp.route("/posts/<int:post_id>/unhide", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Show a hidden post again (moderators)")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ModeratedPostSchema)
 def unhide_post(data: dict[str, Any], post_id: int) -> Any:
     with unit_of_work() as session, board_errors():
@@ -87,9 +90,10 @@ def unhide_post(data: dict[str, Any], post_id: int) -> Any:
 
 
 @blp.route("/reports/<int:report_id>/dismiss", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Dismiss the open reports of a post (moderators)")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ReportSchema)
 def dismiss_report(data: dict[str, Any], report_id: int) -> Report:
     with unit_of_work() as session, board_errors():
@@ -99,9 +103,10 @@ def dismiss_report(data: dict[str, Any], report_id: int) -> Report:
 
 
 @blp.route("/mutes/<int:user_id>", methods=["PUT"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Mute a member in this course (moderators; idempotent)")
 @launch_required
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, required=False)
 @blp.response(200, MuteSchema)
 def put_mute(data: dict[str, Any], user_id: int) -> Any:
     with unit_of_work() as session, board_errors():
@@ -110,6 +115,7 @@ def put_mute(data: dict[str, Any], user_id: int) -> Any:
 
 
 @blp.route("/mutes/<int:user_id>", methods=["DELETE"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Lift a member's mute (moderators; idempotent)")
 @launch_required
 @blp.response(204)
@@ -120,6 +126,7 @@ def delete_mute(user_id: int) -> None:
 
 
 @blp.route("/moderation/log", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="The moderation audit log, newest first (moderators)")
 @launch_required
 @blp.arguments(LogArgs, location="query")
@@ -134,6 +141,7 @@ def audit_log(args: dict[str, Any]) -> moderation.LogPage:
 
 
 @blp.route("/threads/<int:thread_id>/state", methods=["PATCH"])
+@blp.refusals(400, 403, 404, 409)
 @blp.doc(security=SECURITY, summary="Pin, lock (with a reason) or close a thread (moderators)")
 @launch_required
 @blp.arguments(ThreadStateUpdateSchema)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import longest, non_blank
+from plugin.ids import Id
 from plugin.social.models import REPORT_STATUSES
 from plugin.social.moderation import MAX_REASON_CHARS
 from plugin.social.schemas import AuthorSchema, QueryArgs
@@ -25,7 +27,12 @@ class ReportCreateSchema(Schema):
         unknown = EXCLUDE
 
     reason = fields.String(
-        required=True, metadata={"description": f"1 to {MAX_REASON_CHARS} characters"}
+        required=True,
+        validate=non_blank(),
+        metadata={
+            "description": f"1 to {MAX_REASON_CHARS} characters",
+            **longest(MAX_REASON_CHARS),
+        },
     )
 
 
@@ -95,7 +102,7 @@ class MuteSchema(Schema):
 class LogArgs(QueryArgs):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-    thread_id = fields.Integer(load_default=None, metadata={"description": "one thread only"})
+    thread_id = Id(load_default=None, metadata={"description": "one thread only"})
 
 
 class LogEntrySchema(Schema):

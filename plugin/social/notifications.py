@@ -434,9 +434,7 @@ def _joined(query, opening, post, parent=None):
 
 def _decode(cursor: str) -> tuple[datetime, int]:
     when, last_id = boards._decode(cursor, 2)
-    if not isinstance(last_id, int) or isinstance(last_id, bool):
-        raise BoardError(400, "This page link is not valid.")
-    return boards._when(when), last_id
+    return boards._when(when), boards._cursor_id(last_id)
 
 
 _SPACE_RE = re.compile(r"\s+")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.social import boards, notifications
 from plugin.social.models import NOTIFICATION_KINDS
 from plugin.social.notify_views import describe, member_list
@@ -71,7 +72,7 @@ class MarkReadSchema(Schema):
         unknown = EXCLUDE
 
     ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=notifications.MAX_MARK_IDS),
@@ -94,7 +95,7 @@ class MemberArgs(Schema):
         unknown = EXCLUDE
 
     q = fields.String(required=True, metadata={"description": "the start of a name or handle"})
-    thread = fields.Integer(load_default=None, metadata={"description": "only who can see it"})
+    thread = Id(load_default=None, metadata={"description": "only who can see it"})
     limit = fields.Integer(load_default=8, validate=validate.Range(min=1, max=20))
 
 
@@ -109,6 +110,7 @@ class MemberListSchema(Schema):
 
 # --- routes --------------------------------------------------------------------------------------
 @blp.route("/notifications", methods=["GET"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY, summary="Your notifications in this course, newest first (keyset)")
 @launch_required
 @blp.arguments(NotificationArgs, location="query")
@@ -133,9 +135,10 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/notifications/read", methods=["POST"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Mark notifications read (some ids, or all)")
 @launch_required
-@blp.arguments(MarkReadSchema)
+@blp.arguments(MarkReadSchema, required=False)
 @blp.response(200, MarkReadResultSchema)
 def mark_read(data: dict[str, Any]) -> dict[str, int]:
     with unit_of_work() as session, board_errors():
@@ -146,6 +149,7 @@ def mark_read(data: dict[str, Any]) -> dict[str, int]:
 
 
 @blp.route("/threads/<int:thread_id>/follow", methods=["PUT"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Follow a thread: its new posts notify you")
 @launch_required
 @blp.response(200, FollowSchema)
@@ -157,6 +161,7 @@ def follow(thread_id: int) -> dict[str, Any]:
 
 
 @blp.route("/threads/<int:thread_id>/follow", methods=["DELETE"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Stop following a thread")
 @launch_required
 @blp.response(200, FollowSchema)
@@ -168,6 +173,7 @@ def unfollow(thread_id: int) -> dict[str, Any]:
 
 
 @blp.route("/boards/<int:board_id>/members", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Course members to @mention whose name starts with q")
 @launch_required
 @blp.arguments(MemberArgs, location="query")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.social import boards, reports
 from plugin.social.report_views import stream_export
 from plugin.social.views import board_errors, viewer
@@ -33,7 +34,7 @@ class ParticipationArgs(Schema):
         load_default="name", validate=validate.OneOf(list(reports.PARTICIPATION_SORTS))
     )
     order = fields.String(load_default=None, validate=validate.OneOf(["asc", "desc"]))
-    cohort = fields.Integer(load_default=None, metadata={"description": "one cohort's members"})
+    cohort = Id(load_default=None, metadata={"description": "one cohort's members"})
     scope = fields.String(
         load_default="board",
         validate=validate.OneOf(["board", "course"]),
@@ -106,6 +107,7 @@ class GradeReportSchema(Schema):
 
 # --- routes --------------------------------------------------------------------------------------
 @blp.route("/boards/<int:board_id>/participation", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Participation per learner (course staff)")
 @launch_required
 @blp.arguments(ParticipationArgs, location="query")
@@ -127,6 +129,7 @@ def participation(args: dict[str, Any], board_id: int) -> reports.Participation:
 
 
 @blp.route("/boards/<int:board_id>/export", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(
     security=SECURITY,
     summary="Export the board's threads and posts as CSV or JSON (course staff, streamed)",
@@ -147,6 +150,7 @@ def export(args: dict[str, Any], board_id: int) -> Response:
 
 
 @blp.route("/boards/<int:board_id>/grades", methods=["POST"])
+@blp.refusals(400, 403, 404, 409, 502)
 @blp.doc(
     security=SECURITY,
     summary="Send every learner's participation score to the LMS gradebook (course staff)",

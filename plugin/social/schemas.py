@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.api import longest, non_blank
+from plugin.ids import Id
+from plugin.social import boards
 from plugin.social.boards import SORTS
+from plugin.social.markdown import MAX_BODY_CHARS
 from plugin.social.models import COHORT_MODES, REACTION_KINDS, THREAD_KINDS
 
 
@@ -16,7 +20,7 @@ class QueryArgs(Schema):
 class ThreadListArgs(QueryArgs):
     cursor = fields.String(load_default=None)
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cohort = fields.Integer(load_default=None, metadata={"description": "staff: one cohort only"})
+    cohort = Id(load_default=None, metadata={"description": "staff: one cohort only"})
     sort = fields.String(load_default="activity", validate=validate.OneOf(SORTS))
 
 
@@ -45,13 +49,19 @@ class ThreadCreateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    title = fields.String(required=True)
-    body = fields.String(required=True, metadata={"description": "Markdown"})
+    title = fields.String(
+        required=True, validate=non_blank(), metadata=longest(boards.MAX_TITLE_CHARS)
+    )
+    body = fields.String(
+        required=True,
+        validate=non_blank(),
+        metadata={"description": "Markdown", **longest(MAX_BODY_CHARS)},
+    )
     kind = fields.String(load_default="discussion", validate=validate.OneOf(THREAD_KINDS))
     anonymous = fields.Boolean(load_default=False)
-    cohort_group_id = fields.Integer(load_default=None, allow_none=True)
+    cohort_group_id = Id(load_default=None, allow_none=True)
     competency_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=list,
         metadata={"description": "tags: some of the course's competencies (at most 5)"},
     )
@@ -61,8 +71,12 @@ class PostCreateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    body = fields.String(required=True, metadata={"description": "Markdown"})
-    parent_id = fields.Integer(
+    body = fields.String(
+        required=True,
+        validate=non_blank(),
+        metadata={"description": "Markdown", **longest(MAX_BODY_CHARS)},
+    )
+    parent_id = Id(
         load_default=None, allow_none=True, metadata={"description": "comment on this reply"}
     )
     anonymous = fields.Boolean(load_default=False)
@@ -72,8 +86,20 @@ class PostUpdateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    body = fields.String(required=True)
-    title = fields.String(load_default=None, allow_none=True, metadata={"description": "opening"})
+    body = fields.String(
+        required=True,
+        validate=non_blank(),
+        metadata={"description": "Markdown", **longest(MAX_BODY_CHARS)},
+    )
+    title = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=non_blank(),
+        metadata={
+            "description": "the opening post's thread title",
+            **longest(boards.MAX_TITLE_CHARS),
+        },
+    )
 
 
 class ReactionCreateSchema(Schema):
@@ -172,7 +198,7 @@ class CompetencyIdsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    competency_ids = fields.List(fields.Integer(), required=True)
+    competency_ids = fields.List(Id(), required=True, validate=validate.Length(max=500))
 
 
 class BoardSchema(Schema):
@@ -213,4 +239,4 @@ class AcceptSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    post_id = fields.Integer(required=True, allow_none=True, metadata={"description": "null: none"})
+    post_id = Id(required=True, allow_none=True, metadata={"description": "null: none"})

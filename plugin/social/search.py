@@ -148,13 +148,15 @@ def _fingerprint(terms: list[str], board_id: int | None) -> str:
 def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
     marker, rank, post_id = boards._decode(cursor, 3)
     invalid = BoardError(400, "This page link is not valid.")
-    if marker != fingerprint or isinstance(rank, bool) or isinstance(post_id, bool):
+    if marker != fingerprint or isinstance(rank, bool) or not isinstance(rank, int | float):
         raise invalid
-    if not isinstance(rank, int | float) or not isinstance(post_id, int):
+    try:
+        score = float(rank)
+    except OverflowError as exc:  # an int beyond any float
+        raise invalid from exc
+    if not math.isfinite(score):
         raise invalid
-    if not math.isfinite(rank):
-        raise invalid
-    return float(rank), post_id
+    return score, boards._cursor_id(post_id)
 
 
 _fts = table(INDEX_TABLE, column("rowid", Integer), column("body"))

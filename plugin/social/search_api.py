@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from plugin.api import Blueprint
 from plugin.db import db_session
+from plugin.ids import Id
 from plugin.social import search
 from plugin.social.schemas import AuthorSchema, QueryArgs
 from plugin.social.views import board_errors, viewer
@@ -34,7 +35,7 @@ class SearchArgs(QueryArgs):
             "description": "words to find (at most 200 characters); the last one as a prefix"
         },
     )
-    board = fields.Integer(load_default=None, metadata={"description": "search this board only"})
+    board = Id(load_default=None, metadata={"description": "search this board only"})
     cursor = fields.String(load_default=None, metadata={"description": "next_cursor of a page"})
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=search.MAX_LIMIT))
 
@@ -61,6 +62,7 @@ class SearchPageSchema(Schema):
 
 
 @blp.route("/search", methods=["GET"])
+@blp.refusals(400, 403, 404)
 @blp.doc(security=SECURITY, summary="Search the course's boards (ranked, keyset cursor)")
 @launch_required
 @blp.arguments(SearchArgs, location="query")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from plugin.db import db_session
+from plugin.ids import parse_id
 from plugin.social import boards, search
 from plugin.social.boards import BoardError
 from plugin.social.views import board_errors, viewer, web_error
@@ -25,10 +26,8 @@ KIND_LABELS = {
 
 
 def _board_id(value: str | None) -> int | None:
-    if value is None or not value.strip():
-        return None
     try:
-        return int(value)
+        return parse_id(value)
     except ValueError as exc:
         raise WebError(400, "Please check the link", "Choose a valid board.") from exc
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from plugin.db import db_session, unit_of_work
+from plugin.ids import parse_id
 from plugin.lti.models import LmsGroup
 from plugin.policy import require_context
 from plugin.social import boards, notifications
@@ -77,10 +78,10 @@ def _flag(name: str) -> bool:
 
 
 def _int_or_none(value: str | None, what: str) -> int | None:
-    if value is None or value.strip() == "":
-        return None
+    """An id (or a count) from a form or query value: None when blank; 400 unless it is a whole
+    number from 1 to :data:`plugin.ids.MAX_ID`."""
     try:
-        return int(value)
+        return parse_id(value)
     except ValueError as exc:
         raise WebError(400, ERROR_TITLES[400], f"Choose a valid {what}.") from exc
 

@@ -4,6 +4,7 @@ course. Nothing crosses platforms."""
 from __future__ import annotations
 
 from plugin import policy
+from plugin.ids import parse_id
 from plugin.web import Current, WebError
 from plugin.xapi.outbox import Filters, Scope
 
@@ -19,12 +20,10 @@ def viewer_scope(cur: Current) -> Scope:
 
 def parse_filters(args, scope: Scope) -> Filters:
     """Filters from query parameters; a staff member's course filter is always their course."""
-    course_raw = (args.get("course") or "").strip()
-    course: int | None = None
-    if course_raw:
-        if not course_raw.isdigit():
-            raise WebError(400, "Unknown course", "The course filter must be a course number.")
-        course = int(course_raw)
+    try:
+        course = parse_id(args.get("course"))
+    except ValueError as exc:
+        raise WebError(400, "Unknown course", "The course filter must be a course number.") from exc
     if scope.context_id is not None:
         course = None  # the scope already restricts to the staff member's course
     state = (args.get("state") or "").strip() or None

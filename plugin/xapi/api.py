@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from plugin import policy
+from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
+from plugin.ids import Id
 from plugin.web import WebError, current, launch_required
 from plugin.xapi import outbox
 from plugin.xapi.access import parse_filters, viewer_scope
@@ -39,7 +40,7 @@ class BrowseArgs(Schema):
     person = fields.String(metadata={"description": "LMS user id, or part of a name/e-mail"})
     verb = fields.String(metadata={"description": "verb IRI"})
     competency = fields.String(metadata={"description": "competency IRI"})
-    course = fields.Integer(metadata={"description": "course (context) id; admins only"})
+    course = Id(metadata={"description": "course (context) id; admins only"})
     state = fields.String(validate=validate.OneOf(STATES))
     cursor = fields.String(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -79,6 +80,7 @@ class ResendSchema(Schema):
 
 
 @blp.route("/outbox/counts")
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY)
 @blp.response(200, CountsSchema)
 @launch_required
@@ -88,6 +90,7 @@ def counts() -> dict[str, int]:
 
 
 @blp.route("/statements")
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY)
 @blp.arguments(BrowseArgs, location="query")
 @blp.response(200, PageSchema)
@@ -106,8 +109,9 @@ def statements(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/statements/resend", methods=["POST"])
+@blp.refusals(400, 403)
 @blp.doc(security=SECURITY)
-@blp.arguments(ResendArgs)
+@blp.arguments(ResendArgs, required=False)
 @blp.response(200, ResendSchema)
 @launch_required
 def resend(args: dict[str, Any]) -> dict[str, int]:

@@ -194,6 +194,7 @@ BAD_CSV: list[tuple[str, Callable[[list[list[str]]], None] | None, str, str]] = 
     ("missing id number", _set("level-2", 1, ""), "", "has no id number"),
     ("duplicate id number", _set("level-2", 1, "level-1"), "", "level-1 is used twice"),
     ("scale config not JSON", _set("OECD-CORE", 6, "[{oops"), "", "not valid JSON"),
+    ("scale config nested too deeply", _set("OECD-CORE", 6, "[" * 50_000), "", "nested too deeply"),
     (
         "scale config out of range",
         _set("OECD-CORE", 6, '[{"id":7,"proficient":1}]'),

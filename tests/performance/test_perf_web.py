@@ -100,6 +100,10 @@ def _api(tool_server, token: str | None):
     return call
 
 
+def _moodle_file() -> tuple[str, bytes, str]:
+    return ("oecd.csv", MOODLE_CSV.read_bytes(), "text/csv")
+
+
 def _smart_file() -> tuple[str, bytes, str]:
     return ("smart.json", json.dumps(case_data(SMART)).encode(), "application/json")
 
@@ -233,45 +237,69 @@ def test_api_import_list_detail_and_pages(app, tool_server, tenant, case_service
     assert api("GET", "/competencies/search").status_code == 422
 
 
+def _board_of(app, tenant: Tenant) -> int:
+    """The tenant's board, its staff member and learner members of the course."""
+    from plugin.lti import roles
+    from plugin.lti.models import Membership, Placement
+    from plugin.social import boards
+
+    with new_session(app) as session:
+        session.add_all(
+            [
+                Membership(
+                    context_id=tenant.context_id, user_id=tenant.staff_id, roles=[roles.INSTRUCTOR]
+                ),
+                Membership(
+                    context_id=tenant.context_id, user_id=tenant.learner_id, roles=[roles.LEARNER]
+                ),
+            ]
+        )
+        board = boards.board_for_placement(session, session.get(Placement, tenant.placement_id))
+        session.commit()
+        return board.id
+
+
 def test_api_links(app, tool_server, tenant, other) -> None:
     staff = _api(tool_server, staff_token(app, tenant))
-    staff("POST", "/frameworks/import", files={"file": _smart_file()})
+    staff("POST", "/frameworks/import", files={"file": _moodle_file()})
     ids = {
         c["name"]: c["id"]
-        for c in staff("GET", "/competencies/search", params={"q": "Item", "limit": 100}).json()
+        for c in staff("GET", "/competencies/search", params={"q": "e", "limit": 100}).json()
     }
+    first, second = sorted(ids.values())[:2]
     other_staff = _api(tool_server, staff_token(app, other))
-    theirs = other_staff("POST", "/frameworks/import", files={"file": _smart_file()}).json()
+    theirs = other_staff("POST", "/frameworks/import", files={"file": _moodle_file()}).json()
+    board, their_board = _board_of(app, tenant), _board_of(app, other)
+    path = f"/links/board/{board}"
 
-    put = staff("PUT", "/links/board/7", json={"competency_ids": [ids["Item 1.2"], ids["Item 2"]]})
+    put = staff("PUT", path, json={"competency_ids": [second, first]})
     assert put.status_code == 200, put.text
-    assert [c["name"] for c in put.json()["competencies"]] == ["Item 1.2", "Item 2"]
-    got = staff("GET", "/links/board/7").json()
-    assert got["ref_kind"] == "board" and [c["id"] for c in got["competencies"]] == [
-        ids["Item 1.2"],
-        ids["Item 2"],
-    ]
+    assert [c["id"] for c in put.json()["competencies"]] == [second, first]
+    got = staff("GET", path).json()
+    assert got["ref_kind"] == "board" and got["ref_key"] == str(board)
+    assert [c["id"] for c in got["competencies"]] == [second, first]
 
     learner = _api(tool_server, learner_token(app, tenant))
-    assert learner("GET", "/links/board/7").status_code == 200  # reading is for everyone
-    refused = learner("PUT", "/links/board/7", json={"competency_ids": []})
-    assert refused.status_code == 403 and "staff" in refused.json()["error"]
+    assert learner("GET", path).status_code == 200  # reading is for the course's members
+    refused = learner("PUT", path, json={"competency_ids": []})
+    assert refused.status_code == 403 and "staff" in refused.json()["message"]
 
     their_item = other_staff("GET", f"/frameworks/{theirs['framework_id']}/competencies").json()[
         "items"
     ][0]
-    cross = staff("PUT", "/links/board/7", json={"competency_ids": [their_item["id"]]})
-    assert cross.status_code == 404 and str(their_item["id"]) in cross.json()["message"]
-    assert staff("PUT", "/links/Board!/7", json={"competency_ids": []}).status_code == 400
-    assert staff("PUT", "/links/board/7", json={"competency_ids": ["x"]}).status_code == 422
-    assert [c["id"] for c in staff("GET", "/links/board/7").json()["competencies"]] == [
-        ids["Item 1.2"],
-        ids["Item 2"],
-    ]
-    # The other tenant's board 7 is another board.
-    assert other_staff("GET", "/links/board/7").json()["competencies"] == []
+    cross = staff("PUT", path, json={"competency_ids": [their_item["id"]]})
+    assert cross.status_code == 404 and "competency" in cross.json()["message"]
+    assert staff("PUT", "/links/Board!/7", json={"competency_ids": []}).status_code == 404
+    bad = staff("PUT", path, json={"competency_ids": ["x"]})
+    assert bad.status_code == 422 and bad.json()["errors"] == {
+        "json": {"competency_ids": {"0": ["Not a valid integer."]}}
+    }
+    assert [c["id"] for c in staff("GET", path).json()["competencies"]] == [second, first]
+    # The other tenant's board is not this tenant's, whatever its id.
+    assert other_staff("GET", path).status_code == 404
+    assert staff("GET", f"/links/board/{their_board}").status_code == 404
 
-    cleared = staff("PUT", "/links/board/7", json={"competency_ids": []})
+    cleared = staff("PUT", path, json={"competency_ids": []})
     assert cleared.json()["competencies"] == []
 
 
@@ -284,7 +312,7 @@ def test_api_tenant_isolation_and_auth(app, tool_server, tenant, other) -> None:
     assert theirs("GET", "/frameworks").json() == []
     for path in (f"/frameworks/{framework}", f"/frameworks/{framework}/competencies"):
         response = theirs("GET", path)
-        assert response.status_code == 404 and response.json()["error"] == "Not found"
+        assert response.status_code == 404 and response.json()["status"] == "Not Found"
     assert theirs("GET", "/competencies/search", params={"q": "Item"}).json() == []
 
     anonymous = _api(tool_server, None)
@@ -308,7 +336,11 @@ def test_api_refuses_bad_imports_and_changes_nothing(app, tool_server, tenant) -
         files={"file": ("x.json", b'{"CFItems": []}', "application/json")},
     )
     assert no_doc.status_code == 422 and "no CFDocument" in no_doc.json()["message"]
-    assert staff("POST", "/frameworks/import", json={}).status_code == 400
+    missing = staff("POST", "/frameworks/import", json={})
+    assert missing.status_code == 422 and missing.json()["errors"] == {
+        "json": {"url": ["Missing data for required field."]}
+    }
+    assert staff("POST", "/frameworks/import", json=["x"]).status_code == 400
     assert (
         staff(
             "POST", "/frameworks/import", data={"nothing": "here"}, files={"x": ("a", b"b")}

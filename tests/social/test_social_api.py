@@ -99,10 +99,10 @@ def test_api_refuses_bad_input_with_a_message_and_stores_nothing(app, lms) -> No
     ]["id"]
     before = row_counts(app)
     for method, path, body, status in (
-        ("POST", f"/boards/{board}/threads", {"title": "T", "body": "  "}, 400),
+        ("POST", f"/boards/{board}/threads", {"title": "T", "body": "  "}, 422),  # documented
         ("POST", f"/boards/{board}/threads", {"title": "T"}, 422),
         ("POST", f"/boards/{board}/threads", {"title": "T", "body": "b", "kind": "poll"}, 422),
-        ("POST", f"/threads/{thread_id}/posts", {"body": ""}, 400),
+        ("POST", f"/threads/{thread_id}/posts", {"body": ""}, 422),
         ("POST", f"/threads/{thread_id}/posts", {"body": "x" * 1_000_000}, 413),
         ("POST", "/threads/999999/posts", {"body": "hello"}, 404),
         ("POST", "/boards/999999/threads", {"title": "T", "body": "b"}, 404),

@@ -112,7 +112,7 @@ def test_learner_and_missing_token_are_refused(app, client, tenant) -> None:
     assert client.get(f"/xapi/admin/statements?lc={learner}").status_code == 403
     assert client.get(f"/xapi/admin/export.jsonl?lc={learner}").status_code == 403
     r = client.get("/api/xapi/statements", headers={"Authorization": f"Bearer {learner}"})
-    assert r.status_code == 403 and r.json["error"]
+    assert r.status_code == 403 and r.json["code"] == 403 and r.json["message"]
     assert client.get("/xapi/admin").status_code == 401
     assert client.get("/xapi/admin?lc=forged").status_code == 401
 

@@ -1,0 +1,188 @@
+"""One world for the whole-app tests (the authorization matrix and the OpenAPI fuzzing), built
+through real launches from the sandbox LMS and the tool's own API, once per test module.
+
+Platform 1, course A ("Leadership Foundations"): Ines (instructor), Lea (learner; she wrote the
+thread and its posts), Amara (a learner who wrote nothing), Benjamin (a learner who replied and
+reported one of Lea's posts, then was muted), Grace (an LTI Mentor). Two boards: the main one
+(mentors do not moderate it) and one with ``mentors_moderate`` on. Platform 1, course B: Bea
+(instructor) and Bo (learner). Platform 2: its own Ines (instructor).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import select
+
+from plugin.db import new_session
+from plugin.lti.models import Placement, User
+from plugin.social.models import Notification
+from plugin.xapi.models import XapiOutbox
+from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, register_platform_with_tool
+from tests.performance.perf_world import MOODLE_CSV
+from tests.social.test_social_pages import COURSE, Person, board_link
+from tests.support.servers import LiveServer
+
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+COURSE_B = "course-b"
+
+
+def make_lms(app: Flask, lms_server: LiveServer, tool_server: LiveServer, name: str) -> Lms:
+    """A sandbox platform on the shared LMS server, registered on both sides (as the ``lms``
+    fixtures do, but for a module-wide world)."""
+    prefix = f"/lms-{uuid.uuid4().hex[:8]}"
+    lms = Lms(lms_server, prefix, name)
+    lms_server.dispatch[prefix] = lms.app  # type: ignore[attr-defined]
+    lms.register_tool(tool_server.url, CLIENT_ID, [DEPLOYMENT_ID])
+    register_platform_with_tool(app, lms, CLIENT_ID, [DEPLOYMENT_ID])
+    return lms
+
+
+@dataclass
+class World:
+    lms: Lms
+    other_lms: Lms
+    people: dict[str, Person]  # who → their launch (browser, token, board)
+    ids: dict[str, int] = field(default_factory=dict)  # what → a row of course A (or platform 1)
+    statement_ids: list[str] = field(default_factory=list)  # course A's xAPI statements
+
+    def token(self, who: str) -> str:
+        return self.people[who].token
+
+    @property
+    def tool(self) -> str:
+        return next(iter(self.people.values())).tool
+
+    def api(self, who: str, method: str, path: str, **kw):
+        """Call /api as someone (their launch token as a Bearer token)."""
+        person = self.people[who]
+        headers = {"Authorization": f"Bearer {person.token}"}
+        return person.browser.http.request(
+            method, person.tool + "/api" + path, headers=headers, timeout=30, **kw
+        )
+
+
+def _ok(response, status: int = 200):
+    assert response.status_code == status, (response.request.url, response.text[:500])
+    return response.json() if response.content else None
+
+
+def build_world(app: Flask, lms_server: LiveServer, tool_server: LiveServer) -> World:
+    lms = make_lms(app, lms_server, tool_server, "LMS one")
+    other = make_lms(app, lms_server, tool_server, "LMS two")
+    platform = lms.platform
+    platform.add_course(COURSE_B, "B-1", "Course B")
+    platform.add_person("u-bea", "Bea", "Teacher", "bea@example.edu")
+    platform.add_person("u-bo", "Bo", "Learner", "bo@example.edu")
+    platform.enroll("u-bea", COURSE_B, [INSTRUCTOR])
+    platform.enroll("u-bo", COURSE_B, [LEARNER])
+
+    main, mentored = board_link(lms), board_link(lms, mentors_moderate="true")
+    people = {
+        "staff_a": Person(lms, "u-ines", main),
+        "author_a": Person(lms, "u-lea", main),
+        "learner_a": Person(lms, "u-amara", main),
+        "replier_a": Person(lms, "u-benjamin", main),
+        "mentor_a": Person(lms, "u-grace", main),
+        "learner_b": Person(lms, "u-bo", board_link(lms, COURSE_B), context=COURSE_B),
+        "staff_b": Person(lms, "u-bea", board_link(lms, COURSE_B), context=COURSE_B),
+        "other_tenant": Person(other, "u-ines", board_link(other)),
+        # the board mentors moderate, as its author and its mentor see it
+        "author_m": Person(lms, "u-lea", mentored),
+        "mentor_m": Person(lms, "u-grace", mentored),
+    }
+    world = World(lms, other, people)
+    ids = world.ids
+    ids["board"] = people["staff_a"].board_id
+    ids["board_m"] = people["author_m"].board_id
+    assert ids["board"] != ids["board_m"]
+
+    # A framework of platform 1, its competencies linked to the board.
+    upload = ("oecd.csv", MOODLE_CSV.read_bytes(), "text/csv")
+    framework = _ok(world.api("staff_a", "POST", "/frameworks/import", files={"file": upload}), 201)
+    ids["framework"] = framework["framework_id"]
+    items = _ok(world.api("staff_a", "GET", f"/frameworks/{ids['framework']}/competencies"))
+    ids["competency"] = items["items"][0]["id"]
+    _ok(
+        world.api(
+            "staff_a",
+            "PUT",
+            f"/boards/{ids['board']}/competencies",
+            json={"competency_ids": [ids["competency"]]},
+        )
+    )
+
+    # Lea's question, a reply and a comment of hers; Benjamin replies and reports her reply.
+    board = ids["board"]
+    made = _ok(
+        world.api(
+            "author_a",
+            "POST",
+            f"/boards/{board}/threads",
+            json={"title": "How do you give feedback?", "body": "I use SBI.", "kind": "question"},
+        ),
+        201,
+    )
+    ids["thread"], ids["opening"] = made["thread"]["id"], made["opening"]["id"]
+    thread = ids["thread"]
+    ids["post"] = _ok(
+        world.api("author_a", "POST", f"/threads/{thread}/posts", json={"body": "Also: listen."}),
+        201,
+    )["id"]
+    ids["reply_b"] = _ok(
+        world.api("replier_a", "POST", f"/threads/{thread}/posts", json={"body": "Ask first."}),
+        201,
+    )["id"]
+    ids["report"] = _ok(
+        world.api("replier_a", "POST", f"/posts/{ids['post']}/reports", json={"reason": "spam"}),
+        201,
+    )["id"]
+    # On the board mentors moderate: a thread of Lea's, reported by Benjamin.
+    made_m = _ok(
+        world.api(
+            "author_m",
+            "POST",
+            f"/boards/{ids['board_m']}/threads",
+            json={"title": "Mentored talk", "body": "Hello mentors."},
+        ),
+        201,
+    )
+    ids["thread_m"], ids["post_m"] = made_m["thread"]["id"], made_m["opening"]["id"]
+
+    # A cohort made by staff; Benjamin muted.
+    ids["cohort"] = _ok(world.api("staff_a", "POST", "/cohorts", json={"name": "Evening"}), 201)[
+        "id"
+    ]
+    with new_session(app) as session:
+        users = {
+            u.sub: u.id for u in session.scalars(select(User).where(User.issuer == lms.issuer))
+        }
+        ids["member"] = users["u-benjamin"]
+        ids["placement"] = session.scalars(
+            select(Placement.id).where(Placement.resource_link_id == main)
+        ).one()
+        ids["notification"] = session.scalars(
+            select(Notification.id)
+            .where(Notification.user_id == users["u-lea"])
+            .order_by(Notification.id)
+        ).first()
+        assert ids["notification"] is not None, "Lea was not notified of Benjamin's reply"
+        world.statement_ids = list(
+            session.scalars(
+                select(XapiOutbox.statement_id).where(XapiOutbox.actor_user_id == users["u-lea"])
+            )
+        )
+    _ok(world.api("staff_a", "PUT", f"/mutes/{ids['member']}", json={"reason": "a break"}))
+    ids["platform"] = _platform_id(app, lms)
+    assert COURSE  # course A is the sandbox's demo course
+    return world
+
+
+def _platform_id(app: Flask, lms: Lms) -> int:
+    from plugin.lti.models import Platform
+
+    with new_session(app) as session:
+        return session.scalars(select(Platform.id).where(Platform.issuer == lms.issuer)).one()
