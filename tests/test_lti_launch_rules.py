@@ -209,8 +209,8 @@ def test_nul_in_login_or_launch_parameters_is_refused(app, lms, tool_server) -> 
                 timeout=10,
                 allow_redirects=False,
             )
-            assert r.status_code == 400 and "no learning platform sends" in r.text, data
+            assert r.status_code == 400 and "cannot contain the NUL character" in r.text, data
     for data in ({"id_token": "a.b.c", "state": "st-\x00"}, {"state": "st-\x00"}):
         r = Browser().http.post(tool_server.url + "/lti/launch", data=data, timeout=10)
-        assert r.status_code == 400 and "no learning platform sends" in r.text
+        assert r.status_code == 400 and "cannot contain the NUL character" in r.text
     assert row_counts(app) == before
