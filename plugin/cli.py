@@ -1,4 +1,4 @@
-"""The ``commons`` command: run, database, platforms, keys, roster."""
+"""The ``commons`` command: run, worker, database, platforms, keys, roster."""
 
 from __future__ import annotations
 
@@ -52,11 +52,49 @@ def run_cmd(host: str, port: int | None, no_upgrade: bool) -> None:
     if port is not None and port != base_port:
         click.echo(f" ! TOOL_BASE_URL is {settings.tool_base_url}: set it to match port {port}.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    from plugin.xapi import maybe_start_forwarder
+    from plugin import jobs
 
-    app.config["XAPI_FORWARDER_THREAD"] = True
-    maybe_start_forwarder(app)  # development: a daemon thread delivers the outbox
+    # development: a daemon thread does what `commons worker` does (outbox, jobs, periodic tasks)
+    jobs.start_worker_thread(app)
     run_simple(host, port or base_port, app, threaded=True, use_reloader=False)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit (cron, tests).")
+@click.option(
+    "--idle-sleep",
+    default=2.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait when nothing is due.",
+)
+@with_appcontext
+def worker_command(once: bool, idle_sleep: float) -> None:
+    """Background work: deliver the xAPI outbox, run queued jobs and periodic tasks (runs until
+    stopped). One failing job never stops the others; with --once the exit status is 1 when a
+    job failed in this run (see the summary)."""
+    import signal
+    import threading
+
+    from plugin import jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    if not once and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    if not (app.config.get("LRS_ENDPOINT") or once):
+        click.echo("No LRS_ENDPOINT set: only platforms with their own LRS will be served.")
+    report = jobs.run_worker(app, once=once, idle_sleep=idle_sleep, stop=stop)
+    for line in report.lines:
+        click.echo(line)
+    click.echo(report.jobs.summary())
+    for failure in report.jobs.failures:
+        click.echo(f"  {failure}", err=True)
+    for error in report.errors:
+        click.echo(f"FAILED {error}", err=True)
+    if once and not report.ok:
+        sys.exit(1)
 
 
 @main.group("db")
@@ -258,10 +296,9 @@ def roster_sync(context_pk: int | None) -> None:
         sys.exit(1)
 
 
-# xAPI: ``commons worker`` delivers the outbox; ``commons xapi …`` manages it.
-from plugin.xapi.cli import worker_command, xapi_group  # noqa: E402
+# xAPI: ``commons xapi …`` manages the outbox (``commons worker`` above delivers it).
+from plugin.xapi.cli import xapi_group  # noqa: E402
 
-main.add_command(worker_command)
 main.add_command(xapi_group)
 
 if __name__ == "__main__":  # pragma: no cover

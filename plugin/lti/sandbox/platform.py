@@ -1900,6 +1900,29 @@ class SandboxPlatform:
             )
         return token
 
+    def revoke_access_tokens(self, client_id: str | None = None) -> int:
+        """Forget the access tokens issued so far (all, or one tool's), as a platform does when
+        it restarts or an administrator revokes them: service calls with them then get 401
+        ``invalid_token``. Returns how many were revoked."""
+        with self._lock:
+            gone = [
+                key
+                for key, token in self._access_tokens.items()
+                if client_id is None or token.client_id == client_id
+            ]
+            for key in gone:
+                del self._access_tokens[key]
+        return len(gone)
+
+    def access_tokens_issued(self, client_id: str | None = None) -> int:
+        """How many live access tokens the platform holds (all, or one tool's)."""
+        with self._lock:
+            return sum(
+                1
+                for token in self._access_tokens.values()
+                if client_id is None or token.client_id == client_id
+            )
+
     # ---------------------------------------------------------------- paging
 
     def _page(
