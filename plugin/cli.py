@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 
@@ -12,6 +13,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from plugin import create_app
+
+log = logging.getLogger(__name__)
 
 
 def _app_factory():
@@ -272,26 +275,54 @@ def roster_group() -> None:
 @click.option("--context-id", "context_pk", type=int, help="Only this context (database id).")
 @with_appcontext
 def roster_sync(context_pk: int | None) -> None:
-    """Fetch rosters from platforms for every course that offered NRPS."""
+    """Fetch rosters from platforms for every course that offered NRPS.
+
+    A course whose platform fails (key set, token, HTTP, no answer) is reported and the others
+    are still synced; once a platform does not answer at all, its remaining courses are skipped
+    in this run. Ends with a summary; the exit status is 1 when any course failed."""
     from plugin.db import new_session, unit_of_work
     from plugin.lti.advantage import ServiceError, sync_roster
-    from plugin.lti.models import Context
+    from plugin.lti.models import Context, Platform
 
-    failures = 0
     with new_session() as session:
-        query = select(Context.id).where(Context.nrps_url.is_not(None))
+        query = (
+            select(
+                Context.id, Context.platform_id, Context.title, Context.context_id, Platform.name
+            )
+            .join(Platform, Platform.id == Context.platform_id)
+            .where(Context.nrps_url.is_not(None))
+            .order_by(Context.platform_id, Context.id)
+        )
         if context_pk:
             query = query.where(Context.id == context_pk)
-        ids = list(session.scalars(query))
-    for cid in ids:
+        courses = session.execute(query).all()
+    synced, failures = 0, []
+    down: set[int] = set()
+    for cid, platform_id, title, lti_id, platform_name in courses:
+        label = f"course {cid} ({title or lti_id}, platform {platform_id} {platform_name})".strip()
+        if platform_id in down:
+            failures.append(f"{label}: skipped, the platform did not answer earlier in this run")
+            continue
         try:
             with unit_of_work(new_session()) as session:
                 ctx = session.get(Context, cid)
                 counts = sync_roster(session, ctx)
-            click.echo(f"context {cid}: {counts}")
         except ServiceError as exc:
-            failures += 1
-            click.echo(f"context {cid}: {exc}", err=True)
+            failures.append(f"{label}: {exc}")
+            if exc.unreachable:
+                down.add(platform_id)
+        except Exception as exc:  # one course never stops the others
+            log.exception("roster sync of context %s failed", cid)
+            failures.append(f"{label}: unexpected error ({type(exc).__name__}); see the log")
+        else:
+            synced += 1
+            click.echo(
+                f"{label}: {counts['members']} members, {counts['deactivated']} no longer "
+                f"listed, {counts['groups']} groups"
+            )
+    for failure in failures:
+        click.echo(f"FAILED {failure}", err=True)
+    click.echo(f"Rosters: {synced} synced, {len(failures)} failed.")
     if failures:
         sys.exit(1)
 

@@ -1914,7 +1914,7 @@ class SandboxPlatform:
                 del self._access_tokens[key]
         return len(gone)
 
-    def access_tokens_issued(self, client_id: str | None = None) -> int:
+    def live_access_tokens(self, client_id: str | None = None) -> int:
         """How many live access tokens the platform holds (all, or one tool's)."""
         with self._lock:
             return sum(
