@@ -80,18 +80,20 @@ def test_a_token_refused_by_the_platform_is_not_retried_forever(app, lms) -> Non
         ctx = s.scalars(select(Context)).one()
         advantage.sync_roster(s, ctx)
         s.commit()
-    # the platform forgets the tool: its token endpoint now refuses the tool's assertions
+    # an administrator suspends the tool: its tokens go, and new ones are refused (401)
     lms.platform.revoke_access_tokens(CLIENT_ID)
-    tool = lms.platform._tools.pop(CLIENT_ID)
-    try:
-        with new_session(app) as s:
-            ctx = s.scalars(select(Context)).one()
-            with pytest.raises(advantage.ServiceError) as refused:
-                advantage.sync_roster(s, ctx)
-            s.rollback()
-    finally:
-        lms.platform._tools[CLIENT_ID] = tool
+    lms.platform.suspend_tool(CLIENT_ID)
+    with new_session(app) as s:
+        ctx = s.scalars(select(Context)).one()
+        with pytest.raises(advantage.ServiceError) as refused:
+            advantage.sync_roster(s, ctx)
+        s.rollback()
     assert "HTTP 401" in str(refused.value) and lms.issuer not in str(refused.value)
+    assert lms.platform.live_access_tokens(CLIENT_ID) == 0
+    lms.platform.suspend_tool(CLIENT_ID, suspended=False)
+    with new_session(app) as s:  # back in service: the next call fetches a token again
+        advantage.sync_roster(s, s.scalars(select(Context)).one())
+        s.commit()
 
 
 # --- item 8: one unreachable platform never stops the others ------------------------------------
