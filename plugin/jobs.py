@@ -322,7 +322,10 @@ def _sql() -> SimpleNamespace:
     returning = (t.c.id, t.c.kind, t.c.payload, t.c.attempts, t.c.max_attempts)
     return SimpleNamespace(
         pick_locked=pick.with_for_update(skip_locked=True),
-        claim_id=update(t).where(t.c.id == bindparam("id")).values(**claimed).returning(*returning),
+        claim_id=update(t)
+        .where(t.c.id == bindparam("job_id"))
+        .values(**claimed)
+        .returning(*returning),
         claim_due=update(t)
         .where(t.c.id.in_(pick.scalar_subquery()), due)
         .values(**claimed)
@@ -341,7 +344,9 @@ def claim(
         sql = _sql()
         if conn.dialect.name == "postgresql":
             picked = conn.execute(sql.pick_locked, values).scalar()
-            row = conn.execute(sql.claim_id, {**values, "id": picked}).first() if picked else None
+            row = (
+                conn.execute(sql.claim_id, {**values, "job_id": picked}).first() if picked else None
+            )
         else:  # SQLite: one statement; SQLite runs one writer at a time
             row = conn.execute(sql.claim_due, values).first()
         session.commit()
