@@ -45,6 +45,14 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=not settings.is_production,
     )
 
+    if settings.trusted_proxies:
+        # Behind N proxies: the client address (login cap) and scheme from X-Forwarded-For/-Proto.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+
     from plugin import db
 
     db.init_app(app)
@@ -82,12 +90,14 @@ def _install_input_limits(app: Flask) -> None:
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     import importlib
 
-    from plugin import api
+    from plugin import api, jobs
+    from plugin.lti import tasks as lti_tasks
     from plugin.lti.views import bp as lti_bp
 
     api.init_app(app)
     app.register_blueprint(lti_bp)
-    # Each domain package wires itself in (blueprints, API, event subscribers) via init_app.
+    lti_tasks.init_app(app)  # roster sync jobs, the purge of old launch state
+    # Each domain package wires itself in (blueprints, API, event subscribers, jobs) via init_app.
     for name in ("plugin.xapi", "plugin.performance", "plugin.social"):
         module = importlib.import_module(name)
         if hasattr(module, "init_app"):
@@ -96,6 +106,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         from plugin.lti.sandbox.setup import register_sandbox
 
         register_sandbox(app, settings)
+    jobs.init_app(app)  # last: the worker thread (development) runs what the packages registered
 
 
 def _register_errors(app: Flask) -> None:

@@ -1,8 +1,9 @@
-"""The ``commons`` command: run, database, platforms, keys, roster."""
+"""The ``commons`` command: run, worker, database, platforms, keys, roster."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from datetime import datetime
@@ -13,6 +14,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from plugin import create_app
+
+log = logging.getLogger(__name__)
 
 
 def _app_factory():
@@ -63,11 +66,49 @@ def run_cmd(host: str, port: int | None, no_upgrade: bool) -> None:
     base_port = urlsplit(settings.tool_base_url).port or 80
     if port is not None and port != base_port:
         click.echo(f" ! TOOL_BASE_URL is {settings.tool_base_url}: set it to match port {port}.")
-    from plugin.xapi import maybe_start_forwarder
+    from plugin import jobs
 
-    app.config["XAPI_FORWARDER_THREAD"] = True
-    maybe_start_forwarder(app)  # development: a daemon thread delivers the outbox
+    # development: a daemon thread does what `commons worker` does (outbox, jobs, periodic tasks)
+    jobs.start_worker_thread(app)
     run_simple(host, port or base_port, app, threaded=True, use_reloader=False)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit (cron, tests).")
+@click.option(
+    "--idle-sleep",
+    default=2.0,
+    show_default=True,
+    type=float,
+    help="Seconds to wait when nothing is due.",
+)
+@with_appcontext
+def worker_command(once: bool, idle_sleep: float) -> None:
+    """Background work: deliver the xAPI outbox, run queued jobs and periodic tasks (runs until
+    stopped). One failing job never stops the others; with --once the exit status is 1 when a
+    job failed in this run (see the summary)."""
+    import signal
+    import threading
+
+    from plugin import jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    if not once and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    if not (app.config.get("LRS_ENDPOINT") or once):
+        click.echo("No LRS_ENDPOINT set: only platforms with their own LRS will be served.")
+    report = jobs.run_worker(app, once=once, idle_sleep=idle_sleep, stop=stop)
+    for line in report.lines:
+        click.echo(line)
+    click.echo(report.jobs.summary())
+    for failure in report.jobs.failures:
+        click.echo(f"  {failure}", err=True)
+    for error in report.errors:
+        click.echo(f"FAILED {error}", err=True)
+    if once and not report.ok:
+        sys.exit(1)
 
 
 @main.group("db")
@@ -362,34 +403,61 @@ def roster_group() -> None:
 @click.option("--context-id", "context_pk", type=int, help="Only this context (database id).")
 @with_appcontext
 def roster_sync(context_pk: int | None) -> None:
-    """Fetch rosters from platforms for every course that offered NRPS."""
+    """Fetch rosters from platforms for every course that offered NRPS.
+
+    A course whose platform fails (key set, token, HTTP, no answer) is reported and the others
+    are still synced; once a platform does not answer at all, its remaining courses are skipped
+    in this run. Ends with a summary; the exit status is 1 when any course failed."""
     from plugin.db import new_session, unit_of_work
     from plugin.lti.advantage import ServiceError, sync_roster
-    from plugin.lti.models import Context
+    from plugin.lti.models import Context, Platform
 
-    failures = 0
     with new_session() as session:
-        query = select(Context.id).where(Context.nrps_url.is_not(None))
+        query = (
+            select(
+                Context.id, Context.platform_id, Context.title, Context.context_id, Platform.name
+            )
+            .join(Platform, Platform.id == Context.platform_id)
+            .where(Context.nrps_url.is_not(None))
+            .order_by(Context.platform_id, Context.id)
+        )
         if context_pk:
             query = query.where(Context.id == context_pk)
-        ids = list(session.scalars(query))
-    for cid in ids:
+        courses = session.execute(query).all()
+    synced, failures = 0, []
+    down: set[int] = set()
+    for cid, platform_id, title, lti_id, platform_name in courses:
+        label = f"course {cid} ({title or lti_id}, platform {platform_id} {platform_name})".strip()
+        if platform_id in down:
+            failures.append(f"{label}: skipped, the platform did not answer earlier in this run")
+            continue
         try:
             with unit_of_work(new_session()) as session:
                 ctx = session.get(Context, cid)
                 counts = sync_roster(session, ctx)
-            click.echo(f"context {cid}: {counts}")
         except ServiceError as exc:
-            failures += 1
-            click.echo(f"context {cid}: {exc}", err=True)
+            failures.append(f"{label}: {exc}")
+            if exc.unreachable:
+                down.add(platform_id)
+        except Exception as exc:  # one course never stops the others
+            log.exception("roster sync of context %s failed", cid)
+            failures.append(f"{label}: unexpected error ({type(exc).__name__}); see the log")
+        else:
+            synced += 1
+            click.echo(
+                f"{label}: {counts['members']} members, {counts['deactivated']} no longer "
+                f"listed, {counts['groups']} groups"
+            )
+    for failure in failures:
+        click.echo(f"FAILED {failure}", err=True)
+    click.echo(f"Rosters: {synced} synced, {len(failures)} failed.")
     if failures:
         sys.exit(1)
 
 
-# xAPI: ``commons worker`` delivers the outbox; ``commons xapi …`` manages it.
-from plugin.xapi.cli import worker_command, xapi_group  # noqa: E402
+# xAPI: ``commons xapi …`` manages the outbox (``commons worker`` above delivers it).
+from plugin.xapi.cli import xapi_group  # noqa: E402
 
-main.add_command(worker_command)
 main.add_command(xapi_group)
 
 if __name__ == "__main__":  # pragma: no cover

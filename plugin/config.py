@@ -24,6 +24,19 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value!r} is not a whole number.") from exc
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return number
+
+
 def _default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'commons.db'}"
 
@@ -52,7 +65,14 @@ class Settings:
     redis_url: str | None = None
     session_token_max_age: int = 8 * 3600
     oidc_state_max_age: int = 600
+    # At most this many logins per platform and client address within the window (0: no cap).
+    oidc_login_limit: int = 300
+    oidc_login_window: int = 600
     max_id_token_bytes: int = 64 * 1024
+    # A launch queues a roster sync when the course's roster is older than this (seconds).
+    roster_max_age: int = 24 * 3600
+    # Proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    trusted_proxies: int = 0
     tool_name: str = "Learning Commons"
     # Dynamic registration without an invite: allowed only when on, and then the new registration
     # waits for the operator's approval (``commons platform approve``) before it can launch.
@@ -78,6 +98,10 @@ class Settings:
             session_token_max_age=int(env.get("COMMONS_SESSION_MAX_AGE", 8 * 3600)),
             open_registration=_bool(env.get("OPEN_REGISTRATION"), default=False),
             allow_private_hosts=_bool(env.get("ALLOW_PRIVATE_HOSTS"), default=not is_prod),
+            oidc_login_limit=_int(env, "OIDC_LOGIN_LIMIT", 300),
+            oidc_login_window=_int(env, "OIDC_LOGIN_WINDOW", 600),
+            roster_max_age=_int(env, "ROSTER_MAX_AGE", 24 * 3600),
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         )
 
     @property

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from plugin.db import new_session
+from plugin.jobs import Job
 from plugin.lti import advantage, invites
 from plugin.lti.models import (
     AccessTokenCache,
@@ -23,6 +24,7 @@ from plugin.lti.models import (
 from plugin.lti.sandbox.platform import DEMO_COURSE_ID
 from tests.conftest import CLIENT_ID, row_counts
 from tests.support.browser import Browser, forms
+from tests.support.roster import refresh_class_list
 from tests.test_lti_launch import launch, token_of
 
 
@@ -203,14 +205,10 @@ def test_nrps_roster_sync_follows_every_page_and_groups(app, lms) -> None:
     tool = _tool(page.url)
     expected = {p.user_id for p in lms.platform.people(DEMO_COURSE_ID)}
     assert len(expected) > 3  # the demo platform pages NRPS by 3: several pages to follow
-    r = b.http.post(
-        tool + "/lti/roster/sync",
-        data={"lc": token_of(page)},
-        headers={"Accept": "application/json"},
-        timeout=20,
-    )
-    assert r.status_code == 200, r.text
-    assert r.json()["members"] == len(expected)
+    with new_session(app) as s:  # the launch queued the sync; the request did not run it
+        assert set(s.scalars(select(User.sub))) == {"u-ines"}
+    queued = refresh_class_list(app, b.http, tool, token_of(page))
+    assert queued == {"status": "already_queued"}  # the launch's job was still waiting
     with new_session(app) as s:
         subs = set(s.scalars(select(User.sub)))
         assert subs == expected
@@ -219,14 +217,15 @@ def test_nrps_roster_sync_follows_every_page_and_groups(app, lms) -> None:
         assert {"Cohort A", "Cohort B"} <= set(groups)
         assert s.query(LmsGroupMember).count() > 0
         assert s.query(AccessTokenCache).count() >= 1  # token cached for the next call
+        job = s.scalars(select(Job).where(Job.kind == "lti.roster_sync")).one()
+        assert job.result == f"{len(expected)} members, 0 no longer listed, 2 groups"
     # the second sync reuses the cached token and changes nothing
-    r2 = b.http.post(
-        tool + "/lti/roster/sync",
-        data={"lc": token_of(page)},
-        headers={"Accept": "application/json"},
-        timeout=20,
-    )
-    assert r2.json()["members"] == len(expected) and r2.json()["deactivated"] == 0
+    issued = lms.platform.live_access_tokens()
+    assert refresh_class_list(app, b.http, tool, token_of(page)) == {"status": "queued"}
+    assert lms.platform.live_access_tokens() == issued
+    with new_session(app) as s:
+        second = s.scalars(select(Job).where(Job.kind == "lti.roster_sync").order_by(Job.id))
+        assert [j.result for j in second][-1] == job.result
 
 
 def test_nrps_sync_refused_for_learners(app, lms) -> None:

@@ -1,7 +1,7 @@
 """CASE associations of every type
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-24 10:00:00
 
 ``perf_competency_association``: every CFAssociation of an imported CASE package (until now only
@@ -18,7 +18,7 @@ from alembic import op
 import plugin.db
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -42,38 +42,48 @@ HTTP_TIMEOUT = 15
 
 
 class ServiceError(RuntimeError):
-    """A platform service could not be used; the message is safe to show to staff."""
+    """A platform service could not be used; the message is safe to show to staff (no URLs, no
+    tokens). ``unreachable``: the platform did not answer at all (connection refused, timeout),
+    so its other courses will not fare better in the same run."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class DbServiceConnector(ServiceConnector):
-    """pylti1p3's connector with timeouts and an access-token cache shared by all workers."""
+    """pylti1p3's connector with timeouts and an access-token cache shared by all workers.
+
+    A cached token the platform rejects with 401 (it expired early, the platform restarted or
+    revoked it) is dropped, a new one is fetched, and the call is made once more."""
 
     def __init__(self, session: Session, platform: Platform) -> None:
         http = requests.Session()
         http.headers["User-Agent"] = "LearningCommons/LTI"
         http.request = _with_timeout(http.request)  # type: ignore[method-assign]
-        super().__init__(DbToolConf(session).registration_for(platform), requests_session=http)
+        registration = DbToolConf(session).registration_for(platform, with_key_set=False)
+        super().__init__(registration, requests_session=http)
         self._session = session
         self._platform = platform
+        self._from_cache: str | None = None  # the cached token the last call used, if any
 
-    def _get_cached_access_token(self, scope_key: str) -> str | None:
-        row = self._session.scalars(
+    def _cache_row(self, scope_key: str) -> AccessTokenCache | None:
+        return self._session.scalars(
             select(AccessTokenCache).where(
                 AccessTokenCache.platform_id == self._platform.id,
                 AccessTokenCache.scope_key == scope_key,
             )
         ).first()
+
+    def _get_cached_access_token(self, scope_key: str) -> str | None:
+        row = self._cache_row(scope_key)
         if row and row.expires_at > utcnow() + timedelta(seconds=30):
+            self._from_cache = row.access_token
             return row.access_token
         return None
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
-        row = self._session.scalars(
-            select(AccessTokenCache).where(
-                AccessTokenCache.platform_id == self._platform.id,
-                AccessTokenCache.scope_key == scope_key,
-            )
-        ).first()
+        row = self._cache_row(scope_key)
         expires = utcnow() + timedelta(seconds=max(float(expires_in or 0), 0))
         if row is None:
             row = AccessTokenCache(
@@ -88,6 +98,30 @@ class DbServiceConnector(ServiceConnector):
             row.expires_at = expires
         self._session.flush()
 
+    def _drop_cached_access_token(self, scope_key: str, access_token: str) -> None:
+        """Forget a rejected token (not one another worker has put in its place meanwhile)."""
+        row = self._cache_row(scope_key)
+        if row is not None and row.access_token == access_token:
+            self._session.delete(row)
+            self._session.flush()
+
+    def make_service_request(self, scopes, url, **kwargs):  # type: ignore[no-untyped-def]
+        """pylti1p3's service call; once more with a new token when a cached one gets 401."""
+        self._from_cache = None
+        try:
+            return super().make_service_request(scopes, url, **kwargs)
+        except LtiServiceException as exc:
+            rejected = self._from_cache
+            if rejected is None or _status_of(exc) != 401:
+                raise
+        self._drop_cached_access_token(self._scope_key(sorted(scopes)), rejected)
+        self._from_cache = None
+        return super().make_service_request(scopes, url, **kwargs)
+
+
+def _status_of(exc: Exception) -> int | None:
+    return getattr(getattr(exc, "response", None), "status_code", None)
+
 
 def _with_timeout(request_fn):
     def wrapped(method, url, **kwargs):
@@ -98,10 +132,24 @@ def _with_timeout(request_fn):
 
 
 def _service_error(what: str, exc: Exception) -> ServiceError:
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    detail = f" (HTTP {status})" if status else f": {exc}"
-    return ServiceError(f"The platform's {what} could not be read{detail}.")
+    """A staff-readable error for a failed service call: the HTTP status, or what kind of
+    network failure it was, never the remote's URLs, body or error text."""
+    status = _status_of(exc)
+    if status:
+        return ServiceError(f"The platform's {what} could not be read (HTTP {status}).")
+    if isinstance(exc, requests.Timeout):
+        return ServiceError(
+            f"The platform's {what} could not be read: the platform did not answer in time.",
+            unreachable=True,
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return ServiceError(
+            f"The platform's {what} could not be read: the platform could not be reached.",
+            unreachable=True,
+        )
+    if isinstance(exc, requests.RequestException):
+        return ServiceError(f"The platform's {what} could not be read: the request failed.")
+    return ServiceError(f"The platform's {what} could not be read: its answer was not valid.")
 
 
 # --- NRPS ----------------------------------------------------------------------------------------

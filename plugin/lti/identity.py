@@ -166,6 +166,11 @@ def record_launch(
     if isinstance(context_claim, dict) and context_claim.get("id"):
         context = upsert_context(session, platform, context_claim, deployment_id)
         _record_service_endpoints(context, body)
+        # The course's other members are known only from its roster: fetch it in the background
+        # when it is missing or old (never inside this request).
+        from plugin.lti import tasks
+
+        tasks.queue_roster_sync_if_stale(session, settings, context)
         scope = body.get(C.ROLE_SCOPE_MENTOR)
         upsert_membership(
             session,

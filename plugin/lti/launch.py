@@ -23,7 +23,7 @@ from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.request import Request
 from pylti1p3.session import SessionService
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.config import Settings
@@ -55,8 +55,18 @@ class LoginRedirect:
     cookie_max_age: int
 
 
-def start_login(session: Session, settings: Settings, params: dict[str, str]) -> LoginRedirect:
-    """Validate an OIDC third-party initiated login and prepare the authentication request."""
+def start_login(
+    session: Session,
+    settings: Settings,
+    params: dict[str, str],
+    *,
+    client_ip: str | None = None,
+) -> LoginRedirect:
+    """Validate an OIDC third-party initiated login and prepare the authentication request.
+
+    ``client_ip`` (the view passes the request's remote address) caps how many logins one address
+    may start at one platform within ``settings.oidc_login_window``: anonymous logins cannot fill
+    the state table (the purge deletes states after their maximum age)."""
     iss = (params.get("iss") or "").strip()
     login_hint = params.get("login_hint") or ""
     target = params.get("target_link_uri") or ""
@@ -108,6 +118,7 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
         )
     platform = platforms[0]
     _require_active(platform)
+    _check_login_cap(session, settings, platform, client_ip)
     state = "st-" + secrets.token_urlsafe(24)
     nonce = "nc-" + secrets.token_urlsafe(24)
     browser_secret = secrets.token_urlsafe(24)
@@ -120,6 +131,7 @@ def start_login(session: Session, settings: Settings, params: dict[str, str]) ->
             platform_id=platform.id,
             login_params={k: v for k, v in params.items() if isinstance(v, str)},
             storage_target=storage_target,
+            client_ip=client_ip[:45] if client_ip else None,
         )
     )
     auth_params = {
@@ -179,6 +191,38 @@ def _origin_and_path(url: str) -> tuple[str, str, int, str] | None:
     if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
         return None
     return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme], parts.path
+
+
+def _check_login_cap(
+    session: Session, settings: Settings, platform: Platform, client_ip: str | None
+) -> None:
+    """Refuse (429, nothing written) a login when this address already started
+    ``settings.oidc_login_limit`` logins at this platform within the window."""
+    limit = settings.oidc_login_limit
+    if not client_ip or not limit:
+        return
+    since = utcnow() - timedelta(seconds=settings.oidc_login_window)
+    recent = session.scalar(
+        select(func.count())
+        .select_from(OidcState)
+        .where(
+            OidcState.platform_id == platform.id,
+            OidcState.client_ip == client_ip[:45],
+            OidcState.created_at >= since,
+        )
+    )
+    if (recent or 0) >= limit:
+        minutes = max(1, round(settings.oidc_login_window / 60))
+        raise LaunchError(
+            "too_many_logins",
+            "Too many launches were started from your network in the last few minutes. "
+            f"Please wait {minutes} minute{'s' if minutes != 1 else ''} and open the activity "
+            "again from your course.",
+            admin_hint=f"More than {limit} logins in {minutes} minutes came from one address "
+            "for this platform (OIDC_LOGIN_LIMIT, OIDC_LOGIN_WINDOW). Behind a proxy, set "
+            "TRUSTED_PROXIES so that the client's own address is counted.",
+            status=429,
+        )
 
 
 def _is_our_url(settings: Settings, url: str) -> bool:

@@ -223,6 +223,8 @@ class OidcState(Base):
     """One OIDC login attempt: its state and nonce are single-use and bound to one browser."""
 
     __tablename__ = "lti_oidc_state"
+    # How many logins one client address started at one platform lately (the login cap).
+    __table_args__ = (Index("ix_lti_oidc_state_client", "platform_id", "client_ip", "created_at"),)
 
     state: Mapped[str] = mapped_column(String(100), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(100), unique=True)
@@ -230,6 +232,8 @@ class OidcState(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id", ondelete="CASCADE"))
     login_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     storage_target: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The address the login came from (kept until the purge deletes the state).
+    client_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

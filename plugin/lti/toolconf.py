@@ -74,7 +74,9 @@ class DbToolConf(ToolConfAbstract):
             select(Platform).where(Platform.issuer == iss, Platform.client_id == client_id)
         ).first()
 
-    def registration_for(self, platform: Platform) -> Registration:
+    def registration_for(self, platform: Platform, *, with_key_set: bool = True) -> Registration:
+        """pylti1p3's registration of ``platform``. ``with_key_set=False`` skips reading the
+        platform's public keys (needed to verify launches, not to call its services)."""
         key = keys.active_key(self.session)
         reg = Registration()
         reg.set_issuer(platform.issuer)
@@ -84,7 +86,8 @@ class DbToolConf(ToolConfAbstract):
         if platform.auth_audience:
             reg.set_auth_audience(platform.auth_audience)
         reg.set_key_set_url(platform.key_set_url)
-        reg.set_key_set(fetch_platform_jwks(platform.key_set_url))
+        if with_key_set:
+            reg.set_key_set(fetch_platform_jwks(platform.key_set_url))
         reg.set_tool_private_key(key.private_key_pem)
         reg.set_tool_public_key(key.public_key_pem)
         return reg

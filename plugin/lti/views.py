@@ -3,9 +3,8 @@ roster sync, and the placement page that opens a widget. Views stay thin: servic
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (
     Blueprint,
@@ -17,14 +16,16 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from plugin import jobs
 from plugin.config import Settings
 from plugin.db import db_session, unit_of_work
-from plugin.lti import advantage, invites, keys, launch, registration
+from plugin.lti import advantage, invites, keys, launch, registration, tasks
 from plugin.lti import claims as C
 from plugin.lti.errors import RegistrationError
-from plugin.lti.models import Placement
+from plugin.lti.models import Context, Placement
 from plugin.social.models import (
     DEFAULT_POSTS_PER_HOUR,  # the boards' default, offered in deep linking
 )
@@ -70,7 +71,7 @@ def login() -> Response | str:
     """OIDC third-party initiated login (LTI 1.3 Core §5.1.1)."""
     params = _params()
     with unit_of_work() as session:
-        plan = launch.start_login(session, _settings(), params)
+        plan = launch.start_login(session, _settings(), params, client_ip=request.remote_addr)
     if plan.storage_target and not params.get("new_window"):
         # LTI Platform Storage: keep the browser binding in the platform's frame, not a cookie.
         response = make_response(
@@ -372,7 +373,10 @@ def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
 @bp.post("/lti/roster/sync")
 @launch_required
 def roster_sync() -> Response | tuple[Response, int]:
-    """Staff fetch the course roster (NRPS) on request."""
+    """Staff ask for a fresh class list (*Refresh class list*): a roster sync job is queued, at
+    most one per course, for the worker (the development server's worker thread is woken at once);
+    the request never calls the platform. Back to ``return_to`` (a page of this tool) with
+    ``roster=queued``; JSON callers get 202."""
     cur = current()
     if not cur.perms.staff or cur.context is None:
         raise WebError(
@@ -380,13 +384,36 @@ def roster_sync() -> Response | tuple[Response, int]:
             "Only course staff can refresh the roster",
             "Ask your instructor to refresh the class list.",
         )
-    try:
-        with unit_of_work() as session:
-            counts = advantage.sync_roster(session, session.merge(cur.context))
-    except advantage.ServiceError as exc:
-        raise WebError(400, "The roster could not be refreshed", str(exc)) from exc
+    if not cur.context.nrps_url:
+        raise WebError(
+            400,
+            "The class list cannot be refreshed",
+            "This course's platform did not offer its class list to Learning Commons (the Names "
+            "and Role Provisioning Service).",
+            "Allow the tool to read course memberships in the LMS's registration of the tool.",
+        )
+    back = _local_page(request.form.get("return_to", ""))
+    with unit_of_work() as session:
+        context = session.get(Context, cur.context.id)
+        assert context is not None
+        job_id = tasks.queue_roster_sync(session, context)
+    jobs.wake(current_app._get_current_object())  # type: ignore[attr-defined]
     if request.accept_mimetypes.best == "application/json":
-        return jsonify(counts), 200
-    return redirect(
-        url_for("lti.app", **{TOKEN_FIELD: cur.token}, synced=json.dumps(counts)), code=303
-    )
+        return jsonify(status="queued" if job_id else "already_queued"), 202
+    endpoint, values = back or ("lti.app", {})
+    return redirect(url_for(endpoint, **values, roster="queued", **{TOKEN_FIELD: cur.token}), 303)
+
+
+def _local_page(value: str) -> tuple[str, dict[str, Any]] | None:
+    """A page of this tool to go back to: (endpoint, values) of a GET route, or None. Anything
+    else (another site, an unknown path) is ignored; the launch token is added again by the
+    caller, never taken from ``value``."""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    try:
+        endpoint, args = current_app.url_map.bind("local").match(parts.path, method="GET")
+    except HTTPException:
+        return None
+    query = {k: v for k, v in parse_qsl(parts.query) if k not in (TOKEN_FIELD, "roster")}
+    return str(endpoint), {**query, **args}

@@ -38,7 +38,9 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,6 +77,7 @@ from plugin.social.models import (
     ModerationAction,
     Mute,
     Post,
+    PostingLock,
     PostRevision,
     Reaction,
     Thread,
@@ -513,11 +516,16 @@ def check_not_muted(session: Session, viewer: Viewer) -> None:
 
 def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
     """A muted member cannot post, edit or react; members may write at most
-    ``board.posts_per_hour`` threads and posts an hour in the course (staff are not limited)."""
+    ``board.posts_per_hour`` threads and posts an hour in the course (staff are not limited).
+
+    The count is atomic across workers: the person's posting lock for the course (a
+    :class:`PostingLock` row, updated first) is held until the caller's transaction ends, so two
+    posts of one person never count the same last hour; the new post commits with it."""
     check_not_muted(session, viewer)
     if viewer.staff or not board.posts_per_hour:
         return
-    since = utcnow() - timedelta(hours=1)
+    now = utcnow()
+    _take_posting_lock(session, viewer, now)
     recent = session.scalar(
         select(func.count())
         .select_from(Post)
@@ -525,7 +533,7 @@ def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
         .join(Board, Board.id == Thread.board_id)
         .where(
             Post.author_id == viewer.user_id,
-            Post.created_at >= since,
+            Post.created_at >= now - timedelta(hours=1),
             Board.context_id == viewer.context_id,
         )
     )
@@ -535,6 +543,23 @@ def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
             f"You have posted {recent} times in the last hour, the most this board allows. "
             "Please wait a little before posting again.",
         )
+
+
+def _take_posting_lock(session: Session, viewer: Viewer, now: datetime) -> None:
+    """Create the person's lock row for the course if needed, then update it: the update waits
+    for (PostgreSQL: the row lock; SQLite: the write lock) any other transaction posting as
+    them, and what that one wrote is visible to the count that follows."""
+    table = PostingLock.__table__
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    session.execute(
+        insert.values(context_id=viewer.context_id, user_id=viewer.user_id).on_conflict_do_nothing()
+    )
+    session.execute(
+        update(table)
+        .where(table.c.context_id == viewer.context_id, table.c.user_id == viewer.user_id)
+        .values(last_post_at=now)
+    )
 
 
 def load_thread(session: Session, viewer: Viewer, thread_id: int) -> Thread:

@@ -286,6 +286,23 @@ class Mute(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PostingLock(Base):
+    """One row per person and course that posts under a rate limit: taking it (an ``UPDATE`` of
+    the row) serialises that person's posts in that course across every worker, so the count of
+    their posts in the last hour and the new post are one atomic step (see
+    ``plugin.social.boards.check_can_post``)."""
+
+    __tablename__ = "social_posting_lock"
+
+    context_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_context.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Follow(Base):
     """A person follows a thread: new posts in it notify them (authors follow their threads)."""
 

@@ -641,8 +641,12 @@ def send_board_grades(
         _audit_grades(session, board, actor_id, report)
         return report
     results = []
+    down: str | None = None  # the platform stopped answering: do not try every other learner
     for row in rows:
         points = score_points(row.score) or 0.0
+        if down is not None:
+            results.append(GradeOutcome(row.user_id, row.name, points, False, down))
+            continue
         try:
             advantage.post_score(
                 session,
@@ -656,6 +660,8 @@ def send_board_grades(
             )
         except (advantage.ServiceError, ValueError) as exc:
             results.append(GradeOutcome(row.user_id, row.name, points, False, str(exc)))
+            if getattr(exc, "unreachable", False):
+                down = str(exc)
         else:
             results.append(GradeOutcome(row.user_id, row.name, points, True))
     report = GradeReport(lineitem, SCORE_MAXIMUM, results)

@@ -6,8 +6,9 @@ API, and reads the LRS settings from the environment:
 - ``LRS_ENDPOINT`` (e.g. ``https://lrs.example/xAPI``), ``LRS_USERNAME``, ``LRS_PASSWORD``
   (a platform's own ``lrs_*`` settings take precedence for its statements);
 - ``XAPI_BATCH_SIZE`` (default 100) statements per POST;
-- ``XAPI_FORWARDER_THREAD`` (1/true) to deliver from a background thread inside the web process
-  (development; ``commons worker`` is the production way);
+- ``XAPI_FORWARDER_THREAD`` (1/true): the older name of ``WORKER_THREAD`` (plugin/jobs.py), which
+  runs the whole worker - this outbox included - in a thread of the web process (development;
+  ``commons worker`` is the production way);
 - ``XAPI_INCLUDE_RESPONSE_TEXT`` (1/true) to put post text in ``result.response`` (off by
   default; never for anonymous posts).
 """
@@ -17,11 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
-from plugin import events
+from plugin import events, jobs
 
 log = logging.getLogger(__name__)
 FORWARDER_KEY = "xapi.forwarder"
@@ -47,7 +50,7 @@ def init_app(app: Flask) -> None:
         "XAPI_INCLUDE_RESPONSE_TEXT", _flag(env.get("XAPI_INCLUDE_RESPONSE_TEXT"))
     )
     settings = app.config["COMMONS_SETTINGS"]
-    # The forwarder thread is for development only, and never in tests unless asked.
+    # The worker thread is for development only, and never in tests unless asked.
     app.config.setdefault(
         "XAPI_FORWARDER_THREAD",
         _flag(env.get("XAPI_FORWARDER_THREAD")) and settings.env == "development",
@@ -58,11 +61,32 @@ def init_app(app: Flask) -> None:
     resolve.register_lms_finders()
     app.register_blueprint(views.bp)
     api.api.register_blueprint(xapi_api.blp)
-    maybe_start_forwarder(app)
+    jobs.register_loop("xAPI outbox", deliver_outbox)
+
+
+def deliver_outbox(
+    session_factory: Callable[[], Session],
+    config: Mapping[str, Any],
+    *,
+    once: bool,
+    idle_sleep: float,
+    stop: threading.Event,
+) -> str:
+    """The worker's outbox loop (:func:`plugin.xapi.forwarder.run_worker`) and its summary."""
+    from plugin.xapi.forwarder import run_worker
+
+    if not config.get("LRS_ENDPOINT"):
+        log.info("No LRS_ENDPOINT set: only platforms with their own LRS will be served.")
+    total = run_worker(session_factory, config, once=once, idle_sleep=idle_sleep, stop=stop)
+    return (
+        f"Delivered {total.delivered}, refused {total.dead}, to retry {total.retried} "
+        f"({total.requests} requests)."
+    )
 
 
 def start_forwarder_thread(app: Flask, *, idle_sleep: float = 2.0) -> threading.Thread:
-    """Deliver the outbox from a daemon thread of this process (idempotent per app)."""
+    """Deliver the outbox (only) from a daemon thread of this process (idempotent per app); the
+    development server runs the whole worker instead (``plugin.jobs.start_worker_thread``)."""
     from plugin.db import new_session
     from plugin.xapi.forwarder import run_worker
 
@@ -89,10 +113,3 @@ def stop_forwarder_thread(app: Flask, timeout: float = 10.0) -> None:
         thread, stop = running
         stop.set()
         thread.join(timeout)
-
-
-def maybe_start_forwarder(app: Flask) -> threading.Thread | None:
-    """Start the forwarder thread when ``app.config["XAPI_FORWARDER_THREAD"]`` is set."""
-    if _flag(app.config.get("XAPI_FORWARDER_THREAD")):
-        return start_forwarder_thread(app)
-    return None

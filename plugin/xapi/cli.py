@@ -1,45 +1,12 @@
-"""``commons worker`` (deliver the outbox) and ``commons xapi …`` (status, resend, profile)."""
+"""``commons xapi …``: outbox status, re-sending, the profile (``commons worker`` delivers the
+outbox: see plugin/cli.py and plugin/jobs.py)."""
 
 from __future__ import annotations
 
 import json
-import signal
-import threading
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-
-
-@click.command("worker")
-@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
-@click.option(
-    "--idle-sleep",
-    default=2.0,
-    show_default=True,
-    type=float,
-    help="Seconds to wait when nothing is due.",
-)
-@with_appcontext
-def worker_command(once: bool, idle_sleep: float) -> None:
-    """Deliver queued xAPI statements to the LRS (runs until stopped)."""
-    from plugin.db import new_session
-    from plugin.xapi.forwarder import run_worker
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stop = threading.Event()
-    if not once and threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-    if not (app.config.get("LRS_ENDPOINT") or once):
-        click.echo("No LRS_ENDPOINT set: only platforms with their own LRS will be served.")
-    total = run_worker(
-        lambda: new_session(app), app.config, once=once, idle_sleep=idle_sleep, stop=stop
-    )
-    click.echo(
-        f"Delivered {total.delivered}, refused {total.dead}, to retry {total.retried} "
-        f"({total.requests} requests)."
-    )
 
 
 @click.group("xapi")

@@ -44,6 +44,7 @@ from tests.social.browser_boards_support import (
     xss_corpus,
 )
 from tests.support.ralph import RalphLRS
+from tests.support.roster import worker_pass
 from tests.xapi.xapi_world import lrs_config
 
 pytestmark = pytest.mark.browser
@@ -380,8 +381,9 @@ def test_cohorts_are_kept_apart_and_staff_see_and_filter_them(
     # Ines fetches the class list with its groups (NRPS + course groups) from the course's
     # not-yet-set-up link, then switches the board to one conversation per group.
     frame = course.launch("Learning Commons", "u-ines", expect=re.compile(r"/app\?"))
-    submit(frame, frame.get_by_role("button", name="Refresh class list from the course"))
-    expect(frame.get_by_role("status")).to_contain_text("Class list refreshed")
+    submit(frame, frame.get_by_role("button", name="Refresh class list"))
+    expect(frame.get_by_role("status")).to_contain_text("The class list is being refreshed")
+    worker_pass(app)  # the worker runs the sync the button queued
     frame = course.launch(title, "u-ines")
     follow(frame, frame.get_by_role("link", name="Board settings"))
     frame.get_by_label("Cohorts").select_option("groups")
@@ -451,8 +453,9 @@ def test_staff_made_cohorts_by_keyboard_in_the_lms_iframe(
     add_board(lms, title)
     # the class list first, so the Cohorts page can offer every learner of the course
     frame = course.launch("Learning Commons", "u-ines", expect=re.compile(r"/app\?"))
-    submit(frame, frame.get_by_role("button", name="Refresh class list from the course"))
-    expect(frame.get_by_role("status")).to_contain_text("Class list refreshed")
+    submit(frame, frame.get_by_role("button", name="Refresh class list"))
+    expect(frame.get_by_role("status")).to_contain_text("The class list is being refreshed")
+    worker_pass(app)  # the worker runs the sync the button queued
     frame = course.launch(title, "u-ines")
     follow(frame, frame.get_by_role("link", name="Cohorts"))
     expect(frame.get_by_role("heading", name="Cohorts", exact=True)).to_be_visible()

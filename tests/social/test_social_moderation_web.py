@@ -19,6 +19,7 @@ from tests.conftest import row_counts
 from tests.social.test_social_api import Api
 from tests.social.test_social_boards import count_queries
 from tests.social.test_social_pages import Person, board_link
+from tests.support.roster import refresh_class_list
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
@@ -221,13 +222,7 @@ def test_learners_and_other_courses_cannot_moderate(app, lms) -> None:
 def test_a_learner_cannot_report_a_post_of_another_cohort(app, lms) -> None:
     rlid = board_link(lms, cohort_mode="groups")
     ines = Person(lms, "u-ines", rlid)
-    synced = ines.browser.http.post(
-        ines.tool + "/lti/roster/sync",
-        data={"lc": ines.token},
-        headers={"Accept": "application/json"},
-        timeout=20,
-    )
-    assert synced.status_code == 200, synced.text
+    refresh_class_list(app, ines.browser.http, ines.tool, ines.token)
     chen, lea = Person(lms, "u-chen", rlid), Person(lms, "u-lea", rlid)  # cohorts B and A
     thread_id = chen.new_thread("Cohort B only", "Our corner")
     (opening,) = _posts(app, thread_id)

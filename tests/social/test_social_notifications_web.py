@@ -18,6 +18,7 @@ from tests.conftest import row_counts
 from tests.social.test_social_api import Api
 from tests.social.test_social_boards import count_queries
 from tests.social.test_social_pages import COURSE, Person, board_link
+from tests.support.roster import refresh_class_list
 
 NEW_TAG = '<span class="tag new">New</span>'
 
@@ -154,13 +155,7 @@ def test_bad_requests_change_nothing(app, lms) -> None:
 def test_member_list_for_the_autocomplete_respects_cohorts_and_courses(app, lms) -> None:
     rlid = board_link(lms, cohort_mode="groups")
     ines = Person(lms, "u-ines", rlid)
-    synced = ines.browser.http.post(
-        ines.tool + "/lti/roster/sync",
-        data={"lc": ines.token},
-        headers={"Accept": "application/json"},
-        timeout=20,
-    )
-    assert synced.status_code == 200, synced.text
+    refresh_class_list(app, ines.browser.http, ines.tool, ines.token)
     lea = Person(lms, "u-lea", rlid)  # Cohort A with Amara and Benjamin; Chen is in B
 
     def members(person, **params):

@@ -684,6 +684,7 @@ class SandboxPlatform:
         self._registration_tokens: dict[str, _RegistrationToken] = {}
         self._jwks_cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._tamper: tuple[ClaimsHook | None, dict[str, Any]] | None = None
+        self._suspended_tools: set[str] = set()
 
     # ---------------------------------------------------------------- keys and URLs
 
@@ -1917,6 +1918,10 @@ class SandboxPlatform:
         )
         if claims.get("sub") != tool.client_id:
             raise PlatformError("invalid_client", "sub must equal iss (the client_id)", 401)
+        with self._lock:
+            suspended = tool.client_id in self._suspended_tools
+        if suspended:
+            raise PlatformError("invalid_client", "this tool's access is suspended", 401)
         if form.get("client_id") and form["client_id"] != tool.client_id:
             raise PlatformError("invalid_client", "client_id does not match the assertion", 401)
         requested = list(dict.fromkeys(form.get("scope", "").split()))
@@ -1969,6 +1974,39 @@ class SandboxPlatform:
                 "insufficient_scope", f"requires one of: {' '.join(sorted(required))}", 403
             )
         return token
+
+    def revoke_access_tokens(self, client_id: str | None = None) -> int:
+        """Forget the access tokens issued so far (all, or one tool's), as a platform does when
+        it restarts or an administrator revokes them: service calls with them then get 401
+        ``invalid_token``. Returns how many were revoked."""
+        with self._lock:
+            gone = [
+                key
+                for key, token in self._access_tokens.items()
+                if client_id is None or token.client_id == client_id
+            ]
+            for key in gone:
+                del self._access_tokens[key]
+        return len(gone)
+
+    def suspend_tool(self, client_id: str, suspended: bool = True) -> None:
+        """Refuse (or, with ``suspended=False``, allow again) the tool's token requests, as an
+        administrator who disables a tool's service access does: 401 ``invalid_client``."""
+        self.tool(client_id)  # KeyError for an unknown tool
+        with self._lock:
+            if suspended:
+                self._suspended_tools.add(client_id)
+            else:
+                self._suspended_tools.discard(client_id)
+
+    def live_access_tokens(self, client_id: str | None = None) -> int:
+        """How many live access tokens the platform holds (all, or one tool's)."""
+        with self._lock:
+            return sum(
+                1
+                for token in self._access_tokens.values()
+                if client_id is None or token.client_id == client_id
+            )
 
     # ---------------------------------------------------------------- paging
 
