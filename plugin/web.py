@@ -74,7 +74,10 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _sign(launch_id: str, kind: str) -> str:
-    return _serializer().dumps({"sid": launch_id, "k": kind})
+    payload: dict[str, Any] = {"sid": launch_id, "k": kind}
+    if kind == COOKIE_VALUE:  # which launch cookie is newest (the signature's clock is in seconds)
+        payload["t"] = round(time.time(), 3)
+    return _serializer().dumps(payload)
 
 
 def issue_token(launch: LaunchSession) -> str:
@@ -108,6 +111,7 @@ class _Signed:
     sid: str
     kind: str
     age: float
+    issued: float
 
 
 def _unsign(value: str) -> _Signed | None:
@@ -119,7 +123,10 @@ def _unsign(value: str) -> _Signed | None:
     if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
         return None
     age = time.time() - signed_at.timestamp()
-    return _Signed(value=value, sid=data["sid"], kind=str(data.get("k", "")), age=age)
+    issued = data.get("t") if isinstance(data.get("t"), (int, float)) else signed_at.timestamp()
+    return _Signed(
+        value=value, sid=data["sid"], kind=str(data.get("k", "")), age=age, issued=float(issued)
+    )
 
 
 @dataclass
@@ -331,7 +338,7 @@ def set_launch_cookie(response: Response, launch: LaunchSession) -> None:
     cookies of launches that ended or beyond the newest ``MAX_LAUNCH_COOKIES``."""
     if not _settings().secure_cookies:
         return
-    kept: list[tuple[float, str]] = []
+    kept: list[tuple[float, str]] = []  # (issued, name)
     for name, value in request.cookies.items():
         if not name.startswith(COOKIE_PREFIX):
             continue
@@ -343,8 +350,8 @@ def set_launch_cookie(response: Response, launch: LaunchSession) -> None:
         ):
             _delete_launch_cookie(response, name)
         else:
-            kept.append((signed.age, name))
-    for _age, name in sorted(kept)[MAX_LAUNCH_COOKIES - 1 :]:
+            kept.append((signed.issued, name))
+    for _issued, name in sorted(kept, reverse=True)[MAX_LAUNCH_COOKIES - 1 :]:
         _delete_launch_cookie(response, name)
     lifetime = int((launch.expires_at - utcnow()).total_seconds())
     response.set_cookie(

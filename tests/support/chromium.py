@@ -14,8 +14,8 @@ Cookie policies (``MODES``), each a fresh Chromium profile per browser context:
 ``ls=`` and the cookie proves it) or ``url`` (pages carry ``lc=`` URL tokens).
 
 Every document loaded in a context made here (the LMS page, the tool in its iframe, pages opened on
-their own) is checked with axe-core (``axe-playwright-python`` bundles it) once it has loaded; the
-results come back through an exposed binding. :func:`wait_for_axe` waits for a frame's check;
+their own) is checked with axe-core (tests/vendor/axe.min.js) once it has loaded; the results come
+back through an exposed binding. :func:`wait_for_axe` waits for a frame's check;
 :meth:`Chromium.finish` waits for all of them and fails on any serious or critical violation.
 """
 
@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import BrowserContext, Frame, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,6 +42,8 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: axe-core, vendored by ``python -m tests.support.vendor_axe`` (tests/vendor/README.md)
+AXE_JS = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"
 MODES = ("allowed", "phaseout", "blocked")
 PATH = {"allowed": "cookie", "phaseout": "cookie", "blocked": "url"}
 SEVERE = ("serious", "critical")
@@ -58,7 +59,8 @@ _AXE_RUNNER = """
     .then((result) => result.violations
       .filter((v) => v.impact === "serious" || v.impact === "critical")
       .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                     nodes: v.nodes.map((n) => n.target.join(" ") + " " + n.html.slice(0, 160)) })))
+                     nodes: v.nodes.map((n) => n.target.join(" ") + " " + n.html.slice(0, 160) + " — " +
+                       [...n.any, ...n.all, ...n.none].map((c) => c.message).join(" ")) })))
     .catch((error) => [{ id: "axe-error", impact: "critical", help: String(error), nodes: [] }])
     .then((found) => window.__commonsAxeReport(location.href, found));
   // one check after another (axe runs one at a time): at load, and whenever a test asks
@@ -94,6 +96,10 @@ def check_now(frame: Frame | Page) -> None:
     """Check the document in ``frame`` as it is now (a state reached without loading a page,
     such as an open list), and wait for the report."""
     frame.evaluate("() => window.__commonsAxeCheck()")
+
+
+def _axe_source() -> str:
+    return AXE_JS.read_text(encoding="utf-8")
 
 
 @dataclass
@@ -151,7 +157,7 @@ class Chromium:
             str(folder), executable_path=CHROMIUM, args=args, headless=True, **options
         )
         context.expose_binding("__commonsAxeReport", self._report)
-        context.add_init_script(script=AXE_SCRIPT + "\n" + _AXE_RUNNER)
+        context.add_init_script(script=_axe_source() + "\n" + _AXE_RUNNER)
         self._contexts.append((context, folder))
         self._opened = True
         for page in context.pages:  # the profile's first, blank tab

@@ -5,6 +5,12 @@ mounted inside the tool's app (the ``make run`` sandbox).  Mount it so that
 ``platform.issuer`` is the absolute URL of ``url_prefix``: every URL the platform hands
 out is built from the issuer, never from the incoming request.
 
+The course page (``index``) launches tools into its ``tool-frame`` iframe, applies their
+``lti.frameResize`` messages, and offers LTI Platform Storage: its launch forms send
+``lti_storage_target=_parent`` (passed on in the login initiation), and it answers
+``lti.capabilities``, ``lti.put_data`` and ``lti.get_data`` from the frame, keeping each tool
+origin's values apart, for as long as the page is open.
+
 Endpoints (``<name>.<endpoint>`` for ``url_for``), relative to ``url_prefix``:
 
 ==========================================================  ===================  ==========
