@@ -23,6 +23,7 @@ import base64
 import functools
 import hmac
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,12 +151,13 @@ class Current:
     _query: dict[str, str] | None = field(default=None, repr=False)
 
 
-_OPEN_FROM_COURSE = WebError(
-    401,
-    "Please open this from your course",
-    "Learning Commons opens from a link in your course.",
-    "Go back to the course and open the activity again.",
-)
+def _open_from_course() -> WebError:
+    return WebError(
+        401,
+        "Please open this from your course",
+        "Learning Commons opens from a link in your course.",
+        "Go back to the course and open the activity again.",
+    )
 
 
 def _session_ended() -> WebError:
@@ -246,7 +248,7 @@ def _authenticate() -> tuple[str, _Signed | None]:
                 "Reload the page and try again.",
             )
         return launch_id, None
-    raise _OPEN_FROM_COURSE
+    raise _open_from_course()
 
 
 def load_current() -> Current:
@@ -372,14 +374,22 @@ def _delete_launch_cookie(response: Response, name: str) -> None:
     )
 
 
-def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` of an http(s) URL, else None."""
+_HOST_PORT = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?")
+
+
+def origin_of(url: Any) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, else None (also for anything that could not
+    stand in a CSP header as it is: user info, odd characters)."""
     if not isinstance(url, str):
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
         return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    netloc = parts.netloc.lower()
+    if parts.scheme not in ("http", "https") or not _HOST_PORT.fullmatch(netloc):
+        return None
+    return f"{parts.scheme}://{netloc}"
 
 
 def launch_origins(launch: LaunchSession) -> set[str]:
@@ -388,14 +398,16 @@ def launch_origins(launch: LaunchSession) -> set[str]:
     issuer: Canvas's courses are on school.instructure.com, its issuer canvas.instructure.com)."""
     from plugin.lti import claims as C
 
-    claims = launch.claims or {}
+    claims = launch.claims if isinstance(launch.claims, dict) else {}
+    presentation = claims.get(C.LAUNCH_PRESENTATION)
+    deep_linking = claims.get(C.DL_SETTINGS)
     urls = [
         launch.platform.issuer,
         launch.platform.auth_login_url,
-        (claims.get(C.LAUNCH_PRESENTATION) or {}).get("return_url"),
-        (claims.get(C.DL_SETTINGS) or {}).get("deep_link_return_url"),
+        presentation.get("return_url") if isinstance(presentation, dict) else None,
+        deep_linking.get("deep_link_return_url") if isinstance(deep_linking, dict) else None,
     ]
-    return {origin for url in urls if (origin := origin_of(url or ""))}
+    return {origin for url in urls if (origin := origin_of(url))}
 
 
 def platform_origins() -> set[str]:
@@ -404,7 +416,7 @@ def platform_origins() -> set[str]:
     # a session of its own: the request's may be in a failed transaction by now
     with new_session() as session:
         rows = session.execute(select(Platform.issuer, Platform.auth_login_url)).all()
-    return {origin for row in rows for url in row if (origin := origin_of(url or ""))}
+    return {origin for row in rows for url in row if (origin := origin_of(url))}
 
 
 def frame_ancestors() -> str:

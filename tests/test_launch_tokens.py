@@ -403,3 +403,22 @@ def test_registered_platforms_only_when_nothing_is_registered(app) -> None:
     """With no platform registered, nothing may frame the pages before a launch."""
     response = requests.get(app.config["COMMONS_SETTINGS"].tool_base_url + "/lti/login", timeout=10)
     assert _frame_ancestors(response) == ["'none'"]
+
+
+def test_only_plain_origins_go_into_the_header() -> None:
+    """A return URL from a launch's claims goes into frame-ancestors only as scheme://host:port;
+    anything that could add to the header (a ';', user info, a space) is left out."""
+    from plugin.web import origin_of
+
+    assert origin_of("https://School.Instructure.com/courses/1") == "https://school.instructure.com"
+    assert origin_of("http://127.0.0.1:8000/x") == "http://127.0.0.1:8000"
+    for bad in (
+        "https://a.example;script-src *",
+        "https://a.example frame-ancestors *",
+        "http://user:pw@a.example",
+        "javascript:alert(1)",
+        "//a.example",
+        None,
+        42,
+    ):
+        assert origin_of(bad) is None, bad
