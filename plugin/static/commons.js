@@ -92,7 +92,8 @@
     var link = event.target.closest ? event.target.closest("a[href]") : null;
     if (!link || !stale() || event.defaultPrevented || event.button !== 0 ||
         event.ctrlKey || event.metaKey || event.shiftKey || event.altKey ||
-        (link.target && link.target !== "_self") || !withToken(link.getAttribute("href"), "x")) { return; }
+        (link.target && link.target !== "_self") ||
+        !withToken(link.getAttribute("href"), "x")) { return; }
     event.preventDefault();
     refresh().then(function () { window.location.assign(link.href); });
   });
