@@ -369,6 +369,8 @@ def run_one(kind: str, database_url: str, args: argparse.Namespace) -> list[str]
             secret_key="bench-" + uuid.uuid4().hex,
             tool_base_url="https://commons.example",
             sandbox_enabled=False,
+            # the scenarios reuse one URL token per person for the whole run
+            url_token_max_age=8 * 3600,
         )
     )
     try:

@@ -35,6 +35,9 @@ def create_app(
     for key, value in (overrides or {}).items():
         setattr(settings, key, value)
     check_production(settings)
+    from plugin import logredact
+
+    logredact.install()  # no launch token in any log line (docs/security.md)
     app.config.update(
         COMMONS_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -60,9 +63,15 @@ def create_app(
     _register_errors(app)
     _register_security_headers(app, settings)
 
-    from plugin.web import path_for
+    from plugin.web import launch_fields, launch_qs, launch_url, path_for, url_token_meta
 
-    app.jinja_env.globals["path_for"] = path_for
+    app.jinja_env.globals.update(
+        path_for=path_for,
+        launch_url=launch_url,
+        launch_qs=launch_qs,
+        launch_fields=launch_fields,
+        url_token_meta=url_token_meta,
+    )
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -175,9 +184,14 @@ def _register_security_headers(app: Flask, settings: Settings) -> None:
     def _nonce() -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    from plugin.web import frame_ancestors
+
     @app.after_request
     def _headers(response):
         nonce = g.get("csp_nonce", "")
+        # Only the launch's LMS may frame a page of a launch; before a launch, the registered
+        # platforms (plugin.web.frame_ancestors). Nothing frames a non-HTML response.
+        ancestors = frame_ancestors() if response.mimetype == "text/html" else "'none'"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; "
@@ -187,7 +201,7 @@ def _register_security_headers(app: Flask, settings: Settings) -> None:
             "connect-src 'self'; "
             "object-src 'none'; base-uri 'none'; "
             "frame-src 'self'; "
-            "frame-ancestors *",
+            f"frame-ancestors {ancestors}",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

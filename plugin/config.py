@@ -7,9 +7,11 @@ to start with the defaults that would be unsafe there (see :func:`check_producti
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - the value production refuses
 
@@ -64,6 +66,8 @@ class Settings:
     sandbox_enabled: bool = True
     redis_url: str | None = None
     session_token_max_age: int = 8 * 3600
+    url_token_max_age: int = 15 * 60
+    frame_ancestors: list[str] = field(default_factory=list)
     oidc_state_max_age: int = 600
     # At most this many logins per platform and client address within the window (0: no cap).
     oidc_login_limit: int = 300
@@ -102,6 +106,8 @@ class Settings:
             oidc_login_window=_int(env, "OIDC_LOGIN_WINDOW", 600),
             roster_max_age=_int(env, "ROSTER_MAX_AGE", 24 * 3600),
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+            url_token_max_age=int(env.get("COMMONS_URL_TOKEN_MAX_AGE", 15 * 60)),
+            frame_ancestors=parse_frame_ancestors(env.get("FRAME_ANCESTORS", "")),
         )
 
     @property
@@ -119,6 +125,32 @@ class Settings:
     @property
     def is_https(self) -> bool:
         return self.tool_base_url.startswith("https://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether browsers keep ``Secure`` cookies from this tool (and so ``SameSite=None`` and
+        ``Partitioned`` ones): over HTTPS, and on ``http://localhost``, which browsers treat as a
+        secure context. Elsewhere over plain HTTP the launch cookie is not offered at all."""
+        host = (urlsplit(self.tool_base_url).hostname or "").lower()
+        return self.is_https or host == "localhost" or host.endswith(".localhost")
+
+
+# A CSP source naming an origin: scheme, host (optionally "*." in front), optional port or ":*".
+_FRAME_SOURCE = re.compile(r"https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?")
+
+
+def parse_frame_ancestors(value: str) -> list[str]:
+    """``FRAME_ANCESTORS``: extra origins that may frame the tool, separated by spaces or commas
+    (``https://school.instructure.com``, ``https://*.instructure.com``), or ``*`` for any site.
+    Anything else is refused, so a typo cannot open the tool to every site or break the header."""
+    sources = [part for part in re.split(r"[\s,]+", value.strip()) if part]
+    for source in sources:
+        if source != "*" and not _FRAME_SOURCE.fullmatch(source.rstrip("/")):
+            raise ConfigError(
+                f"FRAME_ANCESTORS: {source!r} is not an origin such as https://lms.example.edu "
+                "or https://*.example.edu."
+            )
+    return [source.rstrip("/") for source in sources]
 
 
 def check_production(settings: Settings) -> None:

@@ -106,19 +106,40 @@ def tool_server() -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def app(database_url: str, tool_server: LiveServer, tmp_path_factory) -> Flask:
+def _serve_tool(database_url: str, server: LiveServer) -> Flask:
     upgrade(database_url)  # the schema comes from the migrations, never from create_all
     settings = Settings(
         env="testing",
         database_url=database_url,
         secret_key="test-secret-" + uuid.uuid4().hex,
-        tool_base_url=tool_server.url,
+        tool_base_url=server.url,
         sandbox_enabled=False,
     )
     application = create_app(settings=settings)
-    tool_server.start(application)
+    server.start(application)
     return application
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tool_server: LiveServer, tmp_path_factory) -> Flask:
+    return _serve_tool(database_url, tool_server)
+
+
+# --- the tool on another site than the LMS ---------------------------------------------------------
+# The sandbox LMS is served as http://127.0.0.1:<port>; this second instance of the tool (same
+# database) as http://localhost:<port>: another site, so browsers apply their third-party cookie
+# rules inside the LMS's iframe. On localhost the tool offers its Secure launch cookie. A module
+# uses it by overriding its ``tool_server`` and ``app`` fixtures with these two.
+@pytest.fixture(scope="session")
+def cross_site_tool_server() -> Iterator[LiveServer]:
+    server = LiveServer(hostname="localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def cross_site_app(database_url: str, cross_site_tool_server: LiveServer) -> Flask:
+    return _serve_tool(database_url, cross_site_tool_server)
 
 
 @pytest.fixture(autouse=True)
@@ -262,3 +283,37 @@ def lms_factory(app: Flask, lms_server: LiveServer, tool_server: LiveServer):
 @pytest.fixture
 def lms(lms_factory) -> Lms:
     return lms_factory()
+
+
+# --- headless Chromium (browser tests) ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def playwright_driver():
+    import shutil
+
+    from tests.support.chromium import CHROMIUM
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def chromium(request: pytest.FixtureRequest, playwright_driver, tool_server: LiveServer):
+    """Chromium under the module's cookie policy (``COOKIE_POLICY``, default ``phaseout``; see
+    tests/support/chromium.py). Every page a test opens with it is checked with axe-core."""
+    from tests.support.chromium import Chromium
+
+    mode = getattr(request, "param", None) or getattr(request.module, "COOKIE_POLICY", "phaseout")
+    return Chromium(playwright_driver, mode, tool_server.url)
+
+
+@pytest.fixture(autouse=True)
+def _accessible_pages(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that used Chromium fails on any serious or critical axe violation of a page it
+    opened (after its own fixtures closed their pages)."""
+    yield
+    if "chromium" in request.fixturenames:
+        request.getfixturevalue("chromium").assert_accessible()

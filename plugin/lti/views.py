@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import (
     Blueprint,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -29,7 +30,17 @@ from plugin.lti.models import Context, Placement
 from plugin.social.models import (
     DEFAULT_POSTS_PER_HOUR,  # the boards' default, offered in deep linking
 )
-from plugin.web import TOKEN_FIELD, WebError, current, issue_token, launch_required
+from plugin.web import (
+    LAUNCH_FIELD,
+    TOKEN_FIELD,
+    WebError,
+    current,
+    issue_page_token,
+    issue_token,
+    launch_required,
+    launch_url,
+    set_launch_cookie,
+)
 
 bp = Blueprint("lti", __name__, template_folder="templates")
 
@@ -52,18 +63,23 @@ def _params() -> dict[str, str]:
     return {k: v for k, v in source.items()}
 
 
+def _state_cookie_options() -> dict[str, Any]:
+    """Where the browser keeps ``Secure`` cookies (HTTPS, http://localhost) the state cookie is
+    ``SameSite=None; Partitioned``, so it comes back to the launch inside the LMS's iframe;
+    elsewhere (plain-HTTP development) ``Lax``. Setting and deleting use the same attributes: a
+    deletion without ``Partitioned`` would not reach the partitioned cookie."""
+    secure = _settings().secure_cookies
+    return {
+        "path": "/lti/",
+        "secure": secure,
+        "httponly": True,
+        "samesite": "None" if secure else "Lax",
+        "partitioned": secure,
+    }
+
+
 def _set_state_cookie(response: Response, name: str, value: str, max_age: int) -> None:
-    secure = _settings().is_https
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path="/lti/",
-        secure=secure,
-        httponly=True,
-        samesite="None" if secure else "Lax",
-        partitioned=secure,
-    )
+    response.set_cookie(name, value, max_age=max_age, **_state_cookie_options())
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
@@ -110,16 +126,37 @@ def launch_view() -> Response | str:
             )
     with unit_of_work() as session:
         result = launch.complete_launch(session, _settings(), params, browser_secret=browser_secret)
-        token = issue_token(result.launch)
-        message_type = result.launch.message_type
-    response = redirect(
-        url_for(
-            "lti.deep_link" if message_type == C.DEEP_LINKING_REQUEST else "lti.app",
-            **{TOKEN_FIELD: token},
-        ),
-        code=303,
+        g.frame_launch = result.launch
+        page_token = issue_page_token(result.launch)
+    # The page token travels in a form post, never in the address; the next step learns whether
+    # the launch cookie came back and sends the browser on with ``ls`` or a URL token.
+    response = make_response(render_template("lti/launch_continue.html", token=page_token), 200)
+    set_launch_cookie(response, result.launch)
+    response.delete_cookie(STATE_COOKIE_PREFIX + state, **_state_cookie_options())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/lti/continue")
+@launch_required
+def launch_continue() -> Response:
+    """The launch's second step: to the widget (or the deep-linking picker), with ``ls=<slot>``
+    when the browser sent the launch cookie, else with a URL token."""
+    cur = current()
+    target = "lti.deep_link" if cur.launch.message_type == C.DEEP_LINKING_REQUEST else "lti.app"
+    return redirect(launch_url(target), code=303)
+
+
+@bp.post("/app/url-token")
+@launch_required
+def url_token() -> Response:
+    """A fresh URL token for the page's links (commons.js asks before the old one expires, with
+    the page token in a header). JSON: ``{"lc": …, "expires_in": seconds}``."""
+    cur = current()
+    response = jsonify(
+        {TOKEN_FIELD: issue_token(cur.launch), "expires_in": _settings().url_token_max_age}
     )
-    response.delete_cookie(STATE_COOKIE_PREFIX + state, path="/lti/")
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -206,7 +243,7 @@ def app() -> Response | str:
             "Launch Learning Commons from a course link.",
         )
     if placement.widget == "board":
-        return redirect(url_for("social.placement_board", **{TOKEN_FIELD: cur.token}), code=303)
+        return redirect(launch_url("social.placement_board"), code=303)
     return render_template(
         "lti/placement.html",
         cur=cur,
@@ -243,7 +280,7 @@ def setup_placement() -> Response:
                 f"It opens the {WIDGET_LABELS[placement.widget]}.",
             )
         placement.widget = widget
-    return redirect(url_for("lti.app", **{TOKEN_FIELD: cur.token}), code=303)
+    return redirect(launch_url("lti.app"), code=303)
 
 
 @bp.route("/lti/deep-link", methods=["GET", "POST"])
@@ -401,13 +438,13 @@ def roster_sync() -> Response | tuple[Response, int]:
     if request.accept_mimetypes.best == "application/json":
         return jsonify(status="queued" if job_id else "already_queued"), 202
     endpoint, values = back or ("lti.app", {})
-    return redirect(url_for(endpoint, **values, roster="queued", **{TOKEN_FIELD: cur.token}), 303)
+    return redirect(launch_url(endpoint, **values, roster="queued"), 303)
 
 
 def _local_page(value: str) -> tuple[str, dict[str, Any]] | None:
     """A page of this tool to go back to: (endpoint, values) of a GET route, or None. Anything
-    else (another site, an unknown path) is ignored; the launch token is added again by the
-    caller, never taken from ``value``."""
+    else (another site, an unknown path) is ignored; the launch (token or cookie slot) is added again by
+    the caller, never taken from ``value``."""
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return None
@@ -415,5 +452,7 @@ def _local_page(value: str) -> tuple[str, dict[str, Any]] | None:
         endpoint, args = current_app.url_map.bind("local").match(parts.path, method="GET")
     except HTTPException:
         return None
-    query = {k: v for k, v in parse_qsl(parts.query) if k not in (TOKEN_FIELD, "roster")}
+    query = {
+        k: v for k, v in parse_qsl(parts.query) if k not in (TOKEN_FIELD, LAUNCH_FIELD, "roster")
+    }
     return str(endpoint), {**query, **args}

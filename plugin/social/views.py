@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -22,7 +22,7 @@ from plugin.policy import require_context
 from plugin.social import boards, notifications
 from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import REACTION_KINDS, THREAD_KINDS, Board, Post
-from plugin.web import TOKEN_FIELD, WebError, current, launch_required
+from plugin.web import WebError, current, launch_required, launch_url
 
 bp = Blueprint("social", __name__, template_folder="templates")
 
@@ -64,7 +64,7 @@ def viewer(session: Session) -> Viewer:
 
 
 def _back(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values, **{TOKEN_FIELD: current().token}), code=303)
+    return redirect(launch_url(endpoint, **values), code=303)
 
 
 def back_to_post(thread_id: int, post_id: int | None = None, cursor: str | None = None) -> Response:

@@ -1,8 +1,12 @@
 // Learning Commons: @mention autocomplete for the board's post forms.
-// Every textarea[name=body] gets a suggestion list (ARIA combobox pattern: the textarea keeps
-// focus and points at the list with aria-controls / aria-expanded / aria-activedescendant; a
-// polite live region says how many people were found). Arrow keys move, Enter or Tab pick,
-// Escape closes. Without JavaScript, mentions typed by hand (@handle) work the same.
+// Every textarea[name=body] becomes an editable combobox with a list popup (WAI-ARIA 1.2 combobox
+// pattern): the textarea gets role=combobox, aria-autocomplete=list, aria-controls naming the
+// listbox, aria-expanded saying whether the list is shown, and keeps DOM focus while
+// aria-activedescendant points at the highlighted option (each option role=option with
+// aria-selected). aria-expanded is only valid on the combobox role, not on a plain textbox,
+// which is why the role is needed. A polite live region says how many people were found.
+// Arrow keys move, Enter or Tab pick, Escape closes; with the list closed, every key (Enter too)
+// types as usual. Without JavaScript, mentions typed by hand (@handle) work the same.
 (function () {
   "use strict";
   var config = document.querySelector(".mention-config");
@@ -49,6 +53,7 @@
     list.setAttribute("aria-label", "People to mention");
     list.hidden = true;
     box.appendChild(list);
+    area.setAttribute("role", "combobox");
     area.setAttribute("aria-autocomplete", "list");
     area.setAttribute("aria-controls", listId);
     area.setAttribute("aria-expanded", "false");

@@ -13,14 +13,13 @@ from flask import (
     render_template,
     request,
     stream_with_context,
-    url_for,
 )
 from sqlalchemy import select
 
 from plugin import policy
 from plugin.db import db_session, new_session, unit_of_work
 from plugin.lti.models import Context, User
-from plugin.web import WebError, current, launch_required
+from plugin.web import WebError, current, launch_required, launch_url
 from plugin.xapi import outbox, resolve, statements
 from plugin.xapi import vocabulary as vocab
 from plugin.xapi.access import parse_filters, viewer_scope
@@ -126,10 +125,6 @@ def activity(platform_id: int, kind: str, key: str) -> Response:
 
 
 # --- administrator views (inside the LMS) ---------------------------------------------------------
-def _token_url(endpoint: str, **params: Any) -> str:
-    return url_for(endpoint, lc=current().token, **params)
-
-
 def _people(rows: list[XapiOutbox]) -> dict[int, str]:
     ids = {r.actor_user_id for r in rows if r.actor_user_id is not None}
     if not ids:
@@ -216,7 +211,7 @@ def resend_dead():
     ids = [i for i in request.form.getlist("statement_id") if i]
     with unit_of_work() as session:
         count = outbox.resend(session, scope=scope, statement_ids=ids or None)
-    return redirect(_token_url("xapi.dead_letters", resent=count), code=303)
+    return redirect(launch_url("xapi.dead_letters", resent=count), code=303)
 
 
 @bp.get("/admin/export.jsonl")

@@ -1,6 +1,8 @@
-"""Helpers for the board browser tests: Chromium, the sandbox LMS course page with the tool in its
-``tool-frame`` iframe, form submission inside that frame, and DOM checks (XSS, target size,
-focus, overflow). No fixtures here: tests/social/test_browser_boards.py owns those."""
+"""Helpers for the browser tests: the sandbox LMS course page with the tool in its ``tool-frame``
+iframe, launching there (and checking which way the launch went: the launch cookie or URL tokens),
+navigation inside that frame, and DOM checks (XSS, target size, focus, overflow). Every helper
+that navigates waits for axe-core's check of the page it lands on (tests/support/chromium.py).
+No fixtures here: the test modules own those."""
 
 from __future__ import annotations
 
@@ -8,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import Frame, Locator, Page
+from playwright.sync_api import BrowserContext, Frame, Locator, Page, Request
 
 from tests.conftest import CLIENT_ID
-from tests.test_browser_lti import CHROMIUM, FLAGS
+from tests.support.chromium import CHROMIUM, FLAGS, Chromium, wait_for_axe
 
 __all__ = ["CHROMIUM", "FLAGS"]
 
@@ -68,8 +70,9 @@ SENTINEL_SCRIPT = """
 
 @dataclass
 class CoursePage:
-    """The sandbox LMS course page in its own browser context (no shared cookies with others),
-    with a dialog recorder; ``frame`` is the tool's iframe."""
+    """The sandbox LMS course page in its own browser context (no shared cookies with others;
+    pass ``context`` for a second tab of the same browser), with a dialog recorder; ``frame`` is
+    the tool's iframe."""
 
     chromium: Chromium
     lms: Any
@@ -77,22 +80,32 @@ class CoursePage:
     height: int = 900
     bypass_csp: bool = False
     sentinel: bool = False
+    context: BrowserContext | None = None
     dialogs: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.context = self.chromium.new_context(
-            viewport={"width": self.width, "height": self.height}, bypass_csp=self.bypass_csp
-        )
-        if self.sentinel:
-            self.context.add_init_script(SENTINEL_SCRIPT)
+        self._own_context = self.context is None
+        if self.context is None:
+            self.context = self.chromium.new_context(
+                viewport={"width": self.width, "height": self.height}, bypass_csp=self.bypass_csp
+            )
+            if self.sentinel:
+                self.context.add_init_script(SENTINEL_SCRIPT)
         self.page: Page = self.context.new_page()
+        self.page.set_viewport_size({"width": self.width, "height": self.height})
         self.page.on("dialog", self._dialog)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self._launch_posts: list[str] = []
+        self.page.on("request", self._request)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
+
+    def _request(self, request: Request) -> None:
+        if request.method == "POST" and urlsplit(request.url).path == "/lti/launch":
+            self._launch_posts.append(request.post_data or "")
 
     @property
     def frame(self) -> Frame:
@@ -100,22 +113,55 @@ class CoursePage:
         assert frame is not None, "the course page has no tool-frame iframe"
         return frame
 
-    def open_course(self) -> None:
-        self.page.goto(f"{self.lms.issuer}/?context={COURSE}")
+    def open_course(self, course: str = COURSE) -> None:
+        self.page.goto(f"{self.lms.issuer}/?{urlencode({'context': course})}")
         self.page.get_by_role("heading", name="Course content").wait_for()
+        wait_for_axe(self.page)
 
-    def launch(self, link_title: str, user: str, expect: re.Pattern = BOARD_URL) -> Frame:
-        """Open the course page and press "Launch as <name>" on the link titled ``link_title``;
-        wait until the tool (in the iframe) shows the page matching ``expect``."""
-        self.open_course()
-        heading = self.page.get_by_role("heading", name=link_title, exact=True)
-        article = self.page.locator("article").filter(has=heading)
-        article.get_by_role("button", name=f"Launch as {NAMES[user]}", exact=True).click()
+    def start_launch(self, button: Locator) -> None:
+        """Press a launch button of the course page (the launch then runs in the iframe)."""
+        self._launch_posts.clear()
+        button.click()
+
+    def arrived(self, expect: re.Pattern = BOARD_URL) -> Frame:
+        """Wait until the launch started by :meth:`start_launch` shows the tool's page matching
+        ``expect`` in the iframe; check which way it went (``chromium.path``): with the launch
+        cookie, the page names its launch (``ls=``) and carries no URL token, and the OIDC state
+        came back in its cookie; without cookies, the page carries a URL token (``lc=``) and the
+        state came from LTI Platform Storage."""
         frame = self.frame
         frame.wait_for_url(expect, timeout=20000)
         frame.wait_for_load_state("load")
+        query = parse_qs(urlsplit(frame.url).query)
+        from_storage = [p for p in self._launch_posts if "lti_storage_checked=1" in p]
+        if self.chromium.path == "cookie":
+            assert "ls" in query and "lc" not in query, frame.url
+            assert from_storage == [], "the OIDC state cookie did not come back"
+        else:
+            assert "lc" in query and "ls" not in query, frame.url
+            assert len(from_storage) == 1, "the launch did not go through Platform Storage"
+            assert "lti_storage_secret=&" not in from_storage[0] + "&"
+        wait_for_axe(frame)
+        return frame
+
+    def launch(
+        self, link_title: str, user: str, expect: re.Pattern = BOARD_URL, course: str = COURSE
+    ) -> Frame:
+        """Open the course page and press "Launch as <name>" on the link titled ``link_title``;
+        wait until the tool (in the iframe) shows the page matching ``expect``."""
+        self.open_course(course)
+        heading = self.page.get_by_role("heading", name=link_title, exact=True)
+        article = self.page.locator("article").filter(has=heading)
+        self.start_launch(
+            article.get_by_role("button", name=f"Launch as {NAMES[user]}", exact=True)
+        )
+        frame = self.arrived(expect)
         frame.get_by_text(NAMES[user]).first.wait_for()  # the header names who launched
         return frame
+
+    def launch_query(self) -> str:
+        """How the frame's page names its launch: ``ls=…`` (cookie) or ``lc=…`` (URL token)."""
+        return launch_query(self.frame)
 
     def settle(self) -> None:
         """Give the frame a moment to paint before a screenshot. (No requestAnimationFrame here:
@@ -150,18 +196,38 @@ class CoursePage:
         )
 
     def close(self) -> None:
-        self.context.close()
+        if self._own_context:
+            self.chromium.close_context(self.context)
+        else:
+            wait_for_axe(self.frame)
+            self.page.close()
+
+
+def launch_query(frame: Frame | Page) -> str:
+    """How a tool page names its launch in its address: ``ls=…`` or ``lc=…``."""
+    query = parse_qs(urlsplit(frame.url).query)
+    name = "ls" if "ls" in query else "lc"
+    return urlencode({name: query[name][0]})
+
+
+def goto(frame: Frame | Page, url: str):
+    """Open ``url`` in ``frame`` and wait for axe's check of it; the response."""
+    response = frame.goto(url)
+    wait_for_axe(frame)
+    return response
 
 
 def submit(frame: Frame, button: Locator) -> None:
     """Press a submit button and wait for the page the form leads to (303 → GET) to load."""
     with frame.expect_navigation(wait_until="load", timeout=15000):
         button.click()
+    wait_for_axe(frame)
 
 
 def follow(frame: Frame, link: Locator) -> None:
     with frame.expect_navigation(wait_until="load", timeout=15000):
         link.click()
+    wait_for_axe(frame)
 
 
 def start_thread(
@@ -210,9 +276,24 @@ def actions(article: Locator) -> Locator:
     return article.locator(":scope > .actions")
 
 
-def tool_url(frame: Frame) -> str:
-    """The frame's current URL: the launch token rides in it, so it opens anywhere."""
-    return frame.url
+STANDALONE_URL = """
+async () => {
+  const field = document.querySelector('form[method="post"] input[name="lc"]');
+  const response = await fetch("/app/url-token", {
+    method: "POST", headers: { "X-Commons-Token": field.value }, credentials: "omit" });
+  const url = new URL(location.href);
+  url.searchParams.delete("ls");
+  url.searchParams.set("lc", (await response.json()).lc);
+  return url.href;
+}
+"""
+
+
+def standalone_url(frame: Frame) -> str:
+    """The frame's page as an address that opens on its own (a new tab, outside the LMS): with a
+    URL token, got with the page's page token, as for a link opened in a new tab. (A launch
+    cookie, partitioned under the LMS's site, does not come along.)"""
+    return frame.evaluate(STANDALONE_URL)
 
 
 # --- DOM checks ---------------------------------------------------------------------------------

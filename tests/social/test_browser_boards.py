@@ -8,13 +8,13 @@ Screenshots of every key step go to test-artifacts/ (``artifacts`` fixture)."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -24,8 +24,6 @@ from plugin.xapi import vocabulary as vocab
 from plugin.xapi.forwarder import forward_once
 from plugin.xapi.models import XapiOutbox
 from tests.social.browser_boards_support import (
-    CHROMIUM,
-    FLAGS,
     FOCUS_STYLE,
     OVERFLOW,
     TARGET_SIZE_CHECK,
@@ -35,31 +33,36 @@ from tests.social.browser_boards_support import (
     actions,
     add_board,
     follow,
+    goto,
+    launch_query,
     open_thread,
     post_article,
     post_reply,
     reply_form,
+    standalone_url,
     start_thread,
     submit,
     xss_corpus,
 )
+from tests.support.chromium import Chromium, check_now
 from tests.support.ralph import RalphLRS
 from tests.support.roster import worker_pass
+from tests.support.servers import LiveServer
 from tests.xapi.xapi_world import lrs_config
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
+def tool_server(cross_site_tool_server: LiveServer) -> LiveServer:
+    """The tool on another site than the LMS (tests/conftest.py); Chromium's cookie policy is
+    its third-party cookie phase-out (``chromium`` fixture), so launches use the cookie path."""
+    return cross_site_tool_server
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
+
+@pytest.fixture(scope="module")
+def app(cross_site_app: Flask) -> Flask:
+    return cross_site_app
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +237,12 @@ def mention_by_keyboard(frame, box, typed: str, name: str, before_pick=None) -> 
     first = listbox.get_by_role("option").first
     expect(first).to_contain_text(name)
     expect(first).to_have_attribute("aria-selected", "true")
+    # the WAI-ARIA 1.2 combobox: the text area is the combobox, the list its popup
+    expect(box).to_have_attribute("role", "combobox")
     expect(box).to_have_attribute("aria-expanded", "true")
+    expect(box).to_have_attribute("aria-controls", listbox.get_attribute("id"))
+    expect(box).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
+    check_now(frame)  # axe, with the list open
     # the open list leaves the textarea and its "Type @…" hint readable
     hint = frame.locator("#" + box.get_attribute("aria-controls") + "-hint")
     list_top = listbox.bounding_box()["y"]
@@ -408,9 +416,9 @@ def test_cohorts_are_kept_apart_and_staff_see_and_filter_them(
     expect(frame.get_by_role("link", name="Welcome, both cohorts")).to_be_visible()
     expect(frame.get_by_role("link", name="Cohort A team charter")).to_have_count(0)
     start_thread(frame, "Cohort B reading list", "Two books on coaching.")
-    token = re.search(r"lc=([^&]+)", frame.url).group(1)
+    launched = launch_query(frame)
     tool = re.match(r"https?://[^/]+", frame.url).group(0)
-    response = frame.goto(f"{tool}/threads/{lea_thread}?lc={token}")
+    response = goto(frame, f"{tool}/threads/{lea_thread}?{launched}")
     assert response.status == 404
     expect(frame.get_by_text("does not exist or is not in this course")).to_be_visible()
     assert "Cohort A team charter" not in frame.content() and "Mondays" not in frame.content()
@@ -536,10 +544,10 @@ def test_xss_corpus_never_executes(app, lms, chromium, artifacts: Path) -> None:
             follow(frame, frame.get_by_role("link", name="← All threads"))
         _assert_clean(poster, "board")
         frame = poster.launch(title, "u-amara")
-        token = re.search(r"lc=([^&]+)", frame.url).group(1)
+        launched = launch_query(frame)
         tool = re.match(r"https?://[^/]+", frame.url).group(0)
         for thread_id, heading, payload in threads:
-            frame.goto(f"{tool}/threads/{thread_id}?lc={token}")
+            goto(frame, f"{tool}/threads/{thread_id}?{launched}")
             post_reply(frame, payload)
             expect(post_article(frame, "Reply", "Amara Okafor")).to_be_visible()
             _assert_clean(poster, f"reply to {heading}")
@@ -561,10 +569,10 @@ def test_xss_corpus_never_executes(app, lms, chromium, artifacts: Path) -> None:
                 break
             follow(frame, more)
         assert seen == {heading for _, heading, _ in threads}
-        token = re.search(r"lc=([^&]+)", frame.url).group(1)
+        launched = launch_query(frame)
         tool = re.match(r"https?://[^/]+", frame.url).group(0)
         for thread_id, heading, payload in threads:
-            frame.goto(f"{tool}/threads/{thread_id}?lc={token}")
+            goto(frame, f"{tool}/threads/{thread_id}?{launched}")
             expect(frame.locator(".post")).to_have_count(2)
             for link in frame.locator(".post .body a").all():
                 link.hover()  # would fire an onmouseover that slipped through
@@ -581,9 +589,9 @@ def test_xss_corpus_never_executes(app, lms, chromium, artifacts: Path) -> None:
             if payload.startswith("```html"):
                 code = frame.locator(".post.opening .body pre code").inner_text()
                 assert '<script>window.__pwned="fenced"</script>' in code
-        frame.goto(f"{tool}/threads/{threads[2][0]}?lc={token}")
+        goto(frame, f"{tool}/threads/{threads[2][0]}?{launched}")
         reader.shot(artifacts, "board-xss-thread")
-        frame.goto(f"{tool}/threads/{threads[-1][0]}?lc={token}")
+        goto(frame, f"{tool}/threads/{threads[-1][0]}?{launched}")
         reader.frame_shot(artifacts, "board-xss-markdown")
         assert reader.errors == []
     finally:
@@ -642,9 +650,9 @@ def test_keyboard_only_with_visible_focus_big_targets_and_no_overflow_at_320px(
     title = "Keyboard board"
     rlid = add_board(lms, title)
     frame = course.launch(title, "u-lea")
-    board_url = frame.url
-    page = course.context.new_page()  # the same launch, opened as a page of its own
-    page.goto(board_url)
+    board_url = standalone_url(frame)  # the same launch, opened as a page of its own
+    page = course.context.new_page()
+    goto(page, board_url)
 
     # Start a thread with the keyboard alone.
     stops = _tab_to(page, "thread-title")
@@ -712,7 +720,7 @@ def test_keyboard_only_with_visible_focus_big_targets_and_no_overflow_at_320px(
         "ines": f"{ines.tool}/threads/{thread_id}?lc={ines.token}",
     }
     for who, url in views.items():
-        page.goto(url)
+        goto(page, url)
         for summary in page.locator(".post details > summary").all():
             summary.click()  # open every form so its controls are measured too
         sizes = page.evaluate(TARGET_SIZE_CHECK, ".post")
@@ -735,11 +743,11 @@ def test_keyboard_only_with_visible_focus_big_targets_and_no_overflow_at_320px(
             "cohorts-ines": f"{ines.tool}/cohorts?lc={ines.token}&board={ines.board_id}",
         }
         for name, url in urls.items():
-            small.goto(url)
+            goto(small, url)
             assert small.evaluate(OVERFLOW) <= 0, name
             small.screenshot(path=str(artifacts / f"board-320-{name}.png"), full_page=True)
     finally:
-        narrow.close()
+        chromium.close_context(narrow)
     in_lms = CoursePage(chromium, lms, width=320, height=640)
     try:
         frame = in_lms.launch(title, "u-ines")
@@ -879,7 +887,7 @@ def test_report_hide_from_the_queue_and_search_with_highlights(
     assert amara.post(f"/threads/{thread_id}/posts", body=kind).status_code == 303
 
     # Lea reports Benjamin's reply.
-    frame.goto(frame.url)
+    goto(frame, frame.url)
     rude = post_article(frame, "Reply", "Benjamin Hartley")
     rude.locator("summary", has_text="Report").click()
     rude.get_by_label("Why should the moderators look at this reply?").fill(
@@ -950,3 +958,20 @@ def test_report_hide_from_the_queue_and_search_with_highlights(
 def _post_id(app, body: str) -> int:
     with new_session(app) as s:
         return s.scalars(select(Post.id).where(Post.body_markdown == body)).one()
+
+
+# --- the same scenario under the other cookie policies ---------------------------------------------
+@pytest.mark.parametrize("policy", ["allowed", "blocked"])
+def test_question_scenario_under_the_other_cookie_policies(
+    app, lms, playwright_driver, tool_server, policy: str
+) -> None:
+    """Scenario 1 again with third-party cookies allowed (the cookie path) and with every cookie
+    of the tool's site blocked (URL tokens, the OIDC state in LTI Platform Storage):
+    ``CoursePage.launch`` checks which way each of its launches went."""
+    other = Chromium(playwright_driver, policy, tool_server.url)
+    course = CoursePage(other, lms)
+    try:
+        ask_answer_endorse_accept(app, course)
+    finally:
+        course.close()
+    other.assert_accessible()

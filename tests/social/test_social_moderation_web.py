@@ -4,7 +4,6 @@ log, thread state over the API, and who may do what (learners, staff, LTI Mentor
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
@@ -510,12 +509,9 @@ def test_openapi_lists_moderation_routes(app, tool_server) -> None:
 
 
 @pytest.mark.browser
-def test_moderation_pages_in_a_narrow_frame_by_keyboard(app, lms, artifacts) -> None:
-    from tests.test_browser_lti import CHROMIUM, FLAGS
-
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
+def test_moderation_pages_in_a_narrow_frame_by_keyboard(app, lms, chromium, artifacts) -> None:
+    from tests.social.browser_boards_support import goto
+    from tests.support.chromium import wait_for_axe
 
     rlid = board_link(lms, anonymous_allowed="true")
     lea, amara, ines = (Person(lms, u, rlid) for u in ("u-lea", "u-amara", "u-ines"))
@@ -539,36 +535,35 @@ def test_moderation_pages_in_a_narrow_frame_by_keyboard(app, lms, artifacts) -> 
         assert small == 0, name
         page.screenshot(path=str(artifacts / f"moderation-{name}.png"), full_page=True)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 320, "height": 800})
-        # Lea reports Amara's reply with the keyboard only
-        page.goto(f"{lea.tool}/threads/{thread_id}?lc={lea.token}")
-        summary = page.locator(f"#post-{reply} summary", has_text="Report")
-        summary.focus()
-        page.keyboard.press("Enter")
-        page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.id") == f"report-{reply}"
-        page.keyboard.type("Spam, over and over")
-        check(page, "report-form")
-        page.keyboard.press("Tab")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("text=You reported this")
-        assert f"/threads/{thread_id}" in page.url
+    page = chromium.new_page(viewport={"width": 320, "height": 800})
+    # Lea reports Amara's reply with the keyboard only
+    goto(page, f"{lea.tool}/threads/{thread_id}?lc={lea.token}")
+    summary = page.locator(f"#post-{reply} summary", has_text="Report")
+    summary.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == f"report-{reply}"
+    page.keyboard.type("Spam, over and over")
+    check(page, "report-form")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=You reported this")
+    wait_for_axe(page)
+    assert f"/threads/{thread_id}" in page.url
 
-        for name, path in (
-            ("thread-staff", f"/threads/{thread_id}"),
-            ("queue", "/moderation"),
-        ):
-            page.goto(f"{ines.tool}{path}?lc={ines.token}")
-            for details in page.locator("main details").all():
-                details.evaluate("d => d.open = true")
-            check(page, name)
-        page.locator("main button", has_text="Hide post").first.click()
-        page.wait_for_selector("text=No open reports")
-        page.goto(f"{ines.tool}/moderation/log?lc={ines.token}")
-        assert "hid a post" in page.content()
-        check(page, "log")
-        browser.close()
+    for name, path in (
+        ("thread-staff", f"/threads/{thread_id}"),
+        ("queue", "/moderation"),
+    ):
+        goto(page, f"{ines.tool}{path}?lc={ines.token}")
+        for details in page.locator("main details").all():
+            details.evaluate("d => d.open = true")
+        check(page, name)
+    page.locator("main button", has_text="Hide post").first.click()
+    page.wait_for_selector("text=No open reports")
+    wait_for_axe(page)
+    goto(page, f"{ines.tool}/moderation/log?lc={ines.token}")
+    assert "hid a post" in page.content()
+    check(page, "log")
     with new_session(app) as s:
         assert s.scalars(select(Report.status)).one() == "resolved"

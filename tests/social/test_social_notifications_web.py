@@ -4,7 +4,6 @@ member list for the autocomplete, the JSON API and (marked ``browser``) the auto
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -305,64 +304,57 @@ def test_notifications_api(app, lms) -> None:
 
 
 # --- the autocomplete in headless Chromium -------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.mark.browser
-def test_mention_autocomplete_by_keyboard(app, lms, artifacts: Path) -> None:
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_browser_lti import FLAGS
+def test_mention_autocomplete_by_keyboard(app, lms, chromium, artifacts: Path) -> None:
+    from tests.social.browser_boards_support import goto
+    from tests.support.chromium import check_now, wait_for_axe
 
     rlid = board_link(lms, posts_per_hour="0")
     lea, amara = Person(lms, "u-lea", rlid), Person(lms, "u-amara", rlid)
     thread_id = lea.new_thread("Autocomplete", "Who knows?")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 320, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{amara.tool}/threads/{thread_id}?lc={amara.token}")
-        box = page.locator("#reply-body")
-        box.click()
-        box.press_sequentially("Thanks @le", delay=30)
-        listbox = page.get_by_role("listbox", name="People to mention")
-        listbox.wait_for(timeout=5000)
-        assert box.get_attribute("aria-expanded") == "true"
-        option = page.get_by_role("option", name=re.compile("Lea Learner"))
-        assert option.get_attribute("aria-selected") == "true"
-        assert box.get_attribute("aria-activedescendant") == option.get_attribute("id")
-        page.wait_for_function(
-            "document.querySelector('[role=status]').textContent.includes('found')"
-        )
-        page.screenshot(path=str(artifacts / "board-mention-autocomplete.png"), full_page=True)
-        box.press("Escape")
-        assert box.get_attribute("aria-expanded") == "false"
-        box.press_sequentially("a", delay=30)  # closed for this @ until a new one is typed
-        page.wait_for_timeout(400)
-        assert box.get_attribute("aria-expanded") == "false"
-        box.fill("")
-        box.press_sequentially("Thanks @le", delay=30)
-        listbox.wait_for(timeout=5000)
-        box.press("Enter")
-        assert box.input_value() == "Thanks @lea.learner "
-        assert box.get_attribute("aria-expanded") == "false"
-        box.press_sequentially("for this", delay=10)
-        page.get_by_role("button", name="Post reply").click()
-        page.wait_for_load_state()
-        mention = page.locator("span.mention", has_text="@Lea Learner")
-        mention.wait_for(timeout=5000)
-        page.screenshot(path=str(artifacts / "board-mention-posted.png"), full_page=True)
-        page.goto(f"{lea.tool}/notifications?lc={lea.token}&board={lea.board_id}")
-        page.get_by_text("Amara Okafor replied in").or_(
-            page.get_by_text("Amara Okafor mentioned you in")
-        ).first.wait_for(timeout=5000)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320  # no sideways scroll
-        page.keyboard.press("Tab")
-        page.screenshot(path=str(artifacts / "board-notifications.png"), full_page=True)
-        browser.close()
+    page = chromium.new_page(viewport={"width": 320, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    goto(page, f"{amara.tool}/threads/{thread_id}?lc={amara.token}")
+    box = page.locator("#reply-body")
+    box.click()
+    box.press_sequentially("Thanks @le", delay=30)
+    listbox = page.get_by_role("listbox", name="People to mention")
+    listbox.wait_for(timeout=5000)
+    assert box.get_attribute("role") == "combobox"  # WAI-ARIA 1.2: the text area is the combobox
+    assert box.get_attribute("aria-expanded") == "true"
+    assert box.get_attribute("aria-controls") == listbox.get_attribute("id")
+    option = page.get_by_role("option", name=re.compile("Lea Learner"))
+    assert option.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == option.get_attribute("id")
+    page.wait_for_function("document.querySelector('[role=status]').textContent.includes('found')")
+    check_now(page)  # axe, with the list open
+    page.screenshot(path=str(artifacts / "board-mention-autocomplete.png"), full_page=True)
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("a", delay=30)  # closed for this @ until a new one is typed
+    page.wait_for_timeout(400)
+    assert box.get_attribute("aria-expanded") == "false"
+    box.fill("")
+    box.press_sequentially("Thanks @le", delay=30)
+    listbox.wait_for(timeout=5000)
+    box.press("Enter")
+    assert box.input_value() == "Thanks @lea.learner "
+    assert box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("for this", delay=10)
+    page.get_by_role("button", name="Post reply").click()
+    page.wait_for_load_state()
+    wait_for_axe(page)
+    mention = page.locator("span.mention", has_text="@Lea Learner")
+    mention.wait_for(timeout=5000)
+    page.screenshot(path=str(artifacts / "board-mention-posted.png"), full_page=True)
+    goto(page, f"{lea.tool}/notifications?lc={lea.token}&board={lea.board_id}")
+    page.get_by_text("Amara Okafor replied in").or_(
+        page.get_by_text("Amara Okafor mentioned you in")
+    ).first.wait_for(timeout=5000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320  # no sideways scroll
+    page.keyboard.press("Tab")
+    page.screenshot(path=str(artifacts / "board-notifications.png"), full_page=True)
     assert errors == []
     with new_session(app) as s:
         assert s.scalars(select(Post.body_markdown).where(Post.body_markdown.like("Thanks%"))).one()

@@ -5,7 +5,6 @@ GET /api/search (and its OpenAPI entry), refusals, escaping, scope, query counts
 from __future__ import annotations
 
 import re
-import shutil
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -276,12 +275,9 @@ def test_search_page_queries_do_not_grow_with_the_results(app, lms) -> None:
 
 # --- in a real browser ---------------------------------------------------------------------------
 @pytest.mark.browser
-def test_search_by_keyboard_at_320px(app, lms, artifacts: Path) -> None:
-    from tests.test_browser_lti import CHROMIUM, FLAGS
-
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
+def test_search_by_keyboard_at_320px(app, lms, chromium, artifacts: Path) -> None:
+    from tests.social.browser_boards_support import goto
+    from tests.support.chromium import wait_for_axe
 
     rlid = _board(lms)
     lea = Person(lms, "u-lea", rlid)
@@ -292,33 +288,29 @@ def test_search_by_keyboard_at_320px(app, lms, artifacts: Path) -> None:
     lea.new_thread(
         '<img src=x onerror="window.__pwned=1">', "walrus <script>window.__pwned=2</script>"
     )
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            page = chromium.new_page(viewport={"width": 320, "height": 640})
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(f"{lea.tool}/boards/{lea.board_id}?lc={lea.token}")
-            for _ in range(15):  # keyboard only: Tab to the search field
-                page.keyboard.press("Tab")
-                if page.evaluate("document.activeElement.id") == "board-search-q":
-                    break
-            assert page.evaluate("document.activeElement.id") == "board-search-q"
-            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-            assert outline != "none"  # focus is visible
-            page.keyboard.type("walrus")
-            with page.expect_navigation():
-                page.keyboard.press("Enter")
-            assert "/search?" in page.url
-            page.wait_for_selector("ol.search-results li")
-            assert page.locator("ol.search-results li").count() == 2
-            assert page.evaluate("document.documentElement.scrollWidth") <= 320
-            sizes = page.evaluate(
-                "[...document.querySelectorAll('main a, main button, main input:not([type=hidden])')]"
-                ".map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })"
-            )
-            assert sizes and all(w >= 24 and h >= 24 for w, h in sizes), sizes
-            assert page.evaluate("window.__pwned") is None and not dialogs
-            page.screenshot(path=str(artifacts / "board-search-320.png"), full_page=True)
-        finally:
-            chromium.close()
+    page = chromium.new_page(viewport={"width": 320, "height": 640})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    goto(page, f"{lea.tool}/boards/{lea.board_id}?lc={lea.token}")
+    for _ in range(15):  # keyboard only: Tab to the search field
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "board-search-q":
+            break
+    assert page.evaluate("document.activeElement.id") == "board-search-q"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.type("walrus")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    wait_for_axe(page)
+    assert "/search?" in page.url
+    page.wait_for_selector("ol.search-results li")
+    assert page.locator("ol.search-results li").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('main a, main button, main input:not([type=hidden])')]"
+        ".map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })"
+    )
+    assert sizes and all(w >= 24 and h >= 24 for w, h in sizes), sizes
+    assert page.evaluate("window.__pwned") is None and not dialogs
+    page.screenshot(path=str(artifacts / "board-search-320.png"), full_page=True)

@@ -21,11 +21,15 @@ class Slot:
 
 
 class LiveServer:
-    def __init__(self) -> None:
+    """A threaded werkzeug server on 127.0.0.1. ``hostname`` is the name its URL uses:
+    ``localhost`` makes it another *site* than the servers named ``127.0.0.1`` (browsers then apply
+    their third-party cookie rules between them), on the same loopback address."""
+
+    def __init__(self, hostname: str = "127.0.0.1") -> None:
         self.slot = Slot()
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self.slot, threaded=True)
         self.port = self.server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{hostname}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self, app: Callable[..., Any]) -> LiveServer:

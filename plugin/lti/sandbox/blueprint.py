@@ -5,6 +5,12 @@ mounted inside the tool's app (the ``make run`` sandbox).  Mount it so that
 ``platform.issuer`` is the absolute URL of ``url_prefix``: every URL the platform hands
 out is built from the issuer, never from the incoming request.
 
+The course page (``index``) launches tools into its ``tool-frame`` iframe, applies their
+``lti.frameResize`` messages, and offers LTI Platform Storage: its launch forms send
+``lti_storage_target=_parent`` (passed on in the login initiation), and it answers
+``lti.capabilities``, ``lti.put_data`` and ``lti.get_data`` from the frame, keeping each tool
+origin's values apart, for as long as the page is open.
+
 Endpoints (``<name>.<endpoint>`` for ``url_for``), relative to ``url_prefix``:
 
 ==========================================================  ===================  ==========
@@ -209,6 +215,7 @@ _INDEX_PAGE = """<!doctype html>
             <input type="hidden" name="context" value="{{ course.context_id }}">
             <input type="hidden" name="resource_link" value="{{ p.link.resource_link_id }}">
             <input type="hidden" name="user" value="{{ person.user_id }}">
+            <input type="hidden" name="lti_storage_target" value="_parent">
             <button type="submit">Launch as {{ person.name }}</button>
           </form>
         </li>
@@ -226,6 +233,7 @@ _INDEX_PAGE = """<!doctype html>
           <input type="hidden" name="context" value="{{ course.context_id }}">
           <input type="hidden" name="message_type" value="{{ deep_linking }}">
           <input type="hidden" name="user" value="{{ person.user_id }}">
+          <input type="hidden" name="lti_storage_target" value="_parent">
           <button type="submit" class="secondary">Add content from {{ tool.name }}
             (Deep Linking) as {{ person.name }}</button>
         </form>
@@ -321,6 +329,34 @@ _INDEX_PAGE = """<!doctype html>
 <script nonce="{{ csp_nonce }}">
 (function () {
   var frame = document.getElementById("tool-frame");
+  // LTI Platform Storage (lti.put_data / lti.get_data): the tool keeps small values in this page
+  // when the browser does not give it cookies; each tool origin sees only its own keys.
+  var stored = new Map();
+  function answer(event, reply) {
+    event.source.postMessage(reply, event.origin);
+  }
+  function storage(event, data) {
+    var reply = { subject: data.subject + ".response", message_id: data.message_id };
+    if (data.subject === "lti.capabilities") {
+      reply.supported_messages = [{ subject: "lti.put_data" }, { subject: "lti.get_data" },
+        { subject: "lti.capabilities" }];
+    } else if (typeof data.key !== "string" || !data.key) {
+      reply.error = { code: "bad_request", message: "key is required" };
+    } else if (data.subject === "lti.put_data") {
+      stored.set(event.origin + " " + data.key, String(data.value));
+      reply.key = data.key;
+      reply.value = String(data.value);
+    } else {
+      reply.key = data.key;
+      var value = stored.get(event.origin + " " + data.key);
+      if (value === undefined) {
+        reply.error = { code: "bad_request", message: "no such key" };
+      } else {
+        reply.value = value;
+      }
+    }
+    answer(event, reply);
+  }
   window.addEventListener("message", function (event) {
     if (!frame || event.source !== frame.contentWindow) { return; }
     var data = event.data;
@@ -328,7 +364,9 @@ _INDEX_PAGE = """<!doctype html>
       try { data = JSON.parse(data); } catch (e) { return; }
     }
     if (!data || typeof data !== "object") { return; }
-    if (data.subject === "lti.frameResize") {
+    if (["lti.capabilities", "lti.put_data", "lti.get_data"].indexOf(data.subject) >= 0) {
+      storage(event, data);
+    } else if (data.subject === "lti.frameResize") {
       var height = parseFloat(data.height);
       if (isFinite(height) && height > 0) {
         frame.style.height = Math.min(Math.max(height, 150), 20000) + "px";
@@ -529,6 +567,8 @@ def make_platform_blueprint(
             target_link_uri=args.get("target_link_uri") or None,
             deployment_id=args.get("deployment_id") or None,
         )
+        if args.get("lti_storage_target"):  # the course page offers LTI Platform Storage
+            params["lti_storage_target"] = args["lti_storage_target"]
         tool = platform.tool(client_id)
         return html(
             _AUTOSUBMIT_PAGE,
