@@ -90,6 +90,8 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/competencies/static/<path:filename>": {"GET": A("public")},
     # --- the launch's own things ------------------------------------------------------------
     "/app": {"GET": A("launch")},
+    "/app/url-token": {"POST": A("launch")},
+    "/lti/continue": {"POST": A("launch")},
     "/board": {"GET": A("launch")},
     "/notifications": {"GET": A("launch")},
     "/notifications/read": {"POST": A("launch", {"id": "{notification}"})},
