@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from plugin import events, jobs
 
 log = logging.getLogger(__name__)
-FORWARDER_KEY = "xapi.forwarder"
 
 
 def _flag(value: Any) -> bool:
@@ -82,34 +81,3 @@ def deliver_outbox(
         f"Delivered {total.delivered}, refused {total.dead}, to retry {total.retried} "
         f"({total.requests} requests)."
     )
-
-
-def start_forwarder_thread(app: Flask, *, idle_sleep: float = 2.0) -> threading.Thread:
-    """Deliver the outbox (only) from a daemon thread of this process (idempotent per app); the
-    development server runs the whole worker instead (``plugin.jobs.start_worker_thread``)."""
-    from plugin.db import new_session
-    from plugin.xapi.forwarder import run_worker
-
-    running = app.extensions.get(FORWARDER_KEY)
-    if running and running[0].is_alive():
-        return running[0]
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_worker,
-        args=(lambda: new_session(app), app.config),
-        kwargs={"idle_sleep": idle_sleep, "stop": stop},
-        name="xapi-forwarder",
-        daemon=True,
-    )
-    app.extensions[FORWARDER_KEY] = (thread, stop)
-    thread.start()
-    log.info("xAPI forwarder thread started")
-    return thread
-
-
-def stop_forwarder_thread(app: Flask, timeout: float = 10.0) -> None:
-    running = app.extensions.pop(FORWARDER_KEY, None)
-    if running:
-        thread, stop = running
-        stop.set()
-        thread.join(timeout)

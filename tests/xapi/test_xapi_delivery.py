@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 
 from plugin import events
 from plugin.db import new_session, unit_of_work, utcnow
-from plugin.xapi import forwarder, start_forwarder_thread, stop_forwarder_thread
+from plugin.jobs import start_worker_thread, stop_worker_thread
+from plugin.xapi import forwarder
 from plugin.xapi import outbox as xoutbox
 from plugin.xapi import vocabulary as vocab
 from plugin.xapi.forwarder import ForwarderConfig, forward_once, run_worker
@@ -305,13 +306,15 @@ def test_worker_command_and_resend_command(app_ctx, tenant, ralph, proxy, monkey
     assert '"type": "Profile"' in profile.output
 
 
-def test_forwarder_thread_delivers_in_the_background(app_ctx, tenant, ralph, monkeypatch) -> None:
+def test_worker_thread_delivers_the_outbox_in_the_background(
+    app_ctx, tenant, ralph, monkeypatch
+) -> None:
     for key, value in lrs_config(ralph.endpoint, ralph).items():
         monkeypatch.setitem(app_ctx.config, key, value)
-    assert app_ctx.config["XAPI_FORWARDER_THREAD"] is False  # never on in tests unless asked
-    thread = start_forwarder_thread(app_ctx, idle_sleep=0.05)
+    assert app_ctx.config["WORKER_THREAD"] is False  # never on in tests unless asked
+    thread = start_worker_thread(app_ctx, idle_sleep=0.05)
     try:
-        assert start_forwarder_thread(app_ctx) is thread  # idempotent
+        assert start_worker_thread(app_ctx) is thread  # idempotent
         ids = publish(app_ctx, tenant, 3)
         deadline = utcnow() + timedelta(seconds=15)
         while utcnow() < deadline:
@@ -320,7 +323,7 @@ def test_forwarder_thread_delivers_in_the_background(app_ctx, tenant, ralph, mon
             threading.Event().wait(0.05)
         assert {rows(app_ctx)[i].state for i in ids} == {DELIVERED}
     finally:
-        stop_forwarder_thread(app_ctx)
+        stop_worker_thread(app_ctx)
     assert not thread.is_alive()
 
 
