@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,9 +14,11 @@ import pytest
 from sqlalchemy import select, update
 
 from plugin.db import new_session, utcnow
-from plugin.lti.models import Context, LaunchSession, OidcState, Placement, User
+from plugin.lti import toolconf
+from plugin.lti.models import Context, LaunchSession, OidcState, Placement, Platform, User
 from tests.conftest import row_counts
 from tests.support.browser import Browser
+from tests.support.servers import RawServer
 from tests.test_lti_launch import launch
 from tests.test_lti_security import reach_auth_form
 
@@ -214,3 +217,49 @@ def test_nul_in_login_or_launch_parameters_is_refused(app, lms, tool_server) -> 
         r = Browser().http.post(tool_server.url + "/lti/launch", data=data, timeout=10)
         assert r.status_code == 400 and "cannot contain the NUL character" in r.text
     assert row_counts(app) == before
+
+
+def _key_set_server(body: bytes, *, trickle: bool = False) -> RawServer:
+    """A platform key set URL that answers ``body`` (200, JSON), or one byte a second."""
+
+    def answer(server: RawServer, conn) -> None:
+        server.read_request(conn)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body))
+        if not trickle:
+            conn.sendall(body)
+            return
+        for byte in body:
+            conn.sendall(bytes([byte]))
+            time.sleep(1)
+
+    return RawServer(answer)
+
+
+@pytest.mark.parametrize("kind", ["nested", "trickle"])
+def test_a_key_set_the_tool_cannot_read_refuses_the_launch(app, lms, kind, monkeypatch) -> None:
+    """The platform's key set URL answers JSON nested beyond Python's parser (a RecursionError and
+    a 500 before) or trickles its answer (a per-read timeout never fired): the launch is refused
+    with a readable 400 within the key set fetch's deadline, and nothing is written."""
+    server = (
+        _key_set_server(b"[" * 50_000)
+        if kind == "nested"
+        else _key_set_server(b'{"keys": []}' * 10, trickle=True)
+    )
+    monkeypatch.setattr(
+        toolconf, "JWKS_LIMITS", dataclasses.replace(toolconf.JWKS_LIMITS, deadline=2)
+    )
+    try:
+        with new_session(app) as s:
+            s.execute(update(Platform).values(key_set_url=server.url + "/jwks"))
+            s.commit()
+        browser = Browser()
+        form = reach_auth_form(browser, lms)
+        before = row_counts(app)
+        started = time.monotonic()
+        refused = browser.submit(form, form.action)
+        assert time.monotonic() - started < 6
+        assert refused.status_code == 400 and "keys could not be read" in refused.text
+        assert row_counts(app) == before
+    finally:
+        server.stop()

@@ -6,13 +6,13 @@ import threading
 import time
 from typing import Any
 
-import requests
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin import netguard
 from plugin.lti import keys
 from plugin.lti.models import Deployment, Platform
 
@@ -25,9 +25,13 @@ class KeySetError(RuntimeError):
     pass
 
 
-def fetch_platform_jwks(
-    url: str, *, force: bool = False, http: requests.Session | None = None
-) -> dict:
+# A key set URL is the operator's (a registration made by invite, by hand, or approved), so private
+# hosts are allowed (an LMS on the intranet); the fetch still has a total deadline and a size cap,
+# and a malformed answer is a refused launch, never a 500.
+JWKS_LIMITS = netguard.Limits(deadline=10.0, max_bytes=1024 * 1024, allow_private_hosts=True)
+
+
+def fetch_platform_jwks(url: str, *, force: bool = False) -> dict:
     """A platform's public key set, cached for a few minutes; ``force`` refetches (key rotation)."""
     now = time.monotonic()
     with _jwks_lock:
@@ -35,11 +39,9 @@ def fetch_platform_jwks(
         if hit and not force and now - hit[0] < JWKS_TTL_SECONDS:
             return hit[1]
     try:
-        resp = (http or requests).get(url, timeout=10, headers={"Accept": "application/json"})
-        resp.raise_for_status()
-        data = resp.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise KeySetError(f"Could not read the platform's key set at {url}: {exc}") from exc
+        data, _final = netguard.get_json(url, limits=JWKS_LIMITS)
+    except netguard.FetchError as exc:
+        raise KeySetError(f"Could not read the platform's key set: {exc.message}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise KeySetError(f"The platform's key set at {url} has no 'keys' list.")
     with _jwks_lock:
