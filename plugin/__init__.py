@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from plugin.access import Refusal
 from plugin.config import Settings, check_production
 
 __version__ = "0.1.0"
@@ -122,7 +123,7 @@ def _register_errors(app: Flask) -> None:
     """Refusals as readable pages, or as the one JSON error shape (``plugin.web.error_json``) for
     /api and for clients that ask for JSON."""
     from plugin.lti.errors import LaunchError
-    from plugin.web import WebError, describe_field_errors, error_json, error_page, wants_json
+    from plugin.web import describe_field_errors, error_json, error_page, wants_json
 
     @app.errorhandler(LaunchError)
     def _launch_error(exc: LaunchError):
@@ -140,8 +141,8 @@ def _register_errors(app: Flask) -> None:
             exc.code,
         )
 
-    @app.errorhandler(WebError)
-    def _web_error(exc: WebError):
+    @app.errorhandler(Refusal)
+    def _refusal(exc: Refusal):
         if wants_json():
             body = error_json(exc.status, exc.message, title=exc.title, hint=exc.hint)
             return jsonify(body), exc.status

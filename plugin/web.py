@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -38,11 +39,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
+from plugin import access
+from plugin.access import Refusal, Viewer
 from plugin.config import Settings
-from plugin.db import db_session, new_session, utcnow
+from plugin.db import db_session, new_session, unit_of_work, utcnow
 from plugin.lti.models import Context, LaunchSession, Placement, Platform, User
 from plugin.lti.roles import Permissions, permissions
 
@@ -56,17 +59,6 @@ log = logging.getLogger(__name__)
 
 # what a signed value is for; a value made for one use is refused for another
 URL_TOKEN, PAGE_TOKEN, COOKIE_VALUE = "u", "p", "c"
-
-
-class WebError(Exception):
-    """A readable 4xx page (or JSON error) with a message for the person."""
-
-    def __init__(self, status: int, title: str, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.title = title
-        self.message = message
-        self.hint = hint
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -108,10 +100,10 @@ def refuse_nul_characters() -> None:
     if not found and request.is_json:
         found = _holds_nul(request.get_json(silent=True))
     if found:
-        raise WebError(
+        raise Refusal(
             400,
-            "Please check what you sent",
             "Text cannot contain the NUL character (U+0000).",
+            title="Please check what you sent",
         )
 
 
@@ -252,30 +244,30 @@ class Current:
     _query: dict[str, str] | None = field(default=None, repr=False)
 
 
-def _open_from_course() -> WebError:
-    return WebError(
+def _open_from_course() -> Refusal:
+    return Refusal(
         401,
-        "Please open this from your course",
         "Learning Commons opens from a link in your course.",
-        "Go back to the course and open the activity again.",
+        title="Please open this from your course",
+        hint="Go back to the course and open the activity again.",
     )
 
 
-def _session_ended() -> WebError:
-    return WebError(
+def _session_ended() -> Refusal:
+    return Refusal(
         401,
-        "Your session has ended",
         "This launch is no longer valid.",
-        "Open the activity again from your course.",
+        title="Your session has ended",
+        hint="Open the activity again from your course.",
     )
 
 
-def _invalid_link() -> WebError:
-    return WebError(
+def _invalid_link() -> Refusal:
+    return Refusal(
         401,
-        "This link is not valid",
         "The page's access token is not valid.",
-        "Open the activity again from your course.",
+        title="This link is not valid",
+        hint="Open the activity again from your course.",
     )
 
 
@@ -319,11 +311,11 @@ def _authenticate() -> tuple[str, _Signed | None]:
             raise _invalid_link()
         if signed.kind == URL_TOKEN:
             if signed.age > settings.url_token_max_age:
-                raise WebError(
+                raise Refusal(
                     401,
-                    "This link has expired",
                     "Links inside Learning Commons work for a short time only.",
-                    "Open the activity again from your course.",
+                    title="This link has expired",
+                    hint="Open the activity again from your course.",
                 )
             return signed.sid, signed
         if signed.kind == PAGE_TOKEN and where != "query":
@@ -334,19 +326,19 @@ def _authenticate() -> tuple[str, _Signed | None]:
     if slot:
         launch_id = _cookie_launch_id(slot)
         if launch_id is None:
-            raise WebError(
+            raise Refusal(
                 401,
-                "Please open this from your course",
                 "This page belongs to a launch this browser no longer holds: it has ended, or "
                 "the page was opened outside the course.",
-                "Go back to the course and open the activity again.",
+                title="Please open this from your course",
+                hint="Go back to the course and open the activity again.",
             )
         if request.method not in SAFE_METHODS:
-            raise WebError(
+            raise Refusal(
                 403,
-                "Please reload the page",
                 "This request did not come from a Learning Commons page.",
-                "Reload the page and try again.",
+                title="Please reload the page",
+                hint="Reload the page and try again.",
             )
         return launch_id, None
     raise _open_from_course()
@@ -566,6 +558,35 @@ def launch_required(view: F) -> F:
 
 def current() -> Current:
     return g.current
+
+
+def launch_viewer() -> Viewer:
+    """The launch's person with the launch's permissions, read from the launch alone (no query):
+    for services that need no course membership (administrators' pages, a launch's own data)."""
+    cur = current()
+    return Viewer(
+        user_id=cur.user.id,
+        platform_id=cur.platform.id,
+        context_id=cur.context.id if cur.context is not None else None,
+        perms=cur.perms,
+    )
+
+
+def course_viewer(session: Session) -> Viewer:
+    """The launch's person in the launch's course, with their groups: 400 for a launch outside a
+    course, 403 without an active membership there (:func:`plugin.access.viewer_for`)."""
+    cur = current()
+    if cur.context is None:
+        raise Refusal(400, "This page belongs to a course.", title="Open this from a course")
+    return access.viewer_for(session, cur.user.id, cur.context.id, roles=cur.launch.roles)
+
+
+@contextmanager
+def course_act() -> Iterator[tuple[Session, Viewer]]:
+    """One act of the launch's person in their course: a unit of work (committed when the block
+    ends, rolled back on a refusal) and the viewer in it."""
+    with unit_of_work() as session:
+        yield session, course_viewer(session)
 
 
 def wants_json() -> bool:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from plugin import widgets
 from plugin.db import new_session
 from plugin.jobs import Job
 from plugin.lti import advantage, invites
@@ -75,13 +76,16 @@ def test_deep_linking_round_trip_then_launch_opens_the_widget(app, lms) -> None:
 
 
 def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms) -> None:
-    from plugin.lti import views as lti_views
     from plugin.social.models import DEFAULT_POSTS_PER_HOUR, Board
 
-    assert lti_views.DEFAULT_POSTS_PER_HOUR == DEFAULT_POSTS_PER_HOUR
     b = Browser()
     picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
     token, tool = token_of(picker), _tool(picker.url)
+    # the board widget's settings fields offer the boards' own default
+    assert (
+        f'name="board_posts_per_hour" min="0" max="1000" inputmode="numeric" value="{DEFAULT_POSTS_PER_HOUR}"'
+        in picker.text
+    )
     for name in ("board_record_views", "board_mentors_moderate", "board_posts_per_hour"):
         assert f'name="{name}"' in picker.text
     assert 'id="board_grade_threads"' in picker.text and 'for="board_grade_threads"' in picker.text
@@ -172,13 +176,22 @@ def test_board_setting_flags_from_custom_parameters(value, on) -> None:
     assert _flag(value) is on
 
 
-def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms) -> None:
+def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms, monkeypatch) -> None:
     b = Browser()
     picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
     token = token_of(picker)
     tool = _tool(picker.url)
-    two = b.http.post(
+    # a widget declared but not built is neither offered nor accepted
+    assert 'value="board"' in picker.text and 'value="plan"' not in picker.text
+    unbuilt = b.http.post(
         tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "plan"]}, timeout=10
+    )
+    assert unbuilt.status_code == 400 and "Choose what to add" in unbuilt.text
+    # a second built widget is offered with it (declared for this test only)
+    notes = widgets.Widget(name="notes", label="Notes", launch_endpoint="lti.app")
+    monkeypatch.setitem(app.extensions["commons_widgets"], "notes", notes)
+    two = b.http.post(
+        tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "notes"]}, timeout=10
     )
     with new_session(app) as s:
         from plugin.lti.models import LaunchSession
@@ -189,7 +202,8 @@ def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms) -> None:
     )
     if multiple:
         (form,) = forms(two.text)
-        assert len(lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items) == 2
+        items = lms.platform.accept_deep_link_response(form.fields["JWT"]).content_items
+        assert [i["custom"]["widget"] for i in items] == ["board", "notes"]
     else:
         assert two.status_code == 400 and "only one" in two.text
     bad = b.http.post(tool + "/lti/deep-link", data={"lc": token, "widget": "quiz"}, timeout=10)

@@ -49,20 +49,39 @@ def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser) -> 
     rl = lms.placement()
     page = launch(browser, lms, "u-ines", resource_link=rl.resource_link_id)
     assert "Choose what this link opens" in page.text and "Instructor" in page.text
+    # only widgets that are built are offered; one declared but not built is refused
+    assert 'value="board"' in page.text and 'value="mentoring"' not in page.text
     token = token_of(page)
     tool = f"{urlsplit(page.url).scheme}://{urlsplit(page.url).netloc}"
-    done = browser.http.post(
+    unbuilt = browser.http.post(
         tool + "/app/setup", data={"lc": token, "widget": "mentoring"}, timeout=10
     )
-    assert done.status_code == 200 and "Mentoring" in done.text
+    assert unbuilt.status_code == 400 and "Choose a widget" in unbuilt.text
+    with new_session(app) as s:
+        assert s.scalars(select(Placement)).one().widget is None
+    done = browser.http.post(tool + "/app/setup", data={"lc": token, "widget": "board"}, timeout=10)
+    assert done.status_code == 200 and "/boards/" in done.url
     learner = Browser()
     page = launch(learner, lms, "u-lea", resource_link=rl.resource_link_id)
-    assert "Mentoring" in page.text
+    assert "/boards/" in page.url
     # learners cannot change it
     refused = learner.http.post(
         tool + "/app/setup", data={"lc": token_of(page), "widget": "board"}, timeout=10
     )
     assert refused.status_code == 403 and "staff" in refused.text
+
+
+def test_a_link_to_a_widget_not_built_yet_says_so(app, lms, browser) -> None:
+    rl = lms.placement()
+
+    def to_mentoring(claims):
+        claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = {"widget": "mentoring"}
+
+    lms.platform.tamper_next_launch(to_mentoring)
+    page = launch(browser, lms, "u-lea", resource_link=rl.resource_link_id)
+    assert page.status_code == 200 and "not available in Learning Commons yet" in page.text
+    with new_session(app) as s:
+        assert s.scalars(select(Placement)).one().widget == "mentoring"
 
 
 def test_profile_fields_only_change_when_sent(app, lms, browser) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from plugin.access import Refusal
 
-class LaunchError(Exception):
-    """A refused login or launch. ``status`` is a 4xx; ``admin_hint`` says what to check."""
+
+class LaunchError(Refusal):
+    """A refused login or launch. ``status`` is a 4xx; ``admin_hint`` says what to check; ``code``
+    names the rule for the administrator (the error page shows it)."""
 
     def __init__(
         self,
@@ -15,15 +18,13 @@ class LaunchError(Exception):
         status: int = 400,
         retry_url: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(status, message, title="This launch was refused", hint=admin_hint)
         self.code = code
-        self.message = message
         self.admin_hint = admin_hint
-        self.status = status
         self.retry_url = retry_url
 
 
-class RegistrationError(ValueError):
+class RegistrationError(Refusal):
     """A refused registration (dynamic or manual). ``message`` says why in words for the person
     registering; ``status`` is the 4xx a page shows, ``title`` its heading, ``hint`` what to do."""
 
@@ -35,8 +36,4 @@ class RegistrationError(ValueError):
         title: str = "Registration failed",
         hint: str = "Check the platform's registration settings and try again.",
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.title = title
-        self.hint = hint
+        super().__init__(status, message, title=title, hint=hint)

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin import widgets
 from plugin.config import Settings
 from plugin.db import utcnow
 from plugin.lti import claims as C
 from plugin.lti.models import Context, LaunchSession, Membership, Placement, Platform, User
 
 PROFILE_FIELDS = ("name", "given_name", "family_name", "email", "picture")
-WIDGETS = ("board", "mentoring", "plan")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -113,8 +113,9 @@ def upsert_membership(
 
 
 def widget_from_custom(custom: dict[str, Any]) -> str | None:
-    widget = custom.get("widget") if isinstance(custom, dict) else None
-    return widget if widget in WIDGETS else None
+    """The widget a link's ``widget`` custom parameter names, when it is a declared one."""
+    name = custom.get("widget") if isinstance(custom, dict) else None
+    return name if isinstance(name, str) and widgets.get(name) is not None else None
 
 
 def upsert_placement(

@@ -20,20 +20,17 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from plugin import jobs
+from plugin import jobs, widgets
+from plugin.access import Refusal
 from plugin.config import Settings
 from plugin.db import db_session, unit_of_work
 from plugin.lti import advantage, invites, keys, launch, registration, tasks
 from plugin.lti import claims as C
 from plugin.lti.errors import RegistrationError
 from plugin.lti.models import Context, Placement
-from plugin.social.models import (
-    DEFAULT_POSTS_PER_HOUR,  # the boards' default, offered in deep linking
-)
 from plugin.web import (
     LAUNCH_FIELD,
     TOKEN_FIELD,
-    WebError,
     current,
     issue_page_token,
     issue_token,
@@ -45,11 +42,6 @@ from plugin.web import (
 bp = Blueprint("lti", __name__, template_folder="templates")
 
 STATE_COOKIE_PREFIX = "lc_oidc_"
-WIDGET_LABELS = {
-    "board": "Discussion board",
-    "mentoring": "Mentoring",
-    "plan": "Development plan",
-}
 
 
 def _settings() -> Settings:
@@ -195,11 +187,11 @@ def dynamic_registration(secret: str | None) -> Response | str:
         with unit_of_work() as session:
             grant = invites.grant_for(session, settings, secret)  # reads only; nothing fetched yet
         if not config_url:
-            raise WebError(
+            raise Refusal(
                 400,
-                "Registration needs the platform's configuration",
                 "Open this address from your platform's “register a tool” screen.",
-                "The platform must pass openid_configuration (and registration_token).",
+                title="Registration needs the platform's configuration",
+                hint="The platform must pass openid_configuration (and registration_token).",
             )
         limits = registration.fetch_limits(settings)
         config = registration.fetch_openid_configuration(config_url, limits)
@@ -225,7 +217,7 @@ def dynamic_registration(secret: str | None) -> Response | str:
                 "pending": grant.pending,
             }
     except RegistrationError as exc:
-        raise WebError(exc.status, exc.title, exc.message, exc.hint) from exc
+        raise Refusal(exc.status, exc.message, title=exc.title, hint=exc.hint) from exc
     return render_template("lti/register_done.html", info=info)
 
 
@@ -236,20 +228,21 @@ def app() -> Response | str:
     cur = current()
     placement = cur.placement
     if placement is None:
-        raise WebError(
+        raise Refusal(
             400,
-            "Nothing to show here",
             "This launch did not come from an activity link in a course.",
-            "Launch Learning Commons from a course link.",
+            title="Nothing to show here",
+            hint="Launch Learning Commons from a course link.",
         )
-    if placement.widget == "board":
-        return redirect(launch_url("social.placement_board"), code=303)
+    widget = widgets.get(placement.widget)
+    if widget is not None and widget.launch_endpoint is not None:
+        return redirect(launch_url(widget.launch_endpoint), code=303)
     return render_template(
         "lti/placement.html",
         cur=cur,
         placement=placement,
-        widget_label=WIDGET_LABELS.get(placement.widget or "", "Not set up yet"),
-        widget_labels=WIDGET_LABELS,
+        widget_label=widget.label if widget else "Not set up yet",
+        choices=list(widgets.available()),
         token=cur.token,
     )
 
@@ -260,26 +253,29 @@ def setup_placement() -> Response:
     """Staff choose the widget for a link that was created without deep linking."""
     cur = current()
     if not cur.perms.staff or cur.placement is None:
-        raise WebError(
+        raise Refusal(
             403,
-            "Only course staff can set up this activity",
             "Ask your instructor to choose what this link opens.",
+            title="Only course staff can set up this activity",
         )
-    widget = request.form.get("widget", "")
-    if widget not in WIDGET_LABELS:
-        raise WebError(
-            400, "Choose a widget", "Pick a discussion board, mentoring or a development plan."
+    widget = widgets.get(request.form.get("widget"))
+    if widget is None or not widget.available:
+        raise Refusal(
+            400,
+            "Pick one of the widgets offered on the page.",
+            title="Choose a widget",
         )
     with unit_of_work() as session:
         placement = session.get(Placement, cur.placement.id)
         assert placement is not None
-        if placement.widget and placement.widget != widget:
-            raise WebError(
+        if placement.widget and placement.widget != widget.name:
+            current_widget = widgets.get(placement.widget)
+            raise Refusal(
                 409,
-                "This activity is already set up",
-                f"It opens the {WIDGET_LABELS[placement.widget]}.",
+                f"It opens the {current_widget.label if current_widget else placement.widget}.",
+                title="This activity is already set up",
             )
-        placement.widget = widget
+        placement.widget = widget.name
     return redirect(launch_url("lti.app"), code=303)
 
 
@@ -289,26 +285,26 @@ def deep_link() -> Response | str:
     """Deep Linking 2.0: an instructor picks widgets; we return ltiResourceLink content items."""
     cur = current()
     if cur.launch.message_type != C.DEEP_LINKING_REQUEST:
-        raise WebError(
+        raise Refusal(
             400,
-            "Not a content selection",
             "This page is for adding Learning Commons "
             "to a course from the platform's content picker.",
+            title="Not a content selection",
         )
     if not cur.perms.staff:
-        raise WebError(
+        raise Refusal(
             403,
-            "Only course staff can add activities",
             "Ask your instructor to add Learning Commons to the course.",
+            title="Only course staff can add activities",
         )
     dl = cur.launch.claims.get(C.DL_SETTINGS) or {}
     accept_types = dl.get("accept_types") or []
     if "ltiResourceLink" not in accept_types:
-        raise WebError(
+        raise Refusal(
             400,
-            "This platform cannot take Learning Commons links here",
             "The content picker does not accept LTI resource links at this place.",
-            f"accept_types was {accept_types!r}; use a placement that accepts ltiResourceLink.",
+            title="This platform cannot take Learning Commons links here",
+            hint=f"accept_types was {accept_types!r}; use a placement that accepts ltiResourceLink.",
         )
     multiple = bool(dl.get("accept_multiple", False))
     lineitem_ok = bool(dl.get("accept_lineitem", True))
@@ -319,16 +315,16 @@ def deep_link() -> Response | str:
             dl=dl,
             multiple=multiple,
             lineitem_ok=lineitem_ok,
-            widgets=WIDGET_LABELS,
-            default_posts_per_hour=DEFAULT_POSTS_PER_HOUR,
+            widgets=list(widgets.available()),
             token=cur.token,
         )
+    offered = {w.name: w for w in widgets.available()}
     chosen = request.form.getlist("widget")
-    if not chosen or any(w not in WIDGET_LABELS for w in chosen):
-        raise WebError(400, "Choose what to add", "Pick at least one of the three widgets.")
+    if not chosen or any(w not in offered for w in chosen):
+        raise Refusal(400, "Pick at least one of the widgets offered.", title="Choose what to add")
     if len(chosen) > 1 and not multiple:
-        raise WebError(400, "Choose one", "The platform accepts only one item here.")
-    items = [_content_item(w, lineitem_ok) for w in chosen]
+        raise Refusal(400, "The platform accepts only one item here.", title="Choose one")
+    items = [_content_item(offered[w], lineitem_ok) for w in chosen]
     with unit_of_work() as session:
         return_url, token = advantage.deep_link_response_jwt(session, cur.launch, items)
     return render_template(
@@ -336,52 +332,12 @@ def deep_link() -> Response | str:
     )
 
 
-# Whole-number board settings the deep-linking form offers (0-1000; empty: the board's default).
-BOARD_NUMBERS = {
-    "grade_threads": "threads for full participation marks",
-    "grade_replies": "replies for full participation marks",
-    "posts_per_hour": "posts per person per hour",
-}
-
-
-def _board_number(value: str, what: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) > 1000:
-        raise WebError(
-            400,
-            "Please check the board settings",
-            f"The number of {what} must be a whole number from 0 to 1000.",
-        )
-    return int(value)
-
-
-def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
+def _content_item(widget: widgets.Widget, lineitem_ok: bool) -> dict[str, Any]:
+    """The ``ltiResourceLink`` content item for one chosen widget: its title, the widget's custom
+    parameters from the form, and a gradebook column when points were given."""
     form = request.form
-    title = (form.get(f"title_{widget}") or WIDGET_LABELS[widget]).strip()[:200]
-    custom: dict[str, str] = {"widget": widget}
-    if widget == "board":
-        # The boards service's vocabulary (plugin.social.boards.board_for_placement).
-        cohort_mode = form.get("board_cohort_mode", "")
-        if cohort_mode in ("1", "groups"):  # "1": the form's checkbox before it offered two kinds
-            custom["setting_cohort_mode"] = "groups"
-        elif cohort_mode == "cohorts":
-            custom["setting_cohort_mode"] = "cohorts"
-        elif cohort_mode not in ("", "none"):
-            raise WebError(400, "Please check the board settings", "Choose how cohorts work.")
-        if form.get("board_qa_mode"):
-            custom["setting_qa_mode"] = "true"
-        if form.get("board_anonymous"):
-            custom["setting_anonymous_allowed"] = "true"
-        if form.get("board_record_views"):
-            custom["setting_record_views"] = "true"
-        if form.get("board_mentors_moderate"):
-            custom["setting_mentors_moderate"] = "true"
-        for name, what in BOARD_NUMBERS.items():
-            number = _board_number(form.get(f"board_{name}", ""), what)
-            if number is not None and (name, number) != ("posts_per_hour", DEFAULT_POSTS_PER_HOUR):
-                custom[f"setting_{name}"] = str(number)
+    title = (form.get(f"title_{widget.name}") or widget.label).strip()[:200]
+    custom = {"widget": widget.name, **widget.custom_parameters(form, lineitem_ok)}
     item: dict[str, Any] = {
         "type": "ltiResourceLink",
         "title": title,
@@ -390,19 +346,21 @@ def _content_item(widget: str, lineitem_ok: bool) -> dict[str, Any]:
         "iframe": {"width": 1000, "height": 800},
         "window": {"targetName": "learning-commons"},
     }
-    points = form.get(f"points_{widget}", "").strip()
+    points = form.get(f"points_{widget.name}", "").strip()
     if lineitem_ok and points:
         try:
             maximum = float(points)
         except ValueError as exc:
-            raise WebError(400, "Points must be a number", f"{points!r} is not a number.") from exc
+            raise Refusal(
+                400, f"{points!r} is not a number.", title="Points must be a number"
+            ) from exc
         if not 0 < maximum <= 10000:
-            raise WebError(400, "Points out of range", "Points must be between 0 and 10000.")
+            raise Refusal(400, "Points must be between 0 and 10000.", title="Points out of range")
         item["lineItem"] = {
             "scoreMaximum": maximum,
             "label": title,
             "tag": "participation",
-            "resourceId": widget,
+            "resourceId": widget.name,
         }
     return item
 
@@ -416,18 +374,18 @@ def roster_sync() -> Response | tuple[Response, int]:
     ``roster=queued``; JSON callers get 202."""
     cur = current()
     if not cur.perms.staff or cur.context is None:
-        raise WebError(
+        raise Refusal(
             403,
-            "Only course staff can refresh the roster",
             "Ask your instructor to refresh the class list.",
+            title="Only course staff can refresh the roster",
         )
     if not cur.context.nrps_url:
-        raise WebError(
+        raise Refusal(
             400,
-            "The class list cannot be refreshed",
             "This course's platform did not offer its class list to Learning Commons (the Names "
             "and Role Provisioning Service).",
-            "Allow the tool to read course memberships in the LMS's registration of the tool.",
+            title="The class list cannot be refreshed",
+            hint="Allow the tool to read course memberships in the LMS's registration of the tool.",
         )
     back = _local_page(request.form.get("return_to", ""))
     with unit_of_work() as session:

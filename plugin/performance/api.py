@@ -13,6 +13,7 @@ from flask import request
 from flask_smorest import abort
 from marshmallow import ValidationError
 
+from plugin.access import Refusal
 from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.performance import associations, catalog, links
@@ -35,8 +36,7 @@ from plugin.performance.schemas import (
     SearchResultSchema,
 )
 from plugin.performance.views import allow_large_import_bodies, perform_import
-from plugin.policy import require_staff
-from plugin.web import WebError, current, describe_field_errors, launch_required
+from plugin.web import current, describe_field_errors, launch_required, launch_viewer
 
 blp = Blueprint(
     "competencies_api",
@@ -51,7 +51,7 @@ blp.before_request(allow_large_import_bodies)
 def _framework_or_404(framework_id: int) -> Framework:
     framework = catalog.get_framework(db_session(), current().platform.id, framework_id)
     if framework is None:
-        raise WebError(404, "Not found", f"No framework {framework_id} in your platform.")
+        raise Refusal(404, f"No framework {framework_id} in your platform.", title="Not found")
     return framework
 
 
@@ -112,14 +112,14 @@ def list_frameworks() -> list[dict[str, Any]]:
 @blp.alt_response(201, schema=ImportResultSchema, description="A new framework")
 def import_framework() -> tuple[Any, int]:
     cur = current()
-    require_staff(cur)
+    launch_viewer().require_staff()
     if request.mimetype == "multipart/form-data":
         result = perform_import(cur, request.files.get("file"), None)
     else:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise WebError(
-                400, "Bad request", 'Send JSON {"url": …} or a multipart form with a file.'
+            raise Refusal(
+                400, 'Send JSON {"url": …} or a multipart form with a file.', title="Bad request"
             )
         try:
             args = ImportUrlSchema().load(body)
@@ -204,7 +204,7 @@ def get_competency(competency_id: int) -> dict[str, Any]:
     platform_id = current().platform.id
     competency = catalog.get_competency(session, platform_id, competency_id)
     if competency is None:
-        raise WebError(404, "Not found", f"No competency {competency_id} in your platform.")
+        raise Refusal(404, f"No competency {competency_id} in your platform.", title="Not found")
     return {
         **{
             column: getattr(competency, column)
@@ -291,13 +291,13 @@ def _requester() -> links.Requester:
     )
 
 
-def _link_error(exc: links.LinkError) -> WebError:
+def _link_error(exc: links.LinkError) -> Refusal:
     if isinstance(exc, links.LinkAccessError):
         titles = {403: "You cannot do this", 404: "Not found"}
-        return WebError(exc.status, titles.get(exc.status, "Not linked"), exc.message)
+        return Refusal(exc.status, exc.message, title=titles.get(exc.status, "Not linked"))
     if isinstance(exc, links.UnknownCompetencyError):
-        return WebError(404, "Not found", exc.message)
-    return WebError(422, "Not linked", exc.message)
+        return Refusal(404, exc.message, title="Not found")
+    return Refusal(422, exc.message, title="Not linked")
 
 
 @blp.route("/links/<kind>/<key>", methods=["GET"])

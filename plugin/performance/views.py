@@ -6,11 +6,11 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
+from plugin.access import Refusal
 from plugin.db import db_session, unit_of_work
 from plugin.performance import associations, catalog, evidence, frameworks
 from plugin.performance.frameworks import FrameworkImportError, ImportResult
-from plugin.policy import require_staff
-from plugin.web import Current, WebError, current, launch_required
+from plugin.web import Current, current, launch_required, launch_viewer
 
 bp = Blueprint(
     "performance",
@@ -41,15 +41,15 @@ def _allow_private_hosts() -> bool:
 
 def perform_import(cur: Current, upload: FileStorage | None, url: str | None) -> ImportResult:
     """Import an uploaded file (CASE JSON or Moodle CSV) or a CASE package URL into the current
-    platform, in one transaction. Refusals become a 4xx :class:`WebError`."""
-    require_staff(cur)
+    platform, in one transaction. Refusals become a 4xx :class:`Refusal`."""
+    launch_viewer().require_staff()
     has_file = upload is not None and bool(upload.filename)
     url = (url or "").strip()
     if has_file == bool(url):
-        raise WebError(
+        raise Refusal(
             400,
-            "Choose what to import",
             "Upload one file (CASE JSON or Moodle CSV) or give one CASE package URL.",
+            title="Choose what to import",
         )
     try:
         with unit_of_work() as session:
@@ -67,13 +67,13 @@ def perform_import(cur: Current, upload: FileStorage | None, url: str | None) ->
                 session, cur.platform.id, url, allow_private_hosts=_allow_private_hosts()
             )
     except FrameworkImportError as exc:
-        raise WebError(422, "The framework was not imported", exc.message) from exc
+        raise Refusal(422, exc.message, title="The framework was not imported") from exc
     except IntegrityError as exc:
-        raise WebError(
+        raise Refusal(
             409,
-            "The framework was not imported",
             "Someone else imported this framework at the same moment.",
-            "Try again.",
+            title="The framework was not imported",
+            hint="Try again.",
         ) from exc
 
 
@@ -81,7 +81,7 @@ def perform_import(cur: Current, upload: FileStorage | None, url: str | None) ->
 @launch_required
 def frameworks_page() -> str:
     cur = current()
-    require_staff(cur)
+    launch_viewer().require_staff()
     return _frameworks_page(cur)
 
 
@@ -102,11 +102,11 @@ def _frameworks_page(cur: Current, error: str | None = None, url: str = "") -> s
 @launch_required
 def import_framework() -> str | tuple[str, int]:
     cur = current()
-    require_staff(cur)
+    launch_viewer().require_staff()
     url = request.form.get("url", "")
     try:
         result = perform_import(cur, request.files.get("file"), url)
-    except WebError as exc:
+    except Refusal as exc:
         return _frameworks_page(cur, error=exc.message, url=url), exc.status
     return render_template(
         "performance/import_result.html", cur=cur, token=cur.token, result=result
@@ -117,11 +117,13 @@ def import_framework() -> str | tuple[str, int]:
 @launch_required
 def framework_page(framework_id: int) -> str:
     cur = current()
-    require_staff(cur)
+    launch_viewer().require_staff()
     session = db_session()
     framework = catalog.get_framework(session, cur.platform.id, framework_id)
     if framework is None:
-        raise WebError(404, "Framework not found", "There is no such framework in your platform.")
+        raise Refusal(
+            404, "There is no such framework in your platform.", title="Framework not found"
+        )
     tree = catalog.framework_tree(session, framework)
     return render_template(
         "performance/framework.html",
@@ -143,11 +145,13 @@ def competency_page(competency_id: int) -> str:
     other frameworks'), its exact matches and related items, and the evidence that counts for it
     in this course (its own and its exact matches')."""
     cur = current()
-    require_staff(cur)
+    launch_viewer().require_staff()
     session = db_session()
     competency = catalog.get_competency(session, cur.platform.id, competency_id)
     if competency is None:
-        raise WebError(404, "Competency not found", "There is no such competency in your platform.")
+        raise Refusal(
+            404, "There is no such competency in your platform.", title="Competency not found"
+        )
     parent = (
         catalog.get_competency(session, cur.platform.id, competency.parent_id)
         if competency.parent_id is not None

@@ -11,9 +11,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from plugin import events
+    from plugin import events, widgets
     from plugin.api import api
     from plugin.social import boards
+    from plugin.social.board_widget import BOARD
+
+    widgets.register(app, BOARD)
+    # declared, not built yet: course links that name it show "not available yet"
+    widgets.register(app, widgets.Widget(name="mentoring", label="Mentoring"))
 
     # Boards, threads and posts can be found by the key their events name (xAPI activity IRIs).
     for kind in ("board", "thread", "post"):

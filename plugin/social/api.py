@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugin.access import Viewer
 from plugin.api import Blueprint
-from plugin.db import db_session, unit_of_work
+from plugin.db import db_session
 from plugin.social import boards
 from plugin.social.models import Post
 from plugin.social.schemas import (
@@ -32,8 +33,7 @@ from plugin.social.schemas import (
     ThreadListArgs,
     ThreadPageSchema,
 )
-from plugin.social.views import board_errors, viewer
-from plugin.web import current, launch_required
+from plugin.web import course_act, course_viewer, current, launch_required
 
 blp = Blueprint(
     "boards_api",
@@ -44,7 +44,7 @@ blp = Blueprint(
 SECURITY = [{"launchToken": []}]
 
 
-def _one_post(session, who: boards.Viewer, post_id: int, thread_id: int) -> boards.PostView:
+def _one_post(session, who: Viewer, post_id: int, thread_id: int) -> boards.PostView:
     """The post as the viewer sees it, read back through the thread's read model."""
     detail = boards.get_thread(session, who, thread_id, limit=boards.MAX_PAGE_SIZE)
     views = ([detail.opening] if detail.opening else []) + detail.replies
@@ -80,18 +80,17 @@ def _one_post(session, who: boards.Viewer, post_id: int, thread_id: int) -> boar
 @blp.response(200, ThreadPageSchema)
 def list_threads(args: dict[str, Any], board_id: int) -> boards.ThreadPage:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        board = boards.get_board(session, who, board_id)
-        return boards.list_threads(
-            session,
-            who,
-            board,
-            cursor=args["cursor"],
-            limit=args["limit"],
-            cohort_group_id=args["cohort"],
-            sort=args["sort"],
-        )
+    who = course_viewer(session)
+    board = boards.get_board(session, who, board_id)
+    return boards.list_threads(
+        session,
+        who,
+        board,
+        cursor=args["cursor"],
+        limit=args["limit"],
+        cohort_group_id=args["cohort"],
+        sort=args["sort"],
+    )
 
 
 @blp.route("/boards/<int:board_id>/threads", methods=["POST"])
@@ -101,14 +100,12 @@ def list_threads(args: dict[str, Any], board_id: int) -> boards.ThreadPage:
 @blp.arguments(ThreadCreateSchema)
 @blp.response(201, ThreadDetailSchema)
 def create_thread(data: dict[str, Any], board_id: int) -> boards.ThreadDetail:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board = boards.get_board(session, who, board_id)
         thread = boards.create_thread(session, who, board, **data)
         thread_id = thread.id
     session = db_session()
-    with board_errors():
-        return boards.get_thread(session, viewer(session), thread_id)
+    return boards.get_thread(session, course_viewer(session), thread_id)
 
 
 @blp.route("/threads/<int:thread_id>", methods=["GET"])
@@ -119,11 +116,8 @@ def create_thread(data: dict[str, Any], board_id: int) -> boards.ThreadDetail:
 @blp.response(200, ThreadDetailSchema)
 def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return boards.get_thread(
-            session, who, thread_id, cursor=args["cursor"], limit=args["limit"]
-        )
+    who = course_viewer(session)
+    return boards.get_thread(session, who, thread_id, cursor=args["cursor"], limit=args["limit"])
 
 
 @blp.route("/posts/<int:post_id>/place", methods=["GET"])
@@ -137,9 +131,8 @@ def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
 @blp.response(200, PostPlaceSchema)
 def get_post_place(args: dict[str, Any], post_id: int) -> boards.PostPlace:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return boards.locate_post(session, who, post_id, limit=args["limit"])
+    who = course_viewer(session)
+    return boards.locate_post(session, who, post_id, limit=args["limit"])
 
 
 @blp.route("/threads/<int:thread_id>/posts", methods=["POST"])
@@ -149,8 +142,7 @@ def get_post_place(args: dict[str, Any], post_id: int) -> boards.PostPlace:
 @blp.arguments(PostCreateSchema)
 @blp.response(201, PostSchema)
 def create_post(data: dict[str, Any], thread_id: int) -> boards.PostView:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         parent = None
         if data["parent_id"] is not None:
@@ -160,8 +152,7 @@ def create_post(data: dict[str, Any], thread_id: int) -> boards.PostView:
         )
         post_id = post.id
     session = db_session()
-    with board_errors():
-        return _one_post(session, viewer(session), post_id, thread_id)
+    return _one_post(session, course_viewer(session), post_id, thread_id)
 
 
 @blp.route("/posts/<int:post_id>", methods=["PATCH"])
@@ -171,14 +162,12 @@ def create_post(data: dict[str, Any], thread_id: int) -> boards.PostView:
 @blp.arguments(PostUpdateSchema)
 @blp.response(200, PostSchema)
 def update_post(data: dict[str, Any], post_id: int) -> boards.PostView:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = boards.load_post(session, who, post_id)
         boards.edit_post(session, who, post, data["body"], title=data["title"])
         thread_id = post.thread_id
     session = db_session()
-    with board_errors():
-        return _one_post(session, viewer(session), post_id, thread_id)
+    return _one_post(session, course_viewer(session), post_id, thread_id)
 
 
 @blp.route("/posts/<int:post_id>", methods=["DELETE"])
@@ -187,8 +176,7 @@ def update_post(data: dict[str, Any], post_id: int) -> boards.PostView:
 @launch_required
 @blp.response(204)
 def delete_post(post_id: int) -> None:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         boards.delete_post(session, who, boards.load_post(session, who, post_id))
 
 
@@ -199,8 +187,7 @@ def delete_post(post_id: int) -> None:
 @blp.arguments(ReactionCreateSchema)
 @blp.response(201, ReactionSchema)
 def add_reaction(data: dict[str, Any], post_id: int) -> dict[str, Any]:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         reaction = boards.react(session, who, boards.load_post(session, who, post_id), data["kind"])
         return {
             "post_id": reaction.post_id,
@@ -216,8 +203,7 @@ def add_reaction(data: dict[str, Any], post_id: int) -> dict[str, Any]:
 @blp.response(200, BoardSchema)
 def get_board(board_id: int) -> Any:
     session = db_session()
-    with board_errors():
-        return boards.get_board(session, viewer(session), board_id)
+    return boards.get_board(session, course_viewer(session), board_id)
 
 
 @blp.route("/boards/<int:board_id>", methods=["PATCH"])
@@ -227,15 +213,13 @@ def get_board(board_id: int) -> Any:
 @blp.arguments(BoardUpdateSchema)
 @blp.response(200, BoardSchema)
 def update_board(data: dict[str, Any], board_id: int) -> Any:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board = boards.update_settings(
             session, who, boards.get_board(session, who, board_id), **data
         )
         board_id = board.id
     session = db_session()
-    with board_errors():
-        return boards.get_board(session, viewer(session), board_id)
+    return boards.get_board(session, course_viewer(session), board_id)
 
 
 @blp.route("/boards/<int:board_id>/competencies", methods=["GET"])
@@ -245,9 +229,8 @@ def update_board(data: dict[str, Any], board_id: int) -> Any:
 @blp.response(200, CompetencyTagSchema(many=True))
 def get_board_competencies(board_id: int) -> Any:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return boards.board_competencies(session, who, boards.get_board(session, who, board_id))
+    who = course_viewer(session)
+    return boards.board_competencies(session, who, boards.get_board(session, who, board_id))
 
 
 @blp.route("/boards/<int:board_id>/competencies", methods=["PUT"])
@@ -257,8 +240,7 @@ def get_board_competencies(board_id: int) -> Any:
 @blp.arguments(CompetencyIdsSchema)
 @blp.response(200, CompetencyTagSchema(many=True))
 def put_board_competencies(data: dict[str, Any], board_id: int) -> Any:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board = boards.get_board(session, who, board_id)
         return boards.set_board_competencies(session, who, board, data["competency_ids"])
 
@@ -270,9 +252,8 @@ def put_board_competencies(data: dict[str, Any], board_id: int) -> Any:
 @blp.response(200, CompetencyTagSchema(many=True))
 def get_thread_competencies(thread_id: int) -> Any:
     session = db_session()
-    with board_errors():
-        thread = boards.load_thread(session, viewer(session), thread_id)
-        return boards.thread_competencies(session, thread)
+    thread = boards.load_thread(session, course_viewer(session), thread_id)
+    return boards.thread_competencies(session, thread)
 
 
 @blp.route("/threads/<int:thread_id>/competencies", methods=["PUT"])
@@ -282,8 +263,7 @@ def get_thread_competencies(thread_id: int) -> Any:
 @blp.arguments(CompetencyIdsSchema)
 @blp.response(200, CompetencyTagSchema(many=True))
 def put_thread_competencies(data: dict[str, Any], thread_id: int) -> Any:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         return boards.set_thread_competencies(session, who, thread, data["competency_ids"])
 
@@ -295,14 +275,12 @@ def put_thread_competencies(data: dict[str, Any], thread_id: int) -> Any:
 @blp.arguments(EndorseSchema, required=False)
 @blp.response(200, PostSchema)
 def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = boards.load_post(session, who, post_id)
         boards.endorse(session, who, post, endorsed=data["endorsed"])
         thread_id = post.thread_id
     session = db_session()
-    with board_errors():
-        return _one_post(session, viewer(session), post_id, thread_id)
+    return _one_post(session, course_viewer(session), post_id, thread_id)
 
 
 @blp.route("/threads/<int:thread_id>/accepted", methods=["PUT"])
@@ -312,11 +290,9 @@ def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
 @blp.arguments(AcceptSchema)
 @blp.response(200, ThreadDetailSchema)
 def accept(data: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         post = boards.load_post(session, who, data["post_id"]) if data["post_id"] else None
         boards.accept_answer(session, who, thread, post)
     session = db_session()
-    with board_errors():
-        return boards.get_thread(session, viewer(session), thread_id)
+    return boards.get_thread(session, course_viewer(session), thread_id)

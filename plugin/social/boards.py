@@ -3,7 +3,7 @@
 Every function takes plain arguments and a SQLAlchemy session, never reads ``flask.request`` and
 never commits: the caller's unit of work commits the act together with the xAPI statement and the
 evidence rows its domain event produces (``plugin.events.publish`` runs the subscribers in this
-session). Refusals raise :class:`BoardError` with an HTTP-like status; nothing is added to the
+session). Refusals raise :class:`Refusal` with an HTTP-like status; nothing is added to the
 session before the checks pass.
 
 Who may see what (see ``docs`` and DESIGN.md "Roles and visibility"):
@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin import events
+from plugin.access import Refusal, Viewer, not_found
 from plugin.db import utcnow
 from plugin.events import ActivityRef, DomainEvent
 from plugin.ids import is_id
@@ -53,12 +54,9 @@ from plugin.lti.models import (
     GROUP_MADE_IN_TOOL,
     Context,
     LmsGroup,
-    LmsGroupMember,
-    Membership,
     Placement,
     User,
 )
-from plugin.lti.roles import Permissions, permissions
 from plugin.performance import links
 from plugin.performance.models import Competency, CompetencyLink, Framework
 from plugin.social import markdown
@@ -88,96 +86,26 @@ MAX_PAGE_SIZE = 100
 ANONYMOUS_NAME = "Anonymous"
 
 
-class BoardError(ValueError):
-    """A refused board action: ``status`` is the HTTP status a view should answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _not_found(what: str = "This") -> BoardError:
-    return BoardError(404, f"{what} does not exist or is not in this course.")
-
-
-# --- who is looking ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Viewer:
-    """One person in one course, as the services see them."""
-
-    user_id: int
-    context_id: int
-    perms: Permissions
-    group_ids: frozenset[int] = frozenset()  # every group of the course they are in
-    made_group_ids: frozenset[int] = frozenset()  # those of them made by staff in the tool
-
-    @property
-    def staff(self) -> bool:
-        return self.perms.staff
-
-    def cohorts(self, board: Board) -> frozenset[int]:
-        """Their cohorts on this board: LMS groups or staff-made cohorts, by its cohort mode."""
-        source = cohort_source(board)
-        if source == GROUP_FROM_LMS:
-            return self.group_ids - self.made_group_ids
-        if source == GROUP_MADE_IN_TOOL:
-            return self.made_group_ids
-        return frozenset()
-
-
-def viewer_for(
-    session: Session, user_id: int, context_id: int, roles: Iterable[str] | None = None
-) -> Viewer:
-    """The viewer for a person in a course: they need an active membership there. ``roles`` (the
-    launch's roles) take precedence over the stored membership roles when given."""
-    # the membership with the person's groups in the course: one row per group (one query)
-    groups = (
-        select(LmsGroupMember.user_id, LmsGroupMember.group_id, LmsGroup.source)
-        .join(LmsGroup, LmsGroup.id == LmsGroupMember.group_id)
-        .where(LmsGroupMember.user_id == user_id, LmsGroup.context_id == context_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Membership.roles, groups.c.group_id, groups.c.source)
-        .outerjoin(groups, groups.c.user_id == Membership.user_id)
-        .where(
-            Membership.user_id == user_id,
-            Membership.context_id == context_id,
-            Membership.status == "Active",
-        )
-    ).all()
-    if not rows:
-        raise BoardError(403, "You are not a member of this course.")
-    return Viewer(
-        user_id=user_id,
-        context_id=context_id,
-        perms=permissions(roles if roles is not None else rows[0].roles or []),
-        group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
-        made_group_ids=frozenset(r.group_id for r in rows if r.source == GROUP_MADE_IN_TOOL),
-    )
-
-
 # --- input checks --------------------------------------------------------------------------------
 def check_body(body: object) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise BoardError(400, "Write something before posting.")
+        raise Refusal(400, "Write something before posting.")
     if len(body) > markdown.MAX_BODY_CHARS:
-        raise BoardError(
+        raise Refusal(
             413 if len(body) > 4 * markdown.MAX_BODY_CHARS else 400,
             f"A post can be at most {markdown.MAX_BODY_CHARS:,} characters long.",
         )
     if "\x00" in body:
-        raise BoardError(400, "The text contains a character that cannot be stored.")
+        raise Refusal(400, "The text contains a character that cannot be stored.")
     return body
 
 
 def check_title(title: object) -> str:
     if not isinstance(title, str) or not title.strip():
-        raise BoardError(400, "Give the thread a title.")
+        raise Refusal(400, "Give the thread a title.")
     title = " ".join(title.split())
     if len(title) > MAX_TITLE_CHARS:
-        raise BoardError(400, f"A title can be at most {MAX_TITLE_CHARS} characters long.")
+        raise Refusal(400, f"A title can be at most {MAX_TITLE_CHARS} characters long.")
     return title
 
 
@@ -194,13 +122,13 @@ def _count_setting(value: object, what: str, *, high: int) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise BoardError(400, f"{what} must be a whole number.")
+        raise Refusal(400, f"{what} must be a whole number.")
     try:
         number = int(str(value).strip()) if not isinstance(value, int) else value
     except ValueError as exc:
-        raise BoardError(400, f"{what} must be a whole number.") from exc
+        raise Refusal(400, f"{what} must be a whole number.") from exc
     if number < 0 or number > high:
-        raise BoardError(400, f"{what} must be between 0 and {high}.")
+        raise Refusal(400, f"{what} must be between 0 and {high}.")
     return number
 
 
@@ -219,7 +147,7 @@ def _settings_from_placement(settings: dict) -> dict:
     for name, high in (("grade_threads", 1000), ("grade_replies", 1000), ("posts_per_hour", 1000)):
         try:
             number = _count_setting(settings.get(name), name, high=high)
-        except BoardError:
+        except Refusal:
             number = None
         if number is not None:
             values[name] = number
@@ -264,15 +192,15 @@ def update_settings(session: Session, viewer: Viewer, board: Board, **changes: o
     the change is written to the moderation audit log."""
     _check_board(viewer, board)
     if not viewer.staff:
-        raise BoardError(403, "Only course staff can change the board's settings.")
+        raise Refusal(403, "Only course staff can change the board's settings.")
     unknown = set(changes) - set(BOARD_SETTINGS)
     if unknown:
-        raise BoardError(400, f"Unknown setting: {', '.join(sorted(unknown))}.")
+        raise Refusal(400, f"Unknown setting: {', '.join(sorted(unknown))}.")
     values: dict[str, object] = {}
     for name, value in changes.items():
         if name == "cohort_mode":
             if value not in COHORT_MODES:
-                raise BoardError(400, "Cohort mode is 'none' or 'groups'.")
+                raise Refusal(400, "Cohort mode is 'none' or 'groups'.")
             values[name] = value
         elif name in ("grade_threads", "grade_replies"):
             values[name] = _count_setting(value, name.replace("_", " ").capitalize(), high=1000)
@@ -299,7 +227,7 @@ def update_settings(session: Session, viewer: Viewer, board: Board, **changes: o
 def get_board(session: Session, viewer: Viewer, board_id: int) -> Board:
     board = session.get(Board, board_id)
     if board is None or board.context_id != viewer.context_id:
-        raise _not_found("This board")
+        raise not_found("This board")
     return board
 
 
@@ -356,7 +284,7 @@ def competency_choices(session: Session, viewer: Viewer) -> list[links.Competenc
     """What staff may link a board to: the current competencies of the platform's frameworks,
     framework by framework (at most ``MAX_COMPETENCY_CHOICES``)."""
     if not viewer.staff:
-        raise BoardError(403, "Only course staff can link the board to competencies.")
+        raise Refusal(403, "Only course staff can link the board to competencies.")
     platform_id = _platform_of(session, viewer.context_id)
     rows = session.scalars(
         _current_competencies(platform_id)
@@ -381,16 +309,16 @@ def set_board_competencies(
     """Staff link the board to competencies: every act on the board then counts toward them."""
     _check_board(viewer, board)
     if not viewer.staff:
-        raise BoardError(403, "Only course staff can link the board to competencies.")
+        raise Refusal(403, "Only course staff can link the board to competencies.")
     platform_id = _platform_of(session, board.context_id)
     try:
         found = links.set_links(
             session, platform_id, "board", str(board.id), competency_ids, user_id=viewer.user_id
         )
     except links.UnknownCompetencyError as exc:
-        raise BoardError(404, exc.message) from exc
+        raise Refusal(404, exc.message) from exc
     except links.LinkError as exc:
-        raise BoardError(400, exc.message) from exc
+        raise Refusal(400, exc.message) from exc
     audit(session, viewer, board, "competencies", reason=", ".join(c.name for c in found) or "none")
     return found
 
@@ -412,7 +340,7 @@ def set_thread_competencies(
     about the thread and its posts then carry them."""
     board = _visible_thread(session, viewer, thread)
     if thread.author_id != viewer.user_id and not viewer.staff:
-        raise BoardError(403, "Only the thread's author or course staff can tag it.")
+        raise Refusal(403, "Only the thread's author or course staff can tag it.")
     return _tag_thread(session, viewer, board, thread, competency_ids)
 
 
@@ -421,10 +349,10 @@ def _tag_thread(
 ) -> list[links.CompetencyInfo]:
     wanted = list(dict.fromkeys(competency_ids))
     if len(wanted) > MAX_THREAD_TAGS:
-        raise BoardError(400, f"Tag a thread with at most {MAX_THREAD_TAGS} competencies.")
+        raise Refusal(400, f"Tag a thread with at most {MAX_THREAD_TAGS} competencies.")
     allowed = {c.id for c in course_competencies(session, viewer)}
     if any(i not in allowed for i in wanted):
-        raise _not_found("This competency")
+        raise not_found("This competency")
     try:
         return links.set_links(
             session,
@@ -435,13 +363,13 @@ def _tag_thread(
             user_id=viewer.user_id,
         )
     except links.LinkError as exc:
-        raise BoardError(400, exc.message) from exc
+        raise Refusal(400, exc.message) from exc
 
 
 # --- visibility ----------------------------------------------------------------------------------
 def _check_board(viewer: Viewer, board: Board) -> None:
     if board.context_id != viewer.context_id:
-        raise _not_found("This board")
+        raise not_found("This board")
 
 
 def can_see_thread(viewer: Viewer, board: Board, thread: Thread) -> bool:
@@ -466,7 +394,7 @@ def can_moderate(viewer: Viewer, board: Board) -> bool:
 
 def require_moderator(viewer: Viewer, board: Board) -> None:
     if not can_moderate(viewer, board):
-        raise BoardError(403, "Only the course's moderators can do this.")
+        raise Refusal(403, "Only the course's moderators can do this.")
 
 
 def audit(
@@ -509,9 +437,7 @@ def is_muted(session: Session, context_id: int, user_id: int) -> bool:
 def check_not_muted(session: Session, viewer: Viewer) -> None:
     """A member a moderator muted can read but not post, edit or react."""
     if is_muted(session, viewer.context_id, viewer.user_id):
-        raise BoardError(
-            403, "A moderator has muted you in this course: you can read but not post."
-        )
+        raise Refusal(403, "A moderator has muted you in this course: you can read but not post.")
 
 
 def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
@@ -538,7 +464,7 @@ def check_can_post(session: Session, viewer: Viewer, board: Board) -> None:
         )
     )
     if (recent or 0) >= board.posts_per_hour:
-        raise BoardError(
+        raise Refusal(
             429,
             f"You have posted {recent} times in the last hour, the most this board allows. "
             "Please wait a little before posting again.",
@@ -576,9 +502,9 @@ def load_thread_and_board(session: Session, viewer: Viewer, thread_id: int) -> t
         .where(Thread.id == thread_id, Board.context_id == viewer.context_id)
     ).first()
     if row is None or not can_see_thread(viewer, row.Board, row.Thread):
-        raise _not_found("This thread")
+        raise not_found("This thread")
     if not viewer.staff and row.opening_hidden:
-        raise _not_found("This thread")
+        raise not_found("This thread")
     return row.Thread, row.Board
 
 
@@ -592,7 +518,7 @@ def _load_post_in_thread(
     """A post the viewer may see, in a thread they may see, with that thread and its board."""
     post = session.get(Post, post_id)
     if post is None or not can_see_post(viewer, post):
-        raise _not_found("This post")
+        raise not_found("This post")
     return (post, *load_thread_and_board(session, viewer, post.thread_id))
 
 
@@ -610,16 +536,16 @@ def opening_hidden(session: Session, thread: Thread) -> bool:
 def _visible_thread(session: Session, viewer: Viewer, thread: Thread) -> Board:
     board = session.get(Board, thread.board_id)
     if board is None or not can_see_thread(viewer, board, thread):
-        raise _not_found("This thread")
+        raise not_found("This thread")
     return board
 
 
 def _visible_post(session: Session, viewer: Viewer, post: Post) -> tuple[Thread, Board]:
     if not can_see_post(viewer, post):
-        raise _not_found("This post")
+        raise not_found("This post")
     thread = session.get(Thread, post.thread_id)
     if thread is None:
-        raise _not_found("This post")
+        raise not_found("This post")
     return thread, _visible_thread(session, viewer, thread)
 
 
@@ -710,7 +636,7 @@ def _publish(
 # --- acts ----------------------------------------------------------------------------------------
 def _check_anonymous(board: Board, anonymous: bool) -> bool:
     if anonymous and not board.anonymous_allowed:
-        raise BoardError(400, "This board does not allow anonymous posts.")
+        raise Refusal(400, "This board does not allow anonymous posts.")
     return bool(anonymous)
 
 
@@ -719,7 +645,7 @@ def _cohort_for_new_thread(
 ) -> int | None:
     if board.cohort_mode not in SEPARATED_MODES:
         if cohort_group_id is not None:
-            raise BoardError(400, "This board has no cohorts.")
+            raise Refusal(400, "This board has no cohorts.")
         return None
     if viewer.staff:
         if cohort_group_id is None:
@@ -730,17 +656,17 @@ def _cohort_for_new_thread(
             or group.context_id != board.context_id
             or group.source != cohort_source(board)
         ):
-            raise _not_found("This cohort")
+            raise not_found("This cohort")
         return group.id
-    mine = viewer.cohorts(board)
+    mine = viewer.groups_from(cohort_source(board))
     if cohort_group_id is None:
         if len(mine) == 1:
             return next(iter(mine))
         if not mine:
-            raise BoardError(403, "You are not in a cohort of this course yet.")
-        raise BoardError(400, "Choose which of your cohorts the thread is for.")
+            raise Refusal(403, "You are not in a cohort of this course yet.")
+        raise Refusal(400, "Choose which of your cohorts the thread is for.")
     if cohort_group_id not in mine:
-        raise _not_found("This cohort")
+        raise not_found("This cohort")
     return cohort_group_id
 
 
@@ -770,7 +696,7 @@ def create_thread(
     title = check_title(title)
     body = check_body(body)
     if kind not in THREAD_KINDS:
-        raise BoardError(400, "A thread is a discussion or a question.")
+        raise Refusal(400, "A thread is a discussion or a question.")
     anonymous = _check_anonymous(board, anonymous)
     cohort = _cohort_for_new_thread(session, viewer, board, cohort_group_id)
     check_can_post(session, viewer, board)
@@ -837,9 +763,9 @@ def count_change(thread: Thread, post: Post, delta: int) -> None:
 def _check_open(viewer: Viewer, thread: Thread) -> None:
     if thread.locked and not viewer.staff:
         reason = f" ({thread.lock_reason})" if thread.lock_reason else ""
-        raise BoardError(409, f"This thread is locked{reason}.")
+        raise Refusal(409, f"This thread is locked{reason}.")
     if thread.closed and not viewer.staff:
-        raise BoardError(409, "This thread is closed.")
+        raise Refusal(409, "This thread is closed.")
 
 
 def reply(
@@ -855,7 +781,7 @@ def reply(
     (object: the post commented on)."""
     board = _visible_thread(session, viewer, thread)
     if not viewer.staff and opening_hidden(session, thread):
-        raise _not_found("This thread")
+        raise not_found("This thread")
     _check_open(viewer, thread)
     body = check_body(body)
     anonymous = _check_anonymous(board, anonymous)
@@ -865,11 +791,11 @@ def reply(
             or parent_post.is_opening
             or parent_post.parent_id is not None
         ):
-            raise BoardError(400, "Comments go under a reply of this thread.")
+            raise Refusal(400, "Comments go under a reply of this thread.")
         if not can_see_post(viewer, parent_post):
-            raise _not_found("This post")
+            raise not_found("This post")
         if parent_post.deleted:
-            raise BoardError(409, "This reply was deleted.")
+            raise Refusal(409, "This reply was deleted.")
     check_can_post(session, viewer, board)
     now = utcnow()
     post = Post(
@@ -924,15 +850,15 @@ def edit_post(
     post's author may also retitle the thread. Publishes ``board.post_edited``."""
     thread, board = _visible_post(session, viewer, post)
     if post.author_id != viewer.user_id:
-        raise BoardError(403, "Only the author can edit a post.")
+        raise Refusal(403, "Only the author can edit a post.")
     if post.deleted:
-        raise BoardError(409, "A deleted post cannot be edited.")
+        raise Refusal(409, "A deleted post cannot be edited.")
     _check_open(viewer, thread)
     body = check_body(body)
     new_title = None
     if title is not None:
         if not post.is_opening:
-            raise BoardError(400, "Only the opening post carries the thread's title.")
+            raise Refusal(400, "Only the opening post carries the thread's title.")
         new_title = check_title(title)
     check_not_muted(session, viewer)
     if body == post.body_markdown and (new_title is None or new_title == thread.title):
@@ -967,7 +893,7 @@ def delete_post(session: Session, viewer: Viewer, post: Post) -> Post:
     kept for moderators' audit but never shown)."""
     thread, _board = _visible_post(session, viewer, post)
     if post.author_id != viewer.user_id and not viewer.staff:
-        raise BoardError(403, "Only the author or course staff can delete a post.")
+        raise Refusal(403, "Only the author or course staff can delete a post.")
     if post.deleted:
         return post
     if not post.hidden:  # a hidden post already left the counts
@@ -985,12 +911,12 @@ def react(session: Session, viewer: Viewer, post: Post, kind: str) -> Reaction:
     """Like or mark helpful (once per person and kind; again is a no-op). Publishes
     ``board.reaction_added`` for a new reaction."""
     if kind not in REACTION_KINDS:
-        raise BoardError(400, "Unknown reaction.")
+        raise Refusal(400, "Unknown reaction.")
     thread, board = _visible_post(session, viewer, post)
     if post.deleted:
-        raise BoardError(409, "This post was deleted.")
+        raise Refusal(409, "This post was deleted.")
     if post.author_id == viewer.user_id:
-        raise BoardError(400, "You cannot react to your own post.")
+        raise Refusal(400, "You cannot react to your own post.")
     check_not_muted(session, viewer)
     existing = session.scalar(
         select(Reaction).where(
@@ -1054,7 +980,7 @@ def set_thread_state(
     """Moderators pin, lock (with a reason) and close threads; each change is in the audit log."""
     board = _visible_thread(session, viewer, thread)
     if not can_moderate(viewer, board):
-        raise BoardError(403, "Only the course's moderators can pin, lock or close threads.")
+        raise Refusal(403, "Only the course's moderators can pin, lock or close threads.")
     changes = []
     if pinned is not None and pinned != thread.pinned:
         thread.pinned = pinned
@@ -1095,17 +1021,17 @@ def endorse(session: Session, viewer: Viewer, post: Post, endorsed: bool = True)
     ``board.answer_endorsed`` (evidence for the reply's author) and logs the act."""
     thread, board = _visible_post(session, viewer, post)
     if not viewer.staff:
-        raise BoardError(403, "Only course staff can endorse answers.")
+        raise Refusal(403, "Only course staff can endorse answers.")
     if post.is_opening or post.is_comment:
-        raise BoardError(400, "Only replies can be endorsed.")
+        raise Refusal(400, "Only replies can be endorsed.")
     if post.deleted:
-        raise BoardError(409, "This post was deleted.")
+        raise Refusal(409, "This post was deleted.")
     if endorsed == post.endorsed:
         return post
     now = utcnow()
     if endorsed:
         if post.hidden:
-            raise BoardError(409, "A hidden post cannot be endorsed.")
+            raise Refusal(409, "A hidden post cannot be endorsed.")
         post.endorsed_at, post.endorsed_by_id = now, viewer.user_id
         thread.endorsed = True
     else:
@@ -1146,19 +1072,19 @@ def accept_answer(session: Session, viewer: Viewer, thread: Thread, post: Post |
     acceptance back. Publishes ``board.answer_accepted`` (evidence for the reply's author)."""
     board = _visible_thread(session, viewer, thread)
     if thread.kind != KIND_QUESTION:
-        raise BoardError(400, "Only a question has an accepted answer.")
+        raise Refusal(400, "Only a question has an accepted answer.")
     if thread.author_id != viewer.user_id and not viewer.staff:
-        raise BoardError(403, "Only the person who asked, or course staff, can accept an answer.")
+        raise Refusal(403, "Only the person who asked, or course staff, can accept an answer.")
     if post is None:
         thread.accepted_post_id = None
         session.flush()
         return thread
     if post.thread_id != thread.id or post.is_opening or post.is_comment:
-        raise BoardError(400, "Choose a reply of this question as its answer.")
+        raise Refusal(400, "Choose a reply of this question as its answer.")
     if not can_see_post(viewer, post):
-        raise _not_found("This post")
+        raise not_found("This post")
     if post.deleted or post.hidden:
-        raise BoardError(409, "This reply cannot be the answer any more.")
+        raise Refusal(409, "This reply cannot be the answer any more.")
     if thread.accepted_post_id == post.id:
         return thread
     now = utcnow()
@@ -1241,9 +1167,9 @@ def _decode(cursor: str, size: int) -> list:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BoardError(400, "This page link is not valid.") from exc
+        raise Refusal(400, "This page link is not valid.") from exc
     if not isinstance(values, list) or len(values) != size:
-        raise BoardError(400, "This page link is not valid.")
+        raise Refusal(400, "This page link is not valid.")
     return values
 
 
@@ -1251,14 +1177,14 @@ def _cursor_id(value: object) -> int:
     """A row id from a page cursor (an edited cursor may hold any number): 400 unless in the id
     range, so the query never sees a number its column cannot hold."""
     if not is_id(value):
-        raise BoardError(400, "This page link is not valid.")
+        raise Refusal(400, "This page link is not valid.")
     return value  # type: ignore[return-value]
 
 
 def _cursor_count(value: object) -> int:
     """A count from a page cursor (e.g. helpful reactions): a whole number within the id range."""
     if value != 0 and not is_id(value):
-        raise BoardError(400, "This page link is not valid.")
+        raise Refusal(400, "This page link is not valid.")
     return value  # type: ignore[return-value]
 
 
@@ -1266,15 +1192,15 @@ def _when(value: object) -> datetime:
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError as exc:
-        raise BoardError(400, "This page link is not valid.") from exc
+        raise Refusal(400, "This page link is not valid.") from exc
     if when.tzinfo is None:
-        raise BoardError(400, "This page link is not valid.")
+        raise Refusal(400, "This page link is not valid.")
     return when
 
 
 def _limit(limit: object, maximum: int = MAX_PAGE_SIZE) -> int:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise BoardError(400, "The page size must be a positive number.")
+        raise Refusal(400, "The page size must be a positive number.")
     return min(limit, maximum)
 
 
@@ -1310,7 +1236,7 @@ def list_threads(
     _check_board(viewer, board)
     limit = _limit(limit)
     if sort not in SORTS:
-        raise BoardError(400, "Sort by activity, newest, helpful or unanswered.")
+        raise Refusal(400, "Sort by activity, newest, helpful or unanswered.")
     key = _sort_key(sort)
     opening = Post.__table__.alias("opening")
     query = (
@@ -1334,7 +1260,7 @@ def list_threads(
     if cursor:
         cursor_sort, pinned, last, last_id = _decode(cursor, 4)
         if cursor_sort != sort or not isinstance(pinned, bool):
-            raise BoardError(400, "This page link is not valid.")
+            raise Refusal(400, "This page link is not valid.")
         last_id = _cursor_id(last_id)
         if sort == SORT_HELPFUL:
             last_value: object = _cursor_count(last)
@@ -1477,7 +1403,7 @@ def locate_post(session: Session, viewer: Viewer, post_id: int, *, limit: int = 
         return PostPlace(thread.id, None)
     reply = post if post.parent_id is None else session.get(Post, post.parent_id)
     if reply is None or not can_see_post(viewer, reply):  # a comment under a hidden reply
-        raise _not_found("This post")
+        raise not_found("This post")
     listed = _listed_replies(viewer, thread, _answers_withheld(session, viewer, board, thread))
     before = session.scalar(
         select(func.count())

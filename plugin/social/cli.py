@@ -8,6 +8,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from plugin.access import Refusal
+
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +34,6 @@ def grades_command(board_ids: tuple[int, ...], every_board: bool) -> None:
 
     from plugin.db import new_session, unit_of_work
     from plugin.social import reports
-    from plugin.social.boards import BoardError
     from plugin.social.models import Board
 
     if not board_ids and not every_board:
@@ -57,7 +58,7 @@ def grades_command(board_ids: tuple[int, ...], every_board: bool) -> None:
                     continue
                 label = f"board {board_id} ({reports.board_title(board)})"
                 report = reports.send_board_grades(session, board)
-        except BoardError as exc:
+        except Refusal as exc:
             failures.append(f"{label}: {exc.message}")
             continue
         except Exception as exc:  # one board never stops the others

@@ -11,8 +11,7 @@ from plugin.api import Blueprint, longest, non_blank
 from plugin.db import db_session, unit_of_work
 from plugin.ids import Id
 from plugin.social import cohorts
-from plugin.social.views import board_errors, viewer
-from plugin.web import launch_required
+from plugin.web import course_act, course_viewer, launch_required
 
 blp = Blueprint(
     "cohorts_api",
@@ -72,12 +71,11 @@ def _one(session, who, cohort_id: int) -> cohorts.CohortView:
 @blp.response(200, CohortListSchema)
 def list_cohorts() -> dict[str, Any]:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return {
-            "cohorts": cohorts.list_cohorts(session, who),
-            "learners": cohorts.learners(session, who),
-        }
+    who = course_viewer(session)
+    return {
+        "cohorts": cohorts.list_cohorts(session, who),
+        "learners": cohorts.learners(session, who),
+    }
 
 
 @blp.route("/cohorts", methods=["POST"])
@@ -87,8 +85,7 @@ def list_cohorts() -> dict[str, Any]:
 @blp.arguments(CohortCreateSchema)
 @blp.response(201, CohortSchema)
 def create_cohort(data: dict[str, Any]) -> cohorts.CohortView:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         cohort = cohorts.create_cohort(session, who, data["name"])
         return _one(session, who, cohort.id)
 
@@ -100,8 +97,7 @@ def create_cohort(data: dict[str, Any]) -> cohorts.CohortView:
 @blp.arguments(CohortUpdateSchema)
 @blp.response(200, CohortSchema)
 def update_cohort(data: dict[str, Any], cohort_id: int) -> cohorts.CohortView:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         cohorts.load(session, who, cohort_id)
         if data["name"] is not None:
             cohorts.rename_cohort(session, who, cohort_id, data["name"])
@@ -116,5 +112,5 @@ def update_cohort(data: dict[str, Any], cohort_id: int) -> cohorts.CohortView:
 @launch_required
 @blp.response(204)
 def delete_cohort(cohort_id: int) -> None:
-    with unit_of_work() as session, board_errors():
-        cohorts.delete_cohort(session, viewer(session), cohort_id)
+    with unit_of_work() as session:
+        cohorts.delete_cohort(session, course_viewer(session), cohort_id)

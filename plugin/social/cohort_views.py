@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
-from plugin.db import db_session, unit_of_work
+from plugin.db import db_session
 from plugin.social import cohorts
-from plugin.social.views import _back, _ids, board_errors, board_param, viewer
-from plugin.web import current, launch_required
+from plugin.social.views import _back, _ids, board_param
+from plugin.web import course_act, course_viewer, current, launch_required
 
 bp = Blueprint("social_cohorts", __name__, template_folder="templates")
 
@@ -23,10 +23,9 @@ def _done(board_id: int | None, saved: str) -> Response:
 @launch_required
 def cohorts_page() -> str:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        found = cohorts.list_cohorts(session, who)
-        people = cohorts.learners(session, who)
+    who = course_viewer(session)
+    found = cohorts.list_cohorts(session, who)
+    people = cohorts.learners(session, who)
     return render_template(
         "social/cohorts.html",
         cur=current(),
@@ -43,8 +42,7 @@ def cohorts_page() -> str:
 @bp.post("/cohorts")
 @launch_required
 def create_cohort() -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board_id = board_param(session, who)
         cohorts.create_cohort(session, who, request.form.get("name", ""))
     return _done(board_id, "created")
@@ -55,8 +53,7 @@ def create_cohort() -> Response:
 def update_cohort(cohort_id: int) -> Response:
     """Rename and set the members in one form (the member list replaces the old one)."""
     form = request.form
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board_id = board_param(session, who)
         if "name" in form:
             cohorts.rename_cohort(session, who, cohort_id, form.get("name", ""))
@@ -68,8 +65,7 @@ def update_cohort(cohort_id: int) -> Response:
 @bp.post("/cohorts/<int:cohort_id>/delete")
 @launch_required
 def delete_cohort(cohort_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board_id = board_param(session, who)
         cohorts.delete_cohort(session, who, cohort_id)
     return _done(board_id, "deleted")

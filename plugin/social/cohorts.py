@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
+from plugin.access import Refusal, Viewer
 from plugin.lti.models import GROUP_MADE_IN_TOOL, LmsGroup, LmsGroupMember, Membership, User
 from plugin.social import boards, mentions
-from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import Thread
 
 MAX_NAME_CHARS = 100
@@ -41,15 +41,15 @@ class CohortView:
 
 def _check_staff(viewer: Viewer) -> None:
     if not viewer.staff:
-        raise BoardError(403, "Only course staff can manage cohorts.")
+        raise Refusal(403, "Only course staff can manage cohorts.")
 
 
 def _check_name(session: Session, viewer: Viewer, name: object, *, keep: int | None = None) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise BoardError(400, "Give the cohort a name.")
+        raise Refusal(400, "Give the cohort a name.")
     name = " ".join(name.split())
     if len(name) > MAX_NAME_CHARS:
-        raise BoardError(400, f"A cohort's name can be at most {MAX_NAME_CHARS} characters long.")
+        raise Refusal(400, f"A cohort's name can be at most {MAX_NAME_CHARS} characters long.")
     taken = session.scalar(
         select(LmsGroup.id).where(
             LmsGroup.context_id == viewer.context_id,
@@ -59,7 +59,7 @@ def _check_name(session: Session, viewer: Viewer, name: object, *, keep: int | N
         )
     )
     if taken is not None:
-        raise BoardError(409, f"This course already has a cohort called “{name}”.")
+        raise Refusal(409, f"This course already has a cohort called “{name}”.")
     return name
 
 
@@ -72,7 +72,7 @@ def load(session: Session, viewer: Viewer, cohort_id: int) -> LmsGroup:
         or cohort.context_id != viewer.context_id
         or cohort.source != GROUP_MADE_IN_TOOL
     ):
-        raise BoardError(404, "This cohort does not exist or is not in this course.")
+        raise Refusal(404, "This cohort does not exist or is not in this course.")
     return cohort
 
 
@@ -171,7 +171,7 @@ def set_members(
     wanted = set(user_ids)
     allowed = {p.user_id for p in learners(session, viewer)}
     if wanted - allowed:
-        raise BoardError(404, "Someone chosen is not a learner in this course.")
+        raise Refusal(404, "Someone chosen is not a learner in this course.")
     current = set(
         session.scalars(select(LmsGroupMember.user_id).where(LmsGroupMember.group_id == cohort.id))
     )
@@ -200,7 +200,7 @@ def delete_cohort(session: Session, viewer: Viewer, cohort_id: int) -> None:
     cohort = load(session, viewer, cohort_id)
     used = session.scalar(select(func.count()).where(Thread.cohort_group_id == cohort.id))
     if used:
-        raise BoardError(
+        raise Refusal(
             409,
             f"“{cohort.name}” still has {used} thread{'s' if used != 1 else ''}: a cohort with "
             "threads cannot be deleted (its threads would become visible to the whole course).",

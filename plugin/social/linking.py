@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from plugin import access
+from plugin.access import Refusal, Viewer
 from plugin.performance import links
 from plugin.social import boards
 
@@ -24,15 +26,15 @@ from plugin.social import boards
 def _as_link_errors() -> Iterator[None]:
     try:
         yield
-    except boards.BoardError as exc:
+    except Refusal as exc:
         raise links.LinkAccessError(exc.status, exc.message) from exc
 
 
-def _viewer(session: Session, requester: links.Requester, what: str) -> boards.Viewer:
+def _viewer(session: Session, requester: links.Requester, what: str) -> Viewer:
     if requester.context_id is None:
         raise links.LinkAccessError(404, f"{what} does not exist or is not in this course.")
     with _as_link_errors():
-        return boards.viewer_for(
+        return access.viewer_for(
             session, requester.user_id, requester.context_id, roles=requester.roles
         )
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin.access import Refusal, Viewer
 from plugin.lti.models import LmsGroupMember, Membership, User
 from plugin.lti.roles import permissions
 from plugin.social import boards
-from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import SEPARATED_MODES, Board, Post, Thread
 
 MAX_HANDLE_CHARS = 40
@@ -188,17 +188,17 @@ def member_suggestions(
     learner gets staff and the members of their own cohorts. The viewer is left out."""
     boards.get_board(session, viewer, board.id)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise BoardError(400, "The number of suggestions must be a positive number.")
+        raise Refusal(400, "The number of suggestions must be a positive number.")
     limit = min(limit, MAX_SUGGESTIONS)
     text = (prefix or "").strip().lstrip("@")
     if not text:
-        raise BoardError(400, "Type the start of a name.")
+        raise Refusal(400, "Type the start of a name.")
     if len(text) > MAX_QUERY_CHARS:
-        raise BoardError(400, f"Type at most {MAX_QUERY_CHARS} characters of a name.")
+        raise Refusal(400, f"Type at most {MAX_QUERY_CHARS} characters of a name.")
     if thread is not None and (
         thread.board_id != board.id or not boards.can_see_thread(viewer, board, thread)
     ):
-        raise BoardError(404, "This thread does not exist or is not in this course.")
+        raise Refusal(404, "This thread does not exist or is not in this course.")
     folded = _fold(text)
     found = [
         m
@@ -214,7 +214,9 @@ def member_suggestions(
         mates = set(
             session.scalars(
                 select(LmsGroupMember.user_id).where(
-                    LmsGroupMember.group_id.in_(sorted(viewer.cohorts(board))),
+                    LmsGroupMember.group_id.in_(
+                        sorted(viewer.groups_from(boards.cohort_source(board)))
+                    ),
                     LmsGroupMember.user_id.in_(sorted(flags)),
                 )
             )

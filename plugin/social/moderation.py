@@ -1,8 +1,8 @@
 """Moderation services: reports, the moderation queue, hiding posts, muting members, the audit log.
 
 Same rules as :mod:`plugin.social.boards`: plain functions over a session and a
-:class:`~plugin.social.boards.Viewer`, no ``flask.request``, no commit, refusals as
-:class:`~plugin.social.boards.BoardError` raised before anything is added to the session.
+:class:`~plugin.social.Viewer`, no ``flask.request``, no commit, refusals as
+:class:`~plugin.social.Refusal` raised before anything is added to the session.
 
 Who moderates: Instructors, Teaching Assistants (and other course staff) on every board of their
 course; members with the LTI Mentor role on boards whose ``mentors_moderate`` setting is on. A
@@ -23,14 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin import events
+from plugin.access import Refusal, Viewer, not_found
 from plugin.db import utcnow
 from plugin.lti.models import Membership, Placement
 from plugin.lti.roles import permissions
 from plugin.social import boards
 from plugin.social.boards import (
     AuthorView,
-    BoardError,
-    Viewer,
     _author,
     _board_ref,
     _cursor_id,
@@ -87,23 +86,19 @@ ACTION_LABELS = {
 }
 
 
-def _not_found(what: str) -> BoardError:
-    return BoardError(404, f"{what} does not exist or is not in this course.")
-
-
 def _reason(value: object, *, required: bool) -> str | None:
     """A reason: trimmed, at most :data:`MAX_REASON_CHARS`; blank is None unless required."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise BoardError(400, "Say briefly why you are reporting this post.")
+            raise Refusal(400, "Say briefly why you are reporting this post.")
         return None
     if not isinstance(value, str):
-        raise BoardError(400, "The reason must be text.")
+        raise Refusal(400, "The reason must be text.")
     text = value.strip()
     if len(text) > MAX_REASON_CHARS:
-        raise BoardError(400, f"A reason can be at most {MAX_REASON_CHARS:,} characters long.")
+        raise Refusal(400, f"A reason can be at most {MAX_REASON_CHARS:,} characters long.")
     if "\x00" in text:
-        raise BoardError(400, "The text contains a character that cannot be stored.")
+        raise Refusal(400, "The text contains a character that cannot be stored.")
     return text
 
 
@@ -127,7 +122,7 @@ def can_moderate_course(session: Session, viewer: Viewer) -> bool:
 
 def require_course_moderator(session: Session, viewer: Viewer) -> None:
     if not can_moderate_course(session, viewer):
-        raise BoardError(403, NOT_A_MODERATOR)
+        raise Refusal(403, NOT_A_MODERATOR)
 
 
 def _scope(query, viewer: Viewer):
@@ -149,7 +144,7 @@ def _thread_and_board(session: Session, post: Post) -> tuple[Thread, Board]:
     thread = session.get(Thread, post.thread_id)
     board = session.get(Board, thread.board_id) if thread is not None else None
     if thread is None or board is None:
-        raise _not_found("This post")
+        raise not_found("This post")
     return thread, board
 
 
@@ -184,11 +179,11 @@ def _visible(session: Session, viewer: Viewer, post: Post) -> tuple[Thread, Boar
     """The post's thread and board when the viewer can see the post as a member (404 if not)."""
     thread, board = _thread_and_board(session, post)
     if not boards.can_see_thread(viewer, board, thread) or not boards.can_see_post(viewer, post):
-        raise _not_found("This post")
+        raise not_found("This post")
     if not viewer.staff and boards.opening_hidden(session, thread):
-        raise _not_found("This post")
+        raise not_found("This post")
     if _withheld_by_qa(session, viewer, board, thread, post):
-        raise _not_found("This post")
+        raise not_found("This post")
     return thread, board
 
 
@@ -197,28 +192,28 @@ def _moderated(session: Session, viewer: Viewer, post: Post) -> tuple[Thread, Bo
     post but not moderate gets 403; a post they cannot see is 404."""
     thread, board = _thread_and_board(session, post)
     if not boards.can_see_thread(viewer, board, thread):
-        raise _not_found("This post")
+        raise not_found("This post")
     if boards.can_moderate(viewer, board):
         return thread, board
     _visible(session, viewer, post)
-    raise BoardError(403, NOT_A_MODERATOR)
+    raise Refusal(403, NOT_A_MODERATOR)
 
 
 def find_post(session: Session, viewer: Viewer, post_id: int) -> Post:
     """A post of the viewer's course by id (the acts check what the viewer may do with it)."""
     post = session.get(Post, post_id)
     if post is None:
-        raise _not_found("This post")
+        raise not_found("This post")
     _thread, board = _thread_and_board(session, post)
     if board.context_id != viewer.context_id:
-        raise _not_found("This post")
+        raise not_found("This post")
     return post
 
 
 def get_report(session: Session, viewer: Viewer, report_id: int) -> Report:
     report = session.get(Report, report_id)
     if report is None or report.context_id != viewer.context_id:
-        raise _not_found("This report")
+        raise not_found("This report")
     return report
 
 
@@ -228,15 +223,15 @@ def report_post(session: Session, viewer: Viewer, post: Post, reason: object) ->
     ``board.post_reported`` (the reason stays in the tool: the statement carries no text)."""
     thread, board = _visible(session, viewer, post)
     if post.author_id == viewer.user_id:
-        raise BoardError(400, "You cannot report your own post.")
+        raise Refusal(400, "You cannot report your own post.")
     if post.deleted:
-        raise BoardError(409, "This post was deleted.")
+        raise Refusal(409, "This post was deleted.")
     text = _reason(reason, required=True)
     already = session.scalar(
         select(exists().where(Report.post_id == post.id, Report.reporter_id == viewer.user_id))
     )
     if already:
-        raise BoardError(409, ALREADY_REPORTED)
+        raise Refusal(409, ALREADY_REPORTED)
     now = utcnow()
     report = Report(
         context_id=board.context_id,
@@ -253,7 +248,7 @@ def report_post(session: Session, viewer: Viewer, post: Post, reason: object) ->
     try:
         session.flush()
     except IntegrityError as exc:
-        raise BoardError(409, ALREADY_REPORTED) from exc
+        raise Refusal(409, ALREADY_REPORTED) from exc
     _publish(
         session,
         events.POST_REPORTED,
@@ -349,18 +344,18 @@ def dismiss_report(
     """A moderator finds nothing wrong: the report, and the other open reports of the same post
     (the decision is about the post), become "dismissed"."""
     if report.context_id != viewer.context_id:
-        raise _not_found("This report")
+        raise not_found("This report")
     post = session.get(Post, report.post_id)
     if post is None:
-        raise _not_found("This report")
+        raise not_found("This report")
     thread, board = _thread_and_board(session, post)
     if not boards.can_see_thread(viewer, board, thread):
-        raise _not_found("This report")
+        raise not_found("This report")
     if not boards.can_moderate(viewer, board):
-        raise BoardError(403, NOT_A_MODERATOR)
+        raise Refusal(403, NOT_A_MODERATOR)
     text = _reason(reason, required=False)
     if report.status != REPORT_OPEN:
-        raise BoardError(409, "This report has already been handled.")
+        raise Refusal(409, "This report has already been handled.")
     now = utcnow()
     for row in session.scalars(
         select(Report).where(Report.post_id == post.id, Report.status == REPORT_OPEN)
@@ -400,11 +395,11 @@ def mute(session: Session, viewer: Viewer, user_id: int, reason: object = None) 
     require_course_moderator(session, viewer)
     membership = _member(session, viewer, user_id)
     if membership is None:
-        raise _not_found("This person")
+        raise not_found("This person")
     if user_id == viewer.user_id:
-        raise BoardError(400, "You cannot mute yourself.")
+        raise Refusal(400, "You cannot mute yourself.")
     if permissions(membership.roles or []).staff:
-        raise BoardError(403, "Course staff cannot be muted.")
+        raise Refusal(403, "Course staff cannot be muted.")
     text = _reason(reason, required=False)
     existing = session.scalar(
         select(Mute).where(Mute.context_id == viewer.context_id, Mute.user_id == user_id)
@@ -422,7 +417,7 @@ def mute(session: Session, viewer: Viewer, user_id: int, reason: object = None) 
     try:
         session.flush()
     except IntegrityError as exc:  # muted by someone else at the same moment; caller rolls back
-        raise BoardError(409, "This person was muted a moment ago.") from exc
+        raise Refusal(409, "This person was muted a moment ago.") from exc
     boards.audit(session, viewer, None, "mute", target_user_id=user_id, reason=text)
     session.flush()
     return row
@@ -437,7 +432,7 @@ def unmute(session: Session, viewer: Viewer, user_id: int, reason: object = None
     )
     if row is None:
         if _member(session, viewer, user_id) is None:
-            raise _not_found("This person")
+            raise not_found("This person")
         return False
     session.delete(row)
     boards.audit(session, viewer, None, "unmute", target_user_id=user_id, reason=text)
@@ -535,7 +530,7 @@ def list_reports(
     report), handled ones most recently handled first. Keyset pagination; five queries at most
     whatever the page size."""
     if status not in REPORT_STATUSES:
-        raise BoardError(400, "Show open, resolved or dismissed reports.")
+        raise Refusal(400, "Show open, resolved or dismissed reports.")
     limit = _limit(limit)
     require_course_moderator(session, viewer)
     oldest_first = status == REPORT_OPEN
@@ -552,7 +547,7 @@ def list_reports(
     if cursor:
         cursor_status, last, last_id = _decode(cursor, 3)
         if cursor_status != status:
-            raise BoardError(400, "This page link is not valid.")
+            raise Refusal(400, "This page link is not valid.")
         last_id = _cursor_id(last_id)
         last_at = _when(last)
         if oldest_first:
@@ -693,7 +688,7 @@ def audit_log(
             .where(Thread.id == thread_id, Board.context_id == viewer.context_id)
         ).first()
         if found is None or not boards.can_see_thread(viewer, found.Board, found.Thread):
-            raise _not_found("This thread")
+            raise not_found("This thread")
     query = (
         select(ModerationAction, Thread.title)
         .outerjoin(Board, Board.id == ModerationAction.board_id)

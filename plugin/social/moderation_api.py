@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugin.api import Blueprint
-from plugin.db import db_session, unit_of_work
+from plugin.db import db_session
 from plugin.social import boards, moderation
 from plugin.social.models import Report, Thread
 from plugin.social.moderation_schemas import (
@@ -23,8 +23,7 @@ from plugin.social.moderation_schemas import (
     ThreadStateUpdateSchema,
 )
 from plugin.social.schemas import ThreadStateSchema
-from plugin.social.views import board_errors, viewer
-from plugin.web import launch_required
+from plugin.web import course_act, course_viewer, launch_required
 
 blp = Blueprint(
     "moderation_api",
@@ -42,8 +41,7 @@ SECURITY = [{"launchToken": []}]
 @blp.arguments(ReportCreateSchema)
 @blp.response(201, ReportSchema)
 def create_report(data: dict[str, Any], post_id: int) -> Report:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = boards.load_post(session, who, post_id)
         return moderation.report_post(session, who, post, data["reason"])
 
@@ -56,11 +54,10 @@ def create_report(data: dict[str, Any], post_id: int) -> Report:
 @blp.response(200, ReportPageSchema)
 def list_reports(args: dict[str, Any]) -> moderation.ReportPage:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return moderation.list_reports(
-            session, who, status=args["status"], cursor=args["cursor"], limit=args["limit"]
-        )
+    who = course_viewer(session)
+    return moderation.list_reports(
+        session, who, status=args["status"], cursor=args["cursor"], limit=args["limit"]
+    )
 
 
 @blp.route("/posts/<int:post_id>/hide", methods=["POST"])
@@ -70,8 +67,7 @@ def list_reports(args: dict[str, Any]) -> moderation.ReportPage:
 @blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ModeratedPostSchema)
 def hide_post(data: dict[str, Any], post_id: int) -> Any:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = moderation.find_post(session, who, post_id)
         return moderation.hide_post(session, who, post, data["reason"])
 
@@ -83,8 +79,7 @@ def hide_post(data: dict[str, Any], post_id: int) -> Any:
 @blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ModeratedPostSchema)
 def unhide_post(data: dict[str, Any], post_id: int) -> Any:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = moderation.find_post(session, who, post_id)
         return moderation.unhide_post(session, who, post, data["reason"])
 
@@ -96,8 +91,7 @@ def unhide_post(data: dict[str, Any], post_id: int) -> Any:
 @blp.arguments(ReasonSchema, required=False)
 @blp.response(200, ReportSchema)
 def dismiss_report(data: dict[str, Any], report_id: int) -> Report:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         report = moderation.get_report(session, who, report_id)
         return moderation.dismiss_report(session, who, report, data["reason"])
 
@@ -109,8 +103,7 @@ def dismiss_report(data: dict[str, Any], report_id: int) -> Report:
 @blp.arguments(ReasonSchema, required=False)
 @blp.response(200, MuteSchema)
 def put_mute(data: dict[str, Any], user_id: int) -> Any:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         return moderation.mute(session, who, user_id, data["reason"])
 
 
@@ -120,8 +113,7 @@ def put_mute(data: dict[str, Any], user_id: int) -> Any:
 @launch_required
 @blp.response(204)
 def delete_mute(user_id: int) -> None:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         moderation.unmute(session, who, user_id)
 
 
@@ -133,11 +125,10 @@ def delete_mute(user_id: int) -> None:
 @blp.response(200, LogPageSchema)
 def audit_log(args: dict[str, Any]) -> moderation.LogPage:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return moderation.audit_log(
-            session, who, cursor=args["cursor"], limit=args["limit"], thread_id=args["thread_id"]
-        )
+    who = course_viewer(session)
+    return moderation.audit_log(
+        session, who, cursor=args["cursor"], limit=args["limit"], thread_id=args["thread_id"]
+    )
 
 
 @blp.route("/threads/<int:thread_id>/state", methods=["PATCH"])
@@ -147,7 +138,6 @@ def audit_log(args: dict[str, Any]) -> moderation.LogPage:
 @blp.arguments(ThreadStateUpdateSchema)
 @blp.response(200, ThreadStateSchema)
 def thread_state(data: dict[str, Any], thread_id: int) -> Thread:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         return boards.set_thread_state(session, who, thread, **data)

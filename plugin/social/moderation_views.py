@@ -14,12 +14,12 @@ from flask import Blueprint, g, render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from plugin.db import db_session, unit_of_work
+from plugin.access import Viewer
+from plugin.db import db_session
 from plugin.social import boards, moderation
-from plugin.social.boards import Viewer
 from plugin.social.models import REPORT_OPEN, Board, Thread
-from plugin.social.views import _back, _int_or_none, back_to_post, board_errors, viewer
-from plugin.web import current, launch_required
+from plugin.social.views import _back, _int_or_none, back_to_post
+from plugin.web import course_act, course_viewer, current, launch_required
 
 bp = Blueprint("social_moderation", __name__, template_folder="templates")
 
@@ -52,8 +52,7 @@ def _return(
 @bp.post("/posts/<int:post_id>/report")
 @launch_required
 def report(post_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = boards.load_post(session, who, post_id)
         moderation.report_post(session, who, post, request.form.get("reason"))
         thread_id = post.thread_id
@@ -63,8 +62,7 @@ def report(post_id: int) -> Response:
 @bp.post("/posts/<int:post_id>/hide")
 @launch_required
 def hide(post_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = moderation.find_post(session, who, post_id)
         moderation.hide_post(session, who, post, request.form.get("reason"))
         thread = session.get(Thread, post.thread_id)
@@ -80,8 +78,7 @@ def hide(post_id: int) -> Response:
 @bp.post("/posts/<int:post_id>/unhide")
 @launch_required
 def unhide(post_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = moderation.find_post(session, who, post_id)
         moderation.unhide_post(session, who, post, request.form.get("reason"))
         thread_id = post.thread_id
@@ -91,8 +88,7 @@ def unhide(post_id: int) -> Response:
 @bp.post("/reports/<int:report_id>/dismiss")
 @launch_required
 def dismiss(report_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         row = moderation.get_report(session, who, report_id)
         moderation.dismiss_report(session, who, row, request.form.get("reason"))
     if request.form.get("back") not in ("queue", "log"):
@@ -104,8 +100,7 @@ def dismiss(report_id: int) -> Response:
 @launch_required
 def mute(user_id: int) -> Response:
     thread_id = _form_int("thread_id", "thread")
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         moderation.mute(session, who, user_id, request.form.get("reason"))
     return _return(thread_id)
 
@@ -114,8 +109,7 @@ def mute(user_id: int) -> Response:
 @launch_required
 def unmute(user_id: int) -> Response:
     thread_id = _form_int("thread_id", "thread")
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         moderation.unmute(session, who, user_id, request.form.get("reason"))
     return _return(thread_id)
 
@@ -133,12 +127,11 @@ def _launch_board_id(session) -> int | None:
 @launch_required
 def queue() -> str:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     status = request.args.get("status") or REPORT_OPEN
-    with board_errors():
-        page = moderation.list_reports(
-            session, who, status=status, cursor=request.args.get("cursor") or None
-        )
+    page = moderation.list_reports(
+        session, who, status=status, cursor=request.args.get("cursor") or None
+    )
     authors = [i.author.user_id for i in page.items if i.author and i.author.user_id]
     return render_template(
         "social/moderation_queue.html",
@@ -157,12 +150,11 @@ def queue() -> str:
 @launch_required
 def log_page() -> str:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        thread_id = _int_or_none(request.args.get("thread"), "thread")
-        page = moderation.audit_log(
-            session, who, cursor=request.args.get("cursor") or None, thread_id=thread_id
-        )
+    who = course_viewer(session)
+    thread_id = _int_or_none(request.args.get("thread"), "thread")
+    page = moderation.audit_log(
+        session, who, cursor=request.args.get("cursor") or None, thread_id=thread_id
+    )
     thread_title = None
     if thread_id is not None:
         thread_title = session.scalar(select(Thread.title).where(Thread.id == thread_id))

@@ -15,7 +15,7 @@ A notification names its actor only when the recipient may know them: for an ano
 answer accepted by the anonymous asker) ``actor_id`` is None unless the recipient is course staff.
 There is at most one notification per person, post and kind.
 
-Services for the person reading (a :class:`~plugin.social.boards.Viewer`): :func:`follow`,
+Services for the person reading (a :class:`~plugin.social.Viewer`): :func:`follow`,
 :func:`unfollow`, :func:`is_following`, :func:`list_notifications`, :func:`unread_count`,
 :func:`mark_read`, :func:`open_notification`, :func:`mark_thread_read`, :func:`unread_thread_ids`;
 for a later e-mail digest: :func:`undigested` and :func:`mark_emailed`.
@@ -35,11 +35,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from plugin import events
+from plugin.access import Refusal, Viewer
 from plugin.db import utcnow
 from plugin.events import DomainEvent
 from plugin.lti.models import User
 from plugin.social import boards, markdown, mentions
-from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import (
     COHORT_NONE,
     KIND_QUESTION,
@@ -340,7 +340,7 @@ def mark_thread_read(session: Session, viewer: Viewer, thread: Thread) -> dateti
     a thread they never opened)."""
     board = session.get(Board, thread.board_id)
     if board is None or not boards.can_see_thread(viewer, board, thread):
-        raise BoardError(404, "This thread does not exist or is not in this course.")
+        raise Refusal(404, "This thread does not exist or is not in this course.")
     return _set_read(
         session, viewer.user_id, thread.id, utcnow(), quiet_since=thread.last_activity_at
     )
@@ -458,7 +458,7 @@ def list_notifications(
     thread's title, the actor as the viewer may see them and a short excerpt. At most three
     queries whatever the page size."""
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise BoardError(400, "The page size must be a positive number.")
+        raise Refusal(400, "The page size must be a positive number.")
     limit = min(limit, MAX_PAGE_SIZE)
     opening = Post.__table__.alias("opening")
     post, parent = aliased(Post, name="post"), aliased(Post, name="parent")
@@ -601,10 +601,10 @@ def mark_read(session: Session, viewer: Viewer, ids: Iterable[int] | None = None
         wanted = set()
         for value in ids:
             if not isinstance(value, int) or isinstance(value, bool):
-                raise BoardError(400, "Notification ids are whole numbers.")
+                raise Refusal(400, "Notification ids are whole numbers.")
             wanted.add(value)
         if len(wanted) > MAX_MARK_IDS:
-            raise BoardError(400, f"Mark at most {MAX_MARK_IDS} notifications at once.")
+            raise Refusal(400, f"Mark at most {MAX_MARK_IDS} notifications at once.")
         if not wanted:
             return 0
         mine = set(
@@ -617,7 +617,7 @@ def mark_read(session: Session, viewer: Viewer, ids: Iterable[int] | None = None
             )
         )
         if mine != wanted:
-            raise BoardError(404, "This notification does not exist or is not yours.")
+            raise Refusal(404, "This notification does not exist or is not yours.")
         query = query.where(Notification.id.in_(sorted(wanted)))
     result = session.execute(query.values(read_at=utcnow()))
     session.flush()
@@ -629,7 +629,7 @@ def open_notification(session: Session, viewer: Viewer, notification_id: int) ->
     is not theirs or its thread is no longer visible to them."""
     n = session.get(Notification, notification_id)
     if n is None or n.user_id != viewer.user_id or n.context_id != viewer.context_id:
-        raise BoardError(404, "This notification does not exist or is not yours.")
+        raise Refusal(404, "This notification does not exist or is not yours.")
     boards.load_thread(session, viewer, n.thread_id)
     if n.read_at is None:
         n.read_at = utcnow()

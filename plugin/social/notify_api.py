@@ -9,13 +9,12 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from plugin.api import Blueprint
-from plugin.db import db_session, unit_of_work
+from plugin.db import db_session
 from plugin.ids import Id
 from plugin.social import boards, notifications
 from plugin.social.models import NOTIFICATION_KINDS
 from plugin.social.notify_views import describe, member_list
-from plugin.social.views import board_errors, viewer
-from plugin.web import launch_required
+from plugin.web import course_act, course_viewer, launch_required
 
 blp = Blueprint(
     "notify_api",
@@ -117,16 +116,15 @@ class MemberListSchema(Schema):
 @blp.response(200, NotificationPageSchema)
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        page = notifications.list_notifications(
-            session,
-            who,
-            cursor=args["cursor"],
-            limit=args["limit"],
-            unread_only=args["unread_only"],
-        )
-        count = notifications.unread_count(session, who)
+    who = course_viewer(session)
+    page = notifications.list_notifications(
+        session,
+        who,
+        cursor=args["cursor"],
+        limit=args["limit"],
+        unread_only=args["unread_only"],
+    )
+    count = notifications.unread_count(session, who)
     return {
         "notifications": page.notifications,
         "next_cursor": page.next_cursor,
@@ -141,8 +139,7 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(MarkReadSchema, required=False)
 @blp.response(200, MarkReadResultSchema)
 def mark_read(data: dict[str, Any]) -> dict[str, int]:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         marked = notifications.mark_read(session, who, data["ids"])
         count = notifications.unread_count(session, who)
     return {"marked": marked, "unread_count": count}
@@ -154,8 +151,7 @@ def mark_read(data: dict[str, Any]) -> dict[str, int]:
 @launch_required
 @blp.response(200, FollowSchema)
 def follow(thread_id: int) -> dict[str, Any]:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         notifications.follow(session, who, boards.load_thread(session, who, thread_id))
     return {"thread_id": thread_id, "following": True}
 
@@ -166,8 +162,7 @@ def follow(thread_id: int) -> dict[str, Any]:
 @launch_required
 @blp.response(200, FollowSchema)
 def unfollow(thread_id: int) -> dict[str, Any]:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         notifications.unfollow(session, who, boards.load_thread(session, who, thread_id))
     return {"thread_id": thread_id, "following": False}
 
@@ -180,4 +175,4 @@ def unfollow(thread_id: int) -> dict[str, Any]:
 @blp.response(200, MemberListSchema)
 def members(args: dict[str, Any], board_id: int) -> dict[str, Any]:
     session = db_session()
-    return {"members": member_list(session, viewer(session), board_id, args)}
+    return {"members": member_list(session, course_viewer(session), board_id, args)}

@@ -10,19 +10,12 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
-from plugin.db import db_session, unit_of_work
+from plugin.access import Refusal, Viewer
+from plugin.db import db_session
 from plugin.social import boards, mentions, notifications
-from plugin.social.boards import Viewer
 from plugin.social.models import Thread
-from plugin.social.views import (
-    _back,
-    _int_or_none,
-    back_to_post,
-    board_errors,
-    board_param,
-    viewer,
-)
-from plugin.web import WebError, current, launch_required
+from plugin.social.views import _back, _int_or_none, back_to_post, board_param
+from plugin.web import course_act, course_viewer, current, launch_required
 
 bp = Blueprint("social_notify", __name__, template_folder="templates")
 
@@ -56,14 +49,13 @@ def _template_helpers() -> dict[str, Any]:
 @launch_required
 def notifications_page() -> str:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     unread_only = request.args.get("unread") == "1"
     board_id = board_param(session, who)
-    with board_errors():
-        page = notifications.list_notifications(
-            session, who, cursor=request.args.get("cursor") or None, unread_only=unread_only
-        )
-        count = notifications.unread_count(session, who)
+    page = notifications.list_notifications(
+        session, who, cursor=request.args.get("cursor") or None, unread_only=unread_only
+    )
+    count = notifications.unread_count(session, who)
     return render_template(
         "social/notifications.html",
         cur=current(),
@@ -86,9 +78,8 @@ def mark_read() -> Response:
     if values:
         ids = [_int_or_none(v, "notification") for v in values]
         if any(i is None for i in ids):
-            raise WebError(400, "Please check what you wrote", "Choose a valid notification.")
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+            raise Refusal(400, "Choose a valid notification.", title="Please check what you wrote")
+    with course_act() as (session, who):
         board_id = board_param(session, who)
         notifications.mark_read(session, who, ids)  # type: ignore[arg-type]
     extra: dict[str, Any] = {"board": board_id} if board_id is not None else {}
@@ -100,14 +91,13 @@ def mark_read() -> Response:
 @bp.post("/notifications/<int:notification_id>/open")
 @launch_required
 def open_notification(notification_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         n = notifications.open_notification(session, who, notification_id)
         thread_id, post_id, cursor = n.thread_id, n.post_id, None
         if post_id is not None:  # the thread page that shows the post, even past the first
             try:
                 cursor = boards.locate_post(session, who, post_id).cursor
-            except boards.BoardError:  # hidden since: the thread (which they may see) instead
+            except Refusal:  # hidden since: the thread (which they may see) instead
                 post_id = None
     return back_to_post(thread_id, post_id, cursor)
 
@@ -115,8 +105,7 @@ def open_notification(notification_id: int) -> Response:
 @bp.post("/threads/<int:thread_id>/follow")
 @launch_required
 def follow(thread_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         notifications.follow(session, who, boards.load_thread(session, who, thread_id))
     return _back("social.thread_page", thread_id=thread_id)
 
@@ -124,27 +113,25 @@ def follow(thread_id: int) -> Response:
 @bp.post("/threads/<int:thread_id>/unfollow")
 @launch_required
 def unfollow(thread_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         notifications.unfollow(session, who, boards.load_thread(session, who, thread_id))
     return _back("social.thread_page", thread_id=thread_id)
 
 
 def member_list(session, who: Viewer, board_id: int, args: dict[str, Any]) -> list[dict]:
     """The autocomplete's suggestions as JSON-ready dicts (shared with the API)."""
-    with board_errors():
-        board = boards.get_board(session, who, board_id)
-        thread = None
-        if args.get("thread") is not None:
-            thread = boards.load_thread(session, who, args["thread"])
-        found = mentions.member_suggestions(
-            session,
-            who,
-            board,
-            args.get("q") or "",
-            8 if args.get("limit") is None else args["limit"],
-            thread=thread,
-        )
+    board = boards.get_board(session, who, board_id)
+    thread = None
+    if args.get("thread") is not None:
+        thread = boards.load_thread(session, who, args["thread"])
+    found = mentions.member_suggestions(
+        session,
+        who,
+        board,
+        args.get("q") or "",
+        8 if args.get("limit") is None else args["limit"],
+        thread=thread,
+    )
     return [{"handle": m.handle, "name": m.name} for m in found]
 
 
@@ -153,7 +140,7 @@ def member_list(session, who: Viewer, board_id: int, args: dict[str, Any]) -> li
 def members(board_id: int) -> Response:
     """Course members for the @mention autocomplete (JSON; ``?q=`` the start of a name)."""
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     args = {
         "q": request.args.get("q", ""),
         "thread": _int_or_none(request.args.get("thread"), "thread"),

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Response
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.access import Refusal
 from plugin.api import Blueprint
-from plugin.db import db_session, unit_of_work
+from plugin.db import db_session
 from plugin.ids import Id
 from plugin.social import boards, reports
 from plugin.social.report_views import stream_export
-from plugin.social.views import board_errors, viewer
-from plugin.web import WebError, launch_required
+from plugin.web import course_act, course_viewer, launch_required
 
 blp = Blueprint(
     "boards_reports_api",
@@ -114,18 +114,17 @@ class GradeReportSchema(Schema):
 @blp.response(200, ParticipationSchema)
 def participation(args: dict[str, Any], board_id: int) -> reports.Participation:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     order = args["order"] or ("asc" if args["sort"] == "name" else "desc")
-    with board_errors():
-        board = boards.get_board(session, who, board_id)
-        return reports.participation(
-            session,
-            who,
-            None if args["scope"] == "course" else board,
-            cohort_group_id=args["cohort"],
-            sort=args["sort"],
-            descending=order == "desc",
-        )
+    board = boards.get_board(session, who, board_id)
+    return reports.participation(
+        session,
+        who,
+        None if args["scope"] == "course" else board,
+        cohort_group_id=args["cohort"],
+        sort=args["sort"],
+        descending=order == "desc",
+    )
 
 
 @blp.route("/boards/<int:board_id>/export", methods=["GET"])
@@ -158,9 +157,8 @@ def export(args: dict[str, Any], board_id: int) -> Response:
 @launch_required
 @blp.response(200, GradeReportSchema)
 def send_grades(board_id: int) -> reports.GradeReport:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         report = reports.send_grades(session, who, boards.get_board(session, who, board_id))
     if report.error:
-        raise WebError(502, "The LMS gradebook could not be reached", report.summary())
+        raise Refusal(502, report.summary(), title="The LMS gradebook could not be reached")
     return report

@@ -10,12 +10,13 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.db import db_session, new_session, unit_of_work
+from plugin.access import Refusal, Viewer
+from plugin.db import db_session, new_session
 from plugin.lti.models import LmsGroup
 from plugin.social import boards, reports
 from plugin.social.models import Board
-from plugin.social.views import _back, _int_or_none, board_errors, cohort_choices, viewer
-from plugin.web import WebError, current, launch_required
+from plugin.social.views import _back, _int_or_none, cohort_choices
+from plugin.web import course_act, course_viewer, current, launch_required
 
 bp = Blueprint("social_reports", __name__, template_folder="templates")
 
@@ -39,10 +40,10 @@ def report_args(args) -> dict:
     sort = args.get("sort") or "name"
     order = args.get("order") or ("asc" if sort == "name" else "desc")
     if order not in ("asc", "desc"):
-        raise WebError(400, "Please check the link", "Order is 'asc' or 'desc'.")
+        raise Refusal(400, "Order is 'asc' or 'desc'.", title="Please check the link")
     scope = args.get("scope") or "board"
     if scope not in ("board", "course"):
-        raise WebError(400, "Please check the link", "Scope is 'board' or 'course'.")
+        raise Refusal(400, "Scope is 'board' or 'course'.", title="Please check the link")
     return {
         "sort": sort,
         "descending": order == "desc",
@@ -51,18 +52,17 @@ def report_args(args) -> dict:
     }
 
 
-def _report(session: Session, who: boards.Viewer, board_id: int) -> reports.Participation:
+def _report(session: Session, who: Viewer, board_id: int) -> reports.Participation:
     args = report_args(request.args)
-    with board_errors():
-        board = boards.get_board(session, who, board_id)
-        return reports.participation(
-            session,
-            who,
-            None if args["course"] else board,
-            cohort_group_id=args["cohort_group_id"],
-            sort=args["sort"],
-            descending=args["descending"],
-        )
+    board = boards.get_board(session, who, board_id)
+    return reports.participation(
+        session,
+        who,
+        None if args["course"] else board,
+        cohort_group_id=args["cohort_group_id"],
+        sort=args["sort"],
+        descending=args["descending"],
+    )
 
 
 def _attachment(body, mimetype: str, filename: str) -> Response:
@@ -76,7 +76,7 @@ def _attachment(body, mimetype: str, filename: str) -> Response:
 @launch_required
 def participation_page(board_id: int) -> str:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     report = _report(session, who, board_id)
     board = boards.get_board(session, who, board_id)
     if report.board is None:  # the whole course: every group, LMS-made or staff-made
@@ -112,7 +112,7 @@ def participation_page(board_id: int) -> str:
 @launch_required
 def participation_csv(board_id: int) -> Response:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     report = _report(session, who, board_id)
     board = session.get(Board, board_id)
     assert board is not None
@@ -123,12 +123,11 @@ def participation_csv(board_id: int) -> Response:
 def stream_export(board_id: int, fmt: str) -> Response:
     """The streamed export response (shared with the API): checks first, then streams from its
     own session, closed when the stream ends."""
-    who = viewer(db_session())
+    who = course_viewer(db_session())
     session = new_session()
     try:
-        with board_errors():
-            board = boards.get_board(session, who, board_id)
-            rows = reports.export_rows(session, who, board)
+        board = boards.get_board(session, who, board_id)
+        rows = reports.export_rows(session, who, board)
         filename = reports.export_filename(board, fmt)
         info = reports.board_info(board)
     except BaseException:
@@ -163,8 +162,7 @@ def export_json(board_id: int) -> Response:
 @bp.post("/boards/<int:board_id>/grades")
 @launch_required
 def send_grades(board_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board = boards.get_board(session, who, board_id)
         reports.send_grades(session, who, board)
     return _back("social_reports.participation_page", board_id=board_id, sent=1)

@@ -2,7 +2,7 @@
 JSON) and participation grades sent to the LMS gradebook through LTI AGS.
 
 Services in the house style: plain arguments and a SQLAlchemy session, no ``flask.request``, no
-commit; refusals raise :class:`~plugin.social.boards.BoardError`. Everything here is for course
+commit; refusals raise :class:`~plugin.social.Refusal`. Everything here is for course
 staff; other courses' boards are "not found".
 
 What counts (participation and grades): a post counts for its author when it is neither deleted
@@ -24,11 +24,12 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from plugin.access import Refusal, Viewer
 from plugin.db import utcnow
 from plugin.lti import advantage
 from plugin.lti.models import Context, LmsGroup, LmsGroupMember, Membership, Placement, User
 from plugin.lti.roles import permissions
-from plugin.social.boards import ANONYMOUS_NAME, BoardError, Viewer
+from plugin.social.boards import ANONYMOUS_NAME
 from plugin.social.models import (
     REACTION_HELPFUL,
     REACTION_LIKE,
@@ -48,9 +49,9 @@ NOT_SENT = "Not sent:"
 
 def _check_staff(viewer: Viewer, board: Board | None, what: str) -> None:
     if board is not None and board.context_id != viewer.context_id:
-        raise BoardError(404, "This board does not exist or is not in this course.")
+        raise Refusal(404, "This board does not exist or is not in this course.")
     if not viewer.staff:
-        raise BoardError(403, f"Only course staff can {what}.")
+        raise Refusal(403, f"Only course staff can {what}.")
 
 
 def board_title(board: Board) -> str:
@@ -249,14 +250,14 @@ def participation(
     members of one cohort only. Staff only; a bounded number of queries."""
     _check_staff(viewer, board, "see the participation summary")
     if sort not in PARTICIPATION_SORTS:
-        raise BoardError(400, f"Sort by one of: {', '.join(PARTICIPATION_SORTS)}.")
+        raise Refusal(400, f"Sort by one of: {', '.join(PARTICIPATION_SORTS)}.")
     cohort = None
     if cohort_group_id is not None:
         if board is not None and board.cohort_mode not in SEPARATED_MODES:
-            raise BoardError(400, "This board has no cohorts.")
+            raise Refusal(400, "This board has no cohorts.")
         cohort = session.get(LmsGroup, cohort_group_id)
         if cohort is None or cohort.context_id != viewer.context_id:
-            raise BoardError(404, "This cohort does not exist or is not in this course.")
+            raise Refusal(404, "This cohort does not exist or is not in this course.")
     rows = _rows(session, board, viewer.context_id, cohort.id if cohort else None)
     return Participation(
         board=board,
@@ -370,7 +371,7 @@ def export_rows(
     authors are "Anonymous"; deleted posts keep their place without text or author."""
     _check_staff(viewer, board, "export the board")
     if batch_size < 1:
-        raise BoardError(400, "The batch size must be a positive number.")
+        raise Refusal(400, "The batch size must be a positive number.")
     return _export(session, board.id, board.context_id, batch_size)
 
 
@@ -607,7 +608,7 @@ def send_board_grades(
 ) -> GradeReport:
     """:func:`send_grades` for trusted callers (the ``commons boards grades`` command)."""
     if not grades_board(board):
-        raise BoardError(
+        raise Refusal(
             409,
             "This board has no grading rule: set the threads or replies for full marks in its "
             "settings first.",
@@ -617,7 +618,7 @@ def send_board_grades(
     context = session.get(Context, placement.context_id)
     assert context is not None
     if not placement.lineitem_url and not context.ags_lineitems_url:
-        raise BoardError(
+        raise Refusal(
             409,
             "The course's platform did not offer Assignment and Grade Services (AGS) to this "
             "tool, so grades cannot be sent. Ask the LMS administrator to allow grade passback.",

@@ -45,9 +45,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from plugin.access import Refusal, Viewer
 from plugin.lti.models import Placement, User
 from plugin.social import boards
-from plugin.social.boards import AuthorView, BoardError, Viewer
+from plugin.social.boards import AuthorView
 from plugin.social.models import COHORT_NONE, KIND_QUESTION, Board, Post, Thread
 
 MAX_QUERY_CHARS = 200
@@ -111,12 +112,12 @@ def terms_of(query: object) -> list[str]:
     """The words of what the person typed (lower case, in order, without repeats). 400 when there
     is no word or the text is too long."""
     if not isinstance(query, str):
-        raise BoardError(400, "Type a word to search.")
+        raise Refusal(400, "Type a word to search.")
     if len(query) > MAX_QUERY_CHARS:
-        raise BoardError(400, f"A search can be at most {MAX_QUERY_CHARS} characters long.")
+        raise Refusal(400, f"A search can be at most {MAX_QUERY_CHARS} characters long.")
     words = [w.casefold() for w in _TERM.findall(query)]
     if not words:
-        raise BoardError(400, "Type a word to search.")
+        raise Refusal(400, "Type a word to search.")
     last = words[-1]
     terms = [w for w in dict.fromkeys(words) if w != last][: MAX_TERMS - 1]
     return [*terms, last]
@@ -147,7 +148,7 @@ def _fingerprint(terms: list[str], board_id: int | None) -> str:
 
 def _decode_cursor(cursor: str, fingerprint: str) -> tuple[float, int]:
     marker, rank, post_id = boards._decode(cursor, 3)
-    invalid = BoardError(400, "This page link is not valid.")
+    invalid = Refusal(400, "This page link is not valid.")
     if marker != fingerprint or isinstance(rank, bool) or not isinstance(rank, int | float):
         raise invalid
     try:

@@ -16,8 +16,7 @@ from plugin.db import db_session
 from plugin.ids import Id
 from plugin.social import search
 from plugin.social.schemas import AuthorSchema, QueryArgs
-from plugin.social.views import board_errors, viewer
-from plugin.web import launch_required
+from plugin.web import course_viewer, launch_required
 
 blp = Blueprint(
     "search_api",
@@ -69,13 +68,12 @@ class SearchPageSchema(Schema):
 @blp.response(200, SearchPageSchema)
 def search_posts(args: dict[str, Any]) -> search.SearchPage:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        return search.search(
-            session,
-            who,
-            args["q"],
-            limit=args["limit"],
-            cursor=args["cursor"],
-            board_id=args["board"],
-        )
+    who = course_viewer(session)
+    return search.search(
+        session,
+        who,
+        args["q"],
+        limit=args["limit"],
+        cursor=args["cursor"],
+        board_id=args["board"],
+    )

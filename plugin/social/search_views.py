@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from plugin.access import Refusal
 from plugin.db import db_session
 from plugin.ids import parse_id
 from plugin.social import boards, search
-from plugin.social.boards import BoardError
-from plugin.social.views import board_errors, viewer, web_error
-from plugin.web import WebError, current, launch_required
+from plugin.web import course_viewer, current, launch_required
 
 bp = Blueprint("social_search", __name__, template_folder="templates")
 
@@ -29,19 +28,18 @@ def _board_id(value: str | None) -> int | None:
     try:
         return parse_id(value)
     except ValueError as exc:
-        raise WebError(400, "Please check the link", "Choose a valid board.") from exc
+        raise Refusal(400, "Choose a valid board.", title="Please check the link") from exc
 
 
 @bp.get("/search")
 @launch_required
 def search_page() -> tuple[str, int]:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     board_id = _board_id(request.args.get("board"))
     board = None
     if board_id is not None:
-        with board_errors():
-            board = boards.get_board(session, who, board_id)
+        board = boards.get_board(session, who, board_id)
     query = request.args.get("q")
     page, error, status = None, None, 200
     if query is not None:
@@ -53,9 +51,9 @@ def search_page() -> tuple[str, int]:
                 cursor=request.args.get("cursor") or None,
                 board_id=board_id,
             )
-        except BoardError as exc:
+        except Refusal as exc:
             if exc.status != 400:
-                raise web_error(exc) from exc
+                raise
             error, status = exc.message, 400
     board_title = None
     if board is not None:

@@ -2,38 +2,26 @@
 
 Every page needs the launch token (``lc``); every form carries it back as a hidden field, so the
 pages work without any cookie. Every POST answers 303 back to the page it came from. A refused act
-(:class:`~plugin.social.boards.BoardError`) becomes a readable 4xx page with the service's message.
+(:class:`~plugin.social.Refusal`) becomes a readable 4xx page with the service's message.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Blueprint, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from plugin.access import Refusal, Viewer
 from plugin.db import db_session, unit_of_work
 from plugin.ids import parse_id
 from plugin.lti.models import LmsGroup
-from plugin.policy import require_context
 from plugin.social import boards, notifications
-from plugin.social.boards import BoardError, Viewer
 from plugin.social.models import REACTION_KINDS, THREAD_KINDS, Board, Post
-from plugin.web import WebError, current, launch_required, launch_url
+from plugin.web import course_act, course_viewer, current, launch_required, launch_url
 
 bp = Blueprint("social", __name__, template_folder="templates")
 
-ERROR_TITLES = {
-    400: "Please check what you wrote",
-    403: "You cannot do this",
-    404: "Not found",
-    409: "This is not possible right now",
-    413: "This is too long",
-    429: "Please slow down",
-}
 REACTION_LABELS = {"like": "Like", "helpful": "Helpful"}
 SORT_LABELS = {
     boards.SORT_ACTIVITY: "Latest activity",
@@ -41,26 +29,6 @@ SORT_LABELS = {
     boards.SORT_HELPFUL: "Most helpful",
     boards.SORT_UNANSWERED: "Unanswered",
 }
-
-
-def web_error(exc: BoardError) -> WebError:
-    return WebError(exc.status, ERROR_TITLES.get(exc.status, "Not possible"), exc.message)
-
-
-@contextmanager
-def board_errors() -> Iterator[None]:
-    """Turn a service refusal into a readable page with the same status and message."""
-    try:
-        yield
-    except BoardError as exc:
-        raise web_error(exc) from exc
-
-
-def viewer(session: Session) -> Viewer:
-    cur = current()
-    context_id = require_context(cur)
-    with board_errors():
-        return boards.viewer_for(session, cur.user.id, context_id, roles=cur.launch.roles)
 
 
 def _back(endpoint: str, **values: object) -> Response:
@@ -83,7 +51,7 @@ def _int_or_none(value: str | None, what: str) -> int | None:
     try:
         return parse_id(value)
     except ValueError as exc:
-        raise WebError(400, ERROR_TITLES[400], f"Choose a valid {what}.") from exc
+        raise Refusal(400, f"Choose a valid {what}.") from exc
 
 
 def board_param(session: Session, who: Viewer) -> int | None:
@@ -91,8 +59,7 @@ def board_param(session: Session, who: Viewer) -> int | None:
     board_id = _int_or_none(request.values.get("board"), "board")
     if board_id is None:
         return None
-    with board_errors():
-        return boards.get_board(session, who, board_id).id
+    return boards.get_board(session, who, board_id).id
 
 
 def cohort_choices(session: Session, who: Viewer, board: Board) -> list[LmsGroup]:
@@ -104,7 +71,7 @@ def cohort_choices(session: Session, who: Viewer, board: Board) -> list[LmsGroup
         LmsGroup.context_id == board.context_id, LmsGroup.source == source
     )
     if not who.staff:
-        query = query.where(LmsGroup.id.in_(sorted(who.cohorts(board))))
+        query = query.where(LmsGroup.id.in_(sorted(who.groups_from(boards.cohort_source(board)))))
     return list(session.scalars(query.order_by(LmsGroup.name, LmsGroup.id)))
 
 
@@ -115,9 +82,9 @@ def placement_board() -> Response:
     """The launch's placement board (made on first use)."""
     cur = current()
     if cur.placement is None or cur.placement.widget != "board":
-        raise WebError(404, "No board here", "This activity is not a discussion board.")
+        raise Refusal(404, "This activity is not a discussion board.", title="No board here")
     with unit_of_work() as session:
-        viewer(session)
+        course_viewer(session)
         board = boards.board_for_placement(session, session.merge(cur.placement))
         board_id = board.id
     return _back("social.board_page", board_id=board_id)
@@ -127,19 +94,18 @@ def placement_board() -> Response:
 @launch_required
 def board_page(board_id: int) -> str:
     session = db_session()
-    who = viewer(session)
+    who = course_viewer(session)
     cohort = _int_or_none(request.args.get("cohort"), "cohort")
     sort = request.args.get("sort") or boards.SORT_ACTIVITY
-    with board_errors():
-        board = boards.get_board(session, who, board_id)
-        page = boards.list_threads(
-            session,
-            who,
-            board,
-            cursor=request.args.get("cursor") or None,
-            cohort_group_id=cohort if who.staff else None,
-            sort=sort,
-        )
+    board = boards.get_board(session, who, board_id)
+    page = boards.list_threads(
+        session,
+        who,
+        board,
+        cursor=request.args.get("cursor") or None,
+        cohort_group_id=cohort if who.staff else None,
+        sort=sort,
+    )
     cohorts = cohort_choices(session, who, board)
     from plugin.social import notifications  # threads with posts the viewer has not read
 
@@ -168,8 +134,7 @@ def board_page(board_id: int) -> str:
 @launch_required
 def new_thread(board_id: int) -> Response:
     form = request.form
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         board = boards.get_board(session, who, board_id)
         thread = boards.create_thread(
             session,
@@ -190,13 +155,10 @@ def new_thread(board_id: int) -> Response:
 @launch_required
 def thread_page(thread_id: int) -> str:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        detail = boards.get_thread(
-            session, who, thread_id, cursor=request.args.get("cursor") or None
-        )
+    who = course_viewer(session)
+    detail = boards.get_thread(session, who, thread_id, cursor=request.args.get("cursor") or None)
     # read up to now (posts since the last visit are "New"); a view statement where the board asks
-    with unit_of_work(session), board_errors():
+    with unit_of_work(session):
         new_since = notifications.mark_thread_read(session, who, detail.thread)
         boards.record_view(session, who, detail.thread)
     tags = boards.thread_competencies(session, detail.thread)
@@ -239,9 +201,8 @@ def _own_bodies(session: Session, who: Viewer, detail: boards.ThreadDetail) -> d
 def post_link(post_id: int) -> Response:
     """A link to one post (search results, notifications): the thread page that shows it."""
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        place = boards.locate_post(session, who, post_id)
+    who = course_viewer(session)
+    place = boards.locate_post(session, who, post_id)
     return back_to_post(place.thread_id, post_id, place.cursor)
 
 
@@ -249,8 +210,7 @@ def post_link(post_id: int) -> Response:
 @launch_required
 def new_post(thread_id: int) -> Response:
     form = request.form
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         parent_id = _int_or_none(form.get("parent_id"), "reply")
         parent = boards.load_post(session, who, parent_id) if parent_id is not None else None
@@ -273,8 +233,7 @@ def _post_and_thread(session: Session, who: Viewer, post_id: int) -> Post:
 @launch_required
 def edit_post(post_id: int) -> Response:
     form = request.form
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = _post_and_thread(session, who, post_id)
         title = form.get("title") if post.is_opening else None
         boards.edit_post(session, who, post, form.get("body", ""), title=title)
@@ -285,8 +244,7 @@ def edit_post(post_id: int) -> Response:
 @bp.post("/posts/<int:post_id>/delete")
 @launch_required
 def delete_post(post_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = _post_and_thread(session, who, post_id)
         boards.delete_post(session, who, post)
         thread_id = post.thread_id
@@ -297,8 +255,7 @@ def delete_post(post_id: int) -> Response:
 @launch_required
 def react(post_id: int) -> Response:
     kind = request.form.get("kind", "")
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = _post_and_thread(session, who, post_id)
         if request.form.get("action") == "remove":
             boards.unreact(session, who, post, kind)
@@ -316,8 +273,7 @@ def thread_state(thread_id: int) -> Response:
     for name in ("pinned", "locked", "closed"):
         if name in form:
             changes[name] = form.get(name) in ("1", "true", "on", "yes")
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         boards.set_thread_state(
             session, who, thread, lock_reason=form.get("lock_reason"), **changes
@@ -328,8 +284,7 @@ def thread_state(thread_id: int) -> Response:
 @bp.post("/posts/<int:post_id>/endorse")
 @launch_required
 def endorse(post_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         post = _post_and_thread(session, who, post_id)
         boards.endorse(session, who, post, endorsed=_flag("endorsed"))
         thread_id = post.thread_id
@@ -340,8 +295,7 @@ def endorse(post_id: int) -> Response:
 @launch_required
 def accept(thread_id: int) -> Response:
     post_id = _int_or_none(request.form.get("post_id"), "reply")
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         post = boards.load_post(session, who, post_id) if post_id is not None else None
         boards.accept_answer(session, who, thread, post)
@@ -352,11 +306,10 @@ def accept(thread_id: int) -> Response:
 @launch_required
 def post_history(post_id: int) -> str:
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        post = boards.load_post(session, who, post_id)
-        history = boards.revisions(session, who, post)
-        thread = boards.load_thread(session, who, post.thread_id)
+    who = course_viewer(session)
+    post = boards.load_post(session, who, post_id)
+    history = boards.revisions(session, who, post)
+    thread = boards.load_thread(session, who, post.thread_id)
     return render_template(
         "social/history.html",
         cur=current(),
@@ -390,8 +343,7 @@ def settings_page(board_id: int) -> str | Response:
         for name in ("cohort_mode", "grade_threads", "grade_replies", "posts_per_hour"):
             if name in form:
                 changes[name] = form.get(name, "")
-        with unit_of_work() as session, board_errors():
-            who = viewer(session)
+        with course_act() as (session, who):
             board = boards.get_board(session, who, board_id)
             boards.update_settings(session, who, board, **changes)
             if "competency_ids" in form or form.get("competencies_shown"):
@@ -400,15 +352,14 @@ def settings_page(board_id: int) -> str | Response:
                 )
         return _back("social.settings_page", board_id=board_id, saved=1)
     session = db_session()
-    who = viewer(session)
-    with board_errors():
-        board = boards.get_board(session, who, board_id)
-        if not who.staff:
-            raise BoardError(403, "Only course staff can change the board's settings.")
-        linked = boards.board_competencies(session, who, board)
-        choices = boards.competency_choices(session, who)
-        shown = {c.id for c in choices}
-        choices += [c for c in linked if c.id not in shown]
+    who = course_viewer(session)
+    board = boards.get_board(session, who, board_id)
+    if not who.staff:
+        raise Refusal(403, "Only course staff can change the board's settings.")
+    linked = boards.board_competencies(session, who, board)
+    choices = boards.competency_choices(session, who)
+    shown = {c.id for c in choices}
+    choices += [c for c in linked if c.id not in shown]
     return render_template(
         "social/settings.html",
         cur=current(),
@@ -434,8 +385,7 @@ def _ids(values: list[str], what: str = "competency") -> list[int]:
 @bp.post("/threads/<int:thread_id>/competencies")
 @launch_required
 def thread_competencies(thread_id: int) -> Response:
-    with unit_of_work() as session, board_errors():
-        who = viewer(session)
+    with course_act() as (session, who):
         thread = boards.load_thread(session, who, thread_id)
         boards.set_thread_competencies(
             session, who, thread, _ids(request.form.getlist("competency_ids"))

@@ -3,19 +3,23 @@ course. Nothing crosses platforms."""
 
 from __future__ import annotations
 
-from plugin import policy
+from plugin.access import Refusal, Viewer
 from plugin.ids import parse_id
-from plugin.web import Current, WebError
 from plugin.xapi.outbox import Filters, Scope
 
 
-def viewer_scope(cur: Current) -> Scope:
-    """Administrators: the launching platform. Staff: the launching course. Others: 403."""
-    if cur.perms.admin:
-        return Scope(platform_id=cur.platform.id)
-    policy.require_staff(cur)
-    course = policy.require_context(cur)
-    return Scope(platform_id=cur.platform.id, context_id=course)
+def viewer_scope(viewer: Viewer) -> Scope:
+    """Administrators: their platform. Staff: their course. Others: 403."""
+    if viewer.admin:
+        return Scope(platform_id=viewer.platform_id)
+    viewer.require_staff()
+    return Scope(platform_id=viewer.platform_id, context_id=viewer.course())
+
+
+def admin_scope(viewer: Viewer) -> Scope:
+    """Administrators' acts (sending refused statements again): their platform. Others: 403."""
+    viewer.require_admin()
+    return Scope(platform_id=viewer.platform_id)
 
 
 def parse_filters(args, scope: Scope) -> Filters:
@@ -23,14 +27,16 @@ def parse_filters(args, scope: Scope) -> Filters:
     try:
         course = parse_id(args.get("course"))
     except ValueError as exc:
-        raise WebError(400, "Unknown course", "The course filter must be a course number.") from exc
+        raise Refusal(
+            400, "The course filter must be a course number.", title="Unknown course"
+        ) from exc
     if scope.context_id is not None:
         course = None  # the scope already restricts to the staff member's course
     state = (args.get("state") or "").strip() or None
     from plugin.xapi.models import STATES
 
     if state is not None and state not in STATES:
-        raise WebError(400, "Unknown state", f"State must be one of {', '.join(STATES)}.")
+        raise Refusal(400, f"State must be one of {', '.join(STATES)}.", title="Unknown state")
     return Filters(
         person=(args.get("person") or "").strip() or None,
         verb=(args.get("verb") or "").strip() or None,

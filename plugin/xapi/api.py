@@ -8,13 +8,13 @@ from typing import Any
 from flask import request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from plugin import policy
+from plugin.access import Refusal
 from plugin.api import Blueprint
 from plugin.db import db_session, unit_of_work
 from plugin.ids import Id
-from plugin.web import WebError, current, launch_required
+from plugin.web import launch_required, launch_viewer
 from plugin.xapi import outbox
-from plugin.xapi.access import parse_filters, viewer_scope
+from plugin.xapi.access import admin_scope, parse_filters, viewer_scope
 from plugin.xapi.models import STATES
 
 blp = Blueprint(
@@ -86,7 +86,7 @@ class ResendSchema(Schema):
 @launch_required
 def counts() -> dict[str, int]:
     """Statements per delivery state."""
-    return outbox.state_counts(db_session(), viewer_scope(current()))
+    return outbox.state_counts(db_session(), viewer_scope(launch_viewer()))
 
 
 @blp.route("/statements")
@@ -97,14 +97,14 @@ def counts() -> dict[str, int]:
 @launch_required
 def statements(args: dict[str, Any]) -> dict[str, Any]:
     """Statements newest first, filtered; follow ``next_cursor`` for older ones."""
-    scope = viewer_scope(current())
+    scope = viewer_scope(launch_viewer())
     filters = parse_filters(request.args, scope)
     try:
         page = outbox.browse(
             db_session(), scope, filters, cursor=args.get("cursor"), limit=args["limit"]
         )
     except ValueError as exc:
-        raise WebError(400, "Invalid cursor", str(exc)) from exc
+        raise Refusal(400, str(exc), title="Invalid cursor") from exc
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
@@ -116,10 +116,7 @@ def statements(args: dict[str, Any]) -> dict[str, Any]:
 @launch_required
 def resend(args: dict[str, Any]) -> dict[str, int]:
     """Queue statements the LRS refused (state ``dead``) to be sent again. Administrators only."""
-    cur = current()
-    policy.require_admin(cur)
+    scope = admin_scope(launch_viewer())
     with unit_of_work() as session:
-        count = outbox.resend(
-            session, scope=viewer_scope(cur), statement_ids=args.get("statement_ids")
-        )
+        count = outbox.resend(session, scope=scope, statement_ids=args.get("statement_ids"))
     return {"requeued": count}

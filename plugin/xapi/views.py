@@ -16,13 +16,13 @@ from flask import (
 )
 from sqlalchemy import select
 
-from plugin import policy
+from plugin.access import Refusal
 from plugin.db import db_session, new_session, unit_of_work
 from plugin.lti.models import Context, User
-from plugin.web import WebError, current, launch_required, launch_url
+from plugin.web import current, launch_required, launch_url, launch_viewer
 from plugin.xapi import outbox, resolve, statements
 from plugin.xapi import vocabulary as vocab
-from plugin.xapi.access import parse_filters, viewer_scope
+from plugin.xapi.access import admin_scope, parse_filters, viewer_scope
 from plugin.xapi.models import DEAD, XapiOutbox
 from plugin.xapi.profile import profile_for
 
@@ -64,8 +64,8 @@ def _definition_response(body: dict[str, Any], html: str, max_age: int) -> Respo
     return response
 
 
-def _not_ours() -> WebError:
-    return WebError(404, "Unknown IRI", "Learning Commons defines nothing at this address.")
+def _not_ours() -> Refusal:
+    return Refusal(404, "Learning Commons defines nothing at this address.", title="Unknown IRI")
 
 
 @bp.get("/profile")
@@ -110,7 +110,7 @@ def activity(platform_id: int, kind: str, key: str) -> Response:
     base = statements.base_url()
     body = resolve.activity_document(db_session(), base, platform_id, kind, key)
     if body is None:
-        raise WebError(404, "Unknown activity", "There is no such Learning Commons activity.")
+        raise Refusal(404, "There is no such Learning Commons activity.", title="Unknown activity")
     type_iri = body["definition"]["type"]
     if negotiated_json_type() == JSONLD:
         body = {"@context": {"id": "@id"}, **body}
@@ -149,7 +149,7 @@ def _common() -> dict[str, Any]:
 @bp.get("/admin/")
 @launch_required
 def overview() -> str:
-    scope = viewer_scope(current())
+    scope = viewer_scope(launch_viewer())
     counts = outbox.state_counts(db_session(), scope)
     return render_template("xapi/overview.html", counts=counts, scope=scope, **_common())
 
@@ -157,14 +157,14 @@ def overview() -> str:
 @bp.get("/admin/statements")
 @launch_required
 def browse() -> str:
-    scope = viewer_scope(current())
+    scope = viewer_scope(launch_viewer())
     filters = parse_filters(request.args, scope)
     try:
         page = outbox.browse(
             db_session(), scope, filters, cursor=request.args.get("cursor") or None, limit=25
         )
     except ValueError as exc:
-        raise WebError(400, "This page link is not valid", str(exc)) from exc
+        raise Refusal(400, str(exc), title="This page link is not valid") from exc
     return render_template(
         "xapi/statements.html",
         page=page,
@@ -182,16 +182,14 @@ def browse() -> str:
 @bp.get("/admin/dead")
 @launch_required
 def dead_letters() -> str:
-    cur = current()
-    policy.require_admin(cur)
-    scope = viewer_scope(cur)
+    scope = admin_scope(launch_viewer())
     filters = outbox.Filters(state=DEAD)
     try:
         page = outbox.browse(
             db_session(), scope, filters, cursor=request.args.get("cursor") or None, limit=25
         )
     except ValueError as exc:
-        raise WebError(400, "This page link is not valid", str(exc)) from exc
+        raise Refusal(400, str(exc), title="This page link is not valid") from exc
     return render_template(
         "xapi/dead.html",
         page=page,
@@ -205,9 +203,7 @@ def dead_letters() -> str:
 @bp.post("/admin/dead/resend")
 @launch_required
 def resend_dead():
-    cur = current()
-    policy.require_admin(cur)
-    scope = viewer_scope(cur)
+    scope = admin_scope(launch_viewer())
     ids = [i for i in request.form.getlist("statement_id") if i]
     with unit_of_work() as session:
         count = outbox.resend(session, scope=scope, statement_ids=ids or None)
@@ -217,8 +213,7 @@ def resend_dead():
 @bp.get("/admin/export.jsonl")
 @launch_required
 def export() -> Response:
-    cur = current()
-    scope = viewer_scope(cur)
+    scope = viewer_scope(launch_viewer())
     filters = parse_filters(request.args, scope)
     session = new_session()
 

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import create_engine, inspect, select
 
+from plugin import access
 from plugin.db import new_session
 from plugin.lti import roles
 from plugin.lti.models import Platform
@@ -444,7 +445,7 @@ def test_evidence_counts_for_exact_matches_but_not_related(app, tool_server, ten
         board_id = s.scalars(select(Board.id)).one()
         links.link(s, tenant.platform_id, "board", str(board_id), [b0])
         board = s.get(Board, board_id)
-        viewer = boards.viewer_for(s, lea, course["context_id"])
+        viewer = access.viewer_for(s, lea, course["context_id"])
         boards.create_thread(s, viewer, board, "Again", "Second act, linked to A0 and B0.")
         s.commit()
     counted = _counting(app, tenant.platform_id, b0)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from plugin import access
+from plugin.access import Viewer
 from plugin.lti import roles
 from plugin.lti.models import (
     Context,
@@ -17,7 +19,6 @@ from plugin.lti.models import (
     Platform,
     User,
 )
-from plugin.social import boards
 
 
 @dataclass
@@ -28,8 +29,8 @@ class Course:
     users: dict[str, User]
     groups: dict[str, LmsGroup]
 
-    def viewer(self, session: Session, name: str) -> boards.Viewer:
-        return boards.viewer_for(session, self.users[name].id, self.context.id)
+    def viewer(self, session: Session, name: str) -> Viewer:
+        return access.viewer_for(session, self.users[name].id, self.context.id)
 
 
 def make_course(

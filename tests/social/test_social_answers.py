@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from plugin import events
+from plugin.access import Refusal
 from plugin.db import new_session, utcnow
 from plugin.performance import frameworks
 from plugin.performance.models import Competency, Evidence
 from plugin.social import boards
-from plugin.social.boards import BoardError
 from plugin.social.models import Board, ModerationAction, Thread
 from plugin.xapi.models import XapiOutbox
 from tests.data_files import moodle_text
@@ -66,14 +66,14 @@ def test_staff_endorse_a_reply_and_its_author_gets_the_evidence(s) -> None:
     comment = boards.reply(s, lea, thread, "Thanks", parent_post=answer)
     s.commit()
 
-    with pytest.raises(BoardError) as refused:
+    with pytest.raises(Refusal) as refused:
         boards.endorse(s, lea, answer)
     assert refused.value.status == 403
     opening = s.scalar(
         select(boards.Post).where(boards.Post.thread_id == thread.id, boards.Post.is_opening)
     )
     for not_a_reply in (opening, comment):
-        with pytest.raises(BoardError) as bad:
+        with pytest.raises(Refusal) as bad:
             boards.endorse(s, ines, not_a_reply)
         assert bad.value.status == 400
     s.rollback()
@@ -126,7 +126,7 @@ def test_the_asker_or_staff_accept_an_answer(s) -> None:
         (lea, thread, elsewhere, 400),  # a reply of another thread
     ]
     for who, target, post, status in cases:
-        with pytest.raises(BoardError) as refused:
+        with pytest.raises(Refusal) as refused:
             boards.accept_answer(s, who, target, post)
         assert refused.value.status == status
     assert thread.accepted_post_id is None and not _outbox(s, events.ANSWER_ACCEPTED)
@@ -219,11 +219,11 @@ def test_sort_orders_page_by_keyset(s, sort, expected) -> None:
 
 def test_bad_sorts_and_cursors_are_refused(s) -> None:
     _course, board, lea, _made = _sorted_board(s)
-    with pytest.raises(BoardError) as bad:
+    with pytest.raises(Refusal) as bad:
         boards.list_threads(s, lea, board, sort="random")
     assert bad.value.status == 400
     cursor = boards.list_threads(s, lea, board, sort="helpful", limit=2).next_cursor
-    with pytest.raises(BoardError) as bad:
+    with pytest.raises(Refusal) as bad:
         boards.list_threads(s, lea, board, sort="newest", cursor=cursor)
     assert bad.value.status == 400
 
@@ -231,7 +231,7 @@ def test_bad_sorts_and_cursors_are_refused(s) -> None:
 def test_staff_change_settings_with_an_audit_row_and_bad_values_change_nothing(s) -> None:
     course, board = _board(s)
     ines, lea = course.viewer(s, "ines"), course.viewer(s, "lea")
-    with pytest.raises(BoardError) as refused:
+    with pytest.raises(Refusal) as refused:
         boards.update_settings(s, lea, board, qa_mode=True)
     assert refused.value.status == 403
     for bad in (
@@ -241,7 +241,7 @@ def test_staff_change_settings_with_an_audit_row_and_bad_values_change_nothing(s
         {"posts_per_hour": "5000"},
         {"colour": "red"},
     ):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             boards.update_settings(s, ines, board, **bad)
         assert err.value.status == 400
     s.rollback()
@@ -282,12 +282,12 @@ def test_thread_tags_come_from_the_course_competencies_and_reach_the_statements(
     ines, lea, leo = (course.viewer(s, n) for n in ("ines", "lea", "leo"))
     # nothing linked in the course yet: nothing to tag with; staff link from the platform's list
     assert boards.course_competencies(s, lea) == []
-    with pytest.raises(BoardError) as untagged:
+    with pytest.raises(Refusal) as untagged:
         boards.create_thread(s, lea, board, "Tagged", "text", competency_ids=[comps[0].id])
     assert untagged.value.status == 404
     s.rollback()
     assert [c.id for c in boards.competency_choices(s, ines)] == [c.id for c in comps]
-    with pytest.raises(BoardError) as learner_choices:
+    with pytest.raises(Refusal) as learner_choices:
         boards.competency_choices(s, lea)
     assert learner_choices.value.status == 403
     boards.set_board_competencies(s, ines, board, [comps[0].id, comps[1].id])
@@ -295,7 +295,7 @@ def test_thread_tags_come_from_the_course_competencies_and_reach_the_statements(
     assert [c.id for c in boards.course_competencies(s, lea)] == [comps[0].id, comps[1].id]
     # the settings page still offers every competency, so staff can link more
     assert len(boards.competency_choices(s, ines)) == len(comps)
-    with pytest.raises(BoardError) as outside:
+    with pytest.raises(Refusal) as outside:
         boards.create_thread(s, lea, board, "Tagged", "text", competency_ids=[comps[2].id])
     assert outside.value.status == 404
     s.rollback()
@@ -305,10 +305,10 @@ def test_thread_tags_come_from_the_course_competencies_and_reach_the_statements(
     posted = _outbox(s, events.THREAD_POSTED)[-1].statement
     iris = [o["id"] for o in posted["context"]["contextActivities"]["other"]]
     assert sorted(iris) == sorted([comps[0].uri, comps[1].uri])
-    with pytest.raises(BoardError) as not_author:
+    with pytest.raises(Refusal) as not_author:
         boards.set_thread_competencies(s, leo, thread, [])
     assert not_author.value.status == 403
-    with pytest.raises(BoardError) as too_many:
+    with pytest.raises(Refusal) as too_many:
         boards.set_thread_competencies(s, ines, thread, [c.id for c in comps[:6]])
     assert too_many.value.status in (400, 404)
     s.rollback()
@@ -336,6 +336,6 @@ def test_views_are_recorded_only_where_the_board_asks_and_give_no_evidence(s) ->
     assert rows[0].statement["verb"]["id"] == "http://id.tincanapi.com/verb/viewed"
     assert s.scalars(select(Evidence).where(Evidence.source == events.THREAD_VIEWED)).all() == []
     other = make_course(s, context_key="c-202")
-    with pytest.raises(BoardError) as elsewhere:
+    with pytest.raises(Refusal) as elsewhere:
         boards.record_view(s, other.viewer(s, "lea"), s.get(Thread, thread.id))
     assert elsewhere.value.status == 404

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from plugin import events
+from plugin import access, events
+from plugin.access import Refusal
 from plugin.db import get_engine, new_session, utcnow
 from plugin.social import boards
-from plugin.social.boards import BoardError
 from plugin.social.models import Board, Post, Reaction, Thread
 from plugin.xapi.models import XapiOutbox
 from tests.social.social_world import make_course
@@ -66,8 +66,8 @@ def test_board_for_placement_is_made_once_from_settings(s) -> None:
 def test_viewer_needs_a_membership(s) -> None:
     course, _board_row = _board(s)
     other = make_course(s, context_key="c-202")
-    with pytest.raises(BoardError) as err:
-        boards.viewer_for(s, other.users["lea"].id, course.context.id)
+    with pytest.raises(Refusal) as err:
+        access.viewer_for(s, other.users["lea"].id, course.context.id)
     assert err.value.status == 403
     v = course.viewer(s, "lea")
     assert v.group_ids == {course.groups["red"].id} and not v.staff
@@ -124,7 +124,7 @@ def test_question_thread_is_asked(s) -> None:
 )
 def test_bad_thread_input_stores_nothing(s, title, body, kind) -> None:
     course, board = _board(s)
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.create_thread(s, course.viewer(s, "lea"), board, title, body, kind=kind)
     assert err.value.status == 400
     s.commit()
@@ -133,7 +133,7 @@ def test_bad_thread_input_stores_nothing(s, title, body, kind) -> None:
 
 def test_huge_post_is_refused(s) -> None:
     course, board = _board(s)
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.create_thread(s, course.viewer(s, "lea"), board, "t", "x" * 1_000_000)
     assert err.value.status == 413
 
@@ -188,7 +188,7 @@ def test_comments_only_go_under_replies_of_the_same_thread(s) -> None:
     c1 = boards.reply(s, lea, t1, "comment", parent_post=r1)
     opening = s.scalars(select(Post).where(Post.thread_id == t1.id, Post.is_opening)).one()
     for parent, thread in ((c1, t1), (r1, t2), (opening, t1)):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             boards.reply(s, lea, thread, "nope", parent_post=parent)
         assert err.value.status == 400
 
@@ -197,16 +197,16 @@ def test_locked_and_closed_threads_refuse_replies(s) -> None:
     course, board = _board(s)
     lea, ines = course.viewer(s, "lea"), course.viewer(s, "ines")
     thread = boards.create_thread(s, lea, board, "T", "B")
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.set_thread_state(s, lea, thread, locked=True)
     assert err.value.status == 403
     boards.set_thread_state(s, ines, thread, locked=True, lock_reason="Off topic")
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.reply(s, lea, thread, "more")
     assert err.value.status == 409 and "Off topic" in err.value.message
     boards.set_thread_state(s, ines, thread, locked=False, closed=True)
     assert thread.lock_reason is None
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.reply(s, lea, thread, "more")
     assert err.value.status == 409 and "closed" in err.value.message
     boards.reply(s, ines, thread, "Staff may still answer")
@@ -215,7 +215,7 @@ def test_locked_and_closed_threads_refuse_replies(s) -> None:
 # --- anonymity ------------------------------------------------------------------------------------
 def test_anonymous_posts_need_the_board_setting(s) -> None:
     course, board = _board(s)
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.create_thread(s, course.viewer(s, "lea"), board, "T", "B", anonymous=True)
 
 
@@ -248,7 +248,7 @@ def test_edit_keeps_history_and_only_the_author_edits(s) -> None:
     thread = boards.create_thread(s, lea, board, "T", "first")
     opening = s.scalars(select(Post).where(Post.thread_id == thread.id)).one()
     for other in (leo, ines):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             boards.edit_post(s, other, opening, "hijack")
         assert err.value.status == 403
     boards.edit_post(s, lea, opening, "second *text*", title="New title")
@@ -260,9 +260,9 @@ def test_edit_keeps_history_and_only_the_author_edits(s) -> None:
     rows = _outbox(s, events.POST_EDITED)
     assert len(rows) == 1 and rows[0].statement["object"]["id"].endswith(f"/post/{opening.id}")
     r = boards.reply(s, leo, thread, "reply")
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.edit_post(s, leo, r, "x", title="not here")
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.edit_post(s, lea, opening, "   ")
 
 
@@ -272,7 +272,7 @@ def test_soft_delete_leaves_a_placeholder(s) -> None:
     thread = boards.create_thread(s, lea, board, "T", "B")
     r1 = boards.reply(s, leo, thread, "secret words")
     r2 = boards.reply(s, lea, thread, "other")
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.delete_post(s, lea, r1)
     assert err.value.status == 403
     boards.delete_post(s, leo, r1)
@@ -282,9 +282,9 @@ def test_soft_delete_leaves_a_placeholder(s) -> None:
     assert [p.deleted for p in detail.replies] == [True, True]
     assert all(p.body_html == "" and p.author is None for p in detail.replies)
     assert thread.reply_count == 0
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.edit_post(s, leo, r1, "back")
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.reply(s, lea, thread, "comment", parent_post=r1)
 
 
@@ -304,9 +304,9 @@ def test_reactions_are_unique_and_recorded(s) -> None:
         "http://id.tincanapi.com/verb/voted-up",
         "https://w3id.org/xapi/acrossx/verbs/liked",
     ]
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.react(s, leo, r, "like")  # own post
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.react(s, lea, r, "love")
     detail = boards.get_thread(s, lea, thread.id)
     assert detail.replies[0].reactions == {"helpful": 1, "like": 1}
@@ -339,7 +339,7 @@ def test_hidden_posts_are_for_staff_only(s) -> None:
         lambda: boards.reply(s, lea, thread, "c", parent_post=r),
         lambda: boards.get_thread(s, lea, hidden_thread.id),
     ):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             attempt()
         assert err.value.status == 404
 
@@ -365,7 +365,7 @@ def test_other_courses_ids_are_not_found(s) -> None:
             lambda v=v: boards.delete_post(s, v, their_post),
             lambda v=v: boards.get_thread(s, v, 999_999),
         ):
-            with pytest.raises(BoardError) as err:
+            with pytest.raises(Refusal) as err:
                 attempt()
             assert err.value.status == 404
     assert len(_outbox(s, events.THREAD_POSTED)) == 1
@@ -391,7 +391,7 @@ def test_cohorts_are_separate_for_learners(s) -> None:
         lambda: boards.reply(s, liv, t_red, "peek"),
         lambda: boards.create_thread(s, liv, board, "x", "y", cohort_group_id=red),
     ):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             attempt()
         assert err.value.status == 404
     boards.reply(s, leo, t_red, "same cohort")
@@ -400,14 +400,14 @@ def test_cohorts_are_separate_for_learners(s) -> None:
     from plugin.lti.models import LmsGroupMember
 
     s.execute(LmsGroupMember.__table__.delete().where(LmsGroupMember.user_id == liv.user_id))
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         boards.create_thread(s, course.viewer(s, "liv"), board, "x", "y")
     assert err.value.status == 403
 
 
 def test_cohort_ids_on_a_board_without_cohorts_are_refused(s) -> None:
     course, board = _board(s)
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         boards.create_thread(
             s, course.viewer(s, "ines"), board, "x", "y", cohort_group_id=course.groups["red"].id
         )
@@ -464,7 +464,7 @@ def test_thread_keyset_pagination_is_complete_and_ordered(s) -> None:
         made[0].id,
     ]
     for bad in ("!!!", "bm90IGpzb24", "WzEsMl0"):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             boards.list_threads(s, lea, board, cursor=bad)
         assert err.value.status == 400
 

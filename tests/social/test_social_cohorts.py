@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from plugin.access import Refusal
 from plugin.db import new_session
 from plugin.lti.models import GROUP_MADE_IN_TOOL, LmsGroup, LmsGroupMember
 from plugin.social import boards, cohorts, mentions, search
-from plugin.social.boards import BoardError
 from plugin.social.models import ModerationAction, Thread
 from tests.social.social_world import make_course
 from tests.social.test_social_boards import count_queries
@@ -21,8 +21,8 @@ def s(app):
         yield session
 
 
-def _refused(status: int, call, *args, **kwargs) -> BoardError:
-    with pytest.raises(BoardError) as refused:
+def _refused(status: int, call, *args, **kwargs) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         call(*args, **kwargs)
     assert refused.value.status == status, refused.value.message
     assert refused.value.message
@@ -119,7 +119,9 @@ def test_a_cohorts_board_keeps_each_staff_made_cohort_to_itself(s) -> None:
     s.commit()
     lea, leo, liv = (course.viewer(s, n) for n in ("lea", "leo", "liv"))
     # Lea is also in an LMS group: on this board only her staff-made cohort counts
-    assert lea.group_ids - lea.made_group_ids and lea.cohorts(board) == {north.id}
+    assert lea.group_ids - lea.made_group_ids and lea.groups_from(boards.cohort_source(board)) == {
+        north.id
+    }
     mine = boards.create_thread(s, lea, board, "Northern lights", "aurora talk")
     s.commit()
     assert mine.cohort_group_id == north.id

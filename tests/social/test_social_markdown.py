@@ -7,8 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from plugin.access import Refusal
 from plugin.social import markdown
-from plugin.social.boards import BoardError, check_body
+from plugin.social.boards import check_body
 
 XSS = [
     "<script>alert(1)</script>",
@@ -103,17 +104,17 @@ def test_malformed_markdown_renders_safely() -> None:
 
 @pytest.mark.parametrize("body", ["", "   ", "\n\t \n", None, 42])
 def test_empty_bodies_are_refused(body) -> None:
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         check_body(body)
-    assert err.value.status == 400 and isinstance(err.value, ValueError)
+    assert err.value.status == 400 and err.value.title == "Please check what you wrote"
 
 
 def test_size_limit() -> None:
     assert check_body("x" * markdown.MAX_BODY_CHARS)
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         check_body("x" * (markdown.MAX_BODY_CHARS + 1))
     assert err.value.status == 400
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         check_body("x" * 1_000_000)
     assert err.value.status == 413
 

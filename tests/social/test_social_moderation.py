@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from plugin import events
+from plugin.access import Refusal, Viewer
 from plugin.db import new_session
 from plugin.lti import roles
 from plugin.lti.models import LmsGroupMember, Membership, User
 from plugin.social import boards, moderation
-from plugin.social.boards import BoardError
 from plugin.social.models import Board, ModerationAction, Mute, Post, Report, Thread
 from plugin.xapi.models import XapiOutbox
 from tests.social.social_world import make_course
@@ -34,7 +34,7 @@ def _board(s, **settings):
     return course, board
 
 
-def _mentor(s, course, *, group: str | None = None) -> boards.Viewer:
+def _mentor(s, course, *, group: str | None = None) -> Viewer:
     """A member with the LTI Mentor role (optionally in one cohort)."""
     user = User(
         platform_id=course.platform.id,
@@ -63,8 +63,8 @@ def _log(s) -> list[tuple[str, int | None, int | None]]:
     ]
 
 
-def _refused(status: int, act) -> BoardError:
-    with pytest.raises(BoardError) as err:
+def _refused(status: int, act) -> Refusal:
+    with pytest.raises(Refusal) as err:
         act()
     assert err.value.status == status, err.value.message
     assert err.value.message

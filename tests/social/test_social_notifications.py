@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, func, select
 
+from plugin import access
+from plugin.access import Refusal
 from plugin.db import new_session, utcnow
 from plugin.lti import roles
 from plugin.lti.models import LmsGroupMember, Membership, User
 from plugin.social import boards, markdown, mentions, notifications
-from plugin.social.boards import BoardError
 from plugin.social.models import Follow, Mention, Notification, ReadMarker, Thread
 from tests.social.social_world import make_course
 from tests.social.test_social_boards import count_queries
@@ -242,7 +243,7 @@ def test_followers_who_cannot_see_a_post_are_not_notified(s) -> None:
     liv = course.viewer(s, "liv")
     thread = boards.create_thread(s, lea, board, "Red", "opening")
     s.commit()
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         notifications.follow(s, liv, thread)  # another cohort's thread: not found
     assert err.value.status == 404
     notifications.follow(s, leo, thread)
@@ -356,7 +357,7 @@ def test_list_pages_by_keyset_with_bounded_queries(s, app) -> None:
     with count_queries(app) as queries:
         assert notifications.unread_count(s, lea) == 0
     assert len(queries) == 1  # nothing unread: the plain count is the answer
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         notifications.list_notifications(s, lea, cursor="bogus")
     assert err.value.status == 400
 
@@ -371,7 +372,7 @@ def test_mark_read_some_or_all_and_refuse_others_ids(s) -> None:
     s.commit()
     mine = [n.id for n in _notes(s, course.users["lea"])]
     theirs = [n.id for n in _notes(s, course.users["leo"])]
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         notifications.mark_read(s, lea, [mine[0], theirs[0]])
     assert err.value.status == 404
     s.rollback()
@@ -384,7 +385,7 @@ def test_mark_read_some_or_all_and_refuse_others_ids(s) -> None:
     assert notifications.mark_read(s, lea) == 2
     s.commit()
     assert notifications.unread_count(s, lea) == 0 and notifications.unread_count(s, leo) == 1
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         notifications.open_notification(s, lea, theirs[0])
     opened = notifications.open_notification(s, leo, theirs[0])
     assert opened.read_at is not None
@@ -443,7 +444,7 @@ def test_read_markers_and_follows_respect_cohorts(s) -> None:
     thread = boards.create_thread(s, lea, board, "Red", "b")
     s.commit()
     for act in (notifications.mark_thread_read, notifications.follow, notifications.unfollow):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             act(s, liv, thread)
         assert err.value.status == 404
 
@@ -471,19 +472,19 @@ def test_member_suggestions_respect_course_and_cohorts(s) -> None:
     )
     s.commit()
     assert names(ines, "l", thread=blue) == ["Liv Learner"]
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         names(lea, "l", thread=blue)
     assert err.value.status == 404
     other_board = boards.board_for_placement(s, other.placement)
     s.commit()
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         mentions.member_suggestions(s, lea, other_board, "l")
     assert err.value.status == 404
     for bad in ("", "   ", "x" * 51):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             names(lea, bad)
         assert err.value.status == 400
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         names(lea, "l", limit=0)
 
 
@@ -527,7 +528,7 @@ def test_markup_in_names_is_never_html(s) -> None:
     s.commit()
     html = _opening(s, thread).body_html
     assert "<img" not in html and "&lt;img src=x onerror=" in html
-    evil_viewer = boards.viewer_for(s, evil.id, course.context.id)
+    evil_viewer = access.viewer_for(s, evil.id, course.context.id)
     (view,) = notifications.list_notifications(s, evil_viewer).notifications
     assert view.excerpt == 'hi @<img src=x onerror="alert(1)">'  # plain text, escaped by pages
 

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from plugin.access import Refusal
 from plugin.db import new_session
 from plugin.social import boards, moderation
-from plugin.social.boards import BoardError
 from tests.social.social_world import make_course
 from tests.social.test_social_boards import count_queries
 from tests.social.test_social_pages import Person, board_link
@@ -78,7 +78,7 @@ def test_hidden_replies_count_only_for_staff_and_are_not_found_by_learners(s) ->
     assert staff_place.cursor is not None
     assert replies[3].id in _page_ids(s, ines, thread.id, staff_place.cursor, 3)
     for hidden in (replies[1], comment):  # the hidden reply, and a comment under it
-        with pytest.raises(BoardError) as refused:
+        with pytest.raises(Refusal) as refused:
             boards.locate_post(s, leo, hidden.id)
         assert refused.value.status == 404
     assert boards.locate_post(s, ines, comment.id).thread_id == thread.id
@@ -90,7 +90,7 @@ def test_posts_elsewhere_are_not_found(s) -> None:
     s.commit()
     stranger = other.viewer(s, "lea")
     for post_id in (replies[0].id, 10**9):
-        with pytest.raises(BoardError) as refused:
+        with pytest.raises(Refusal) as refused:
             boards.locate_post(s, stranger, post_id)
         assert refused.value.status == 404
     # another cohort's thread in cohort mode
@@ -108,7 +108,7 @@ def test_posts_elsewhere_are_not_found(s) -> None:
     ]
     assert outsiders, "the test course has a learner in blue only"
     opening = boards.get_thread(s, ines, cohort_thread.id).opening
-    with pytest.raises(BoardError) as refused:
+    with pytest.raises(Refusal) as refused:
         boards.locate_post(s, course.viewer(s, outsiders[0]), opening.id)
     assert refused.value.status == 404
 

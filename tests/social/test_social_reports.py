@@ -10,11 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from plugin import access
+from plugin.access import Refusal
 from plugin.db import new_session, utcnow
 from plugin.lti import roles
 from plugin.lti.models import LmsGroupMember, Membership, Placement, User
 from plugin.social import boards, reports
-from plugin.social.boards import BoardError
 from plugin.social.models import Board, ModerationAction, Post
 from tests.conftest import row_counts
 from tests.social.social_world import make_course
@@ -121,7 +122,7 @@ def test_participation_sorts_and_refuses_unknown_sorts(s) -> None:
     # no activity sorts last either way
     assert names(sort="last")[-1] == "Liv Learner"
     assert names(sort="last", descending=True)[-1] == "Liv Learner"
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         reports.participation(s, ines, board, sort="password")
     assert err.value.status == 400
 
@@ -137,13 +138,13 @@ def test_participation_is_for_staff_of_the_course_only(s) -> None:
         lambda v, b: reports.send_grades(s, v, b),
         lambda v, b: reports.last_grades(s, v, b),
     ):
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             call(course.viewer(s, "lea"), board)
         assert err.value.status == 403
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             call(course.viewer(s, "ines"), other_board)
         assert err.value.status == 404
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         reports.participation(s, course.viewer(s, "lea"), None)
     assert err.value.status == 403
 
@@ -168,10 +169,10 @@ def test_cohort_filter_and_course_scope(s) -> None:
     everything = _by_name(reports.participation(s, ines, None))
     assert everything["Lea Learner"].threads == 2 and everything["Liv Learner"].threads == 1
     assert all(r.score is None for r in everything.values())
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         reports.participation(s, ines, board2, cohort_group_id=red)
     assert err.value.status == 400  # board two has no cohorts
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         reports.participation(s, ines, board, cohort_group_id=10**9)
     assert err.value.status == 404
 
@@ -219,7 +220,7 @@ def test_participation_issues_a_bounded_number_of_queries(app, s) -> None:
             s.add(Membership(context_id=course.context.id, user_id=user.id, roles=[roles.LEARNER]))
             s.add(LmsGroupMember(group_id=course.groups["red"].id, user_id=user.id))
             s.flush()
-            post = boards.reply(s, boards.viewer_for(s, user.id, course.context.id), thread, "r")
+            post = boards.reply(s, access.viewer_for(s, user.id, course.context.id), thread, "r")
             boards.react(s, course.viewer(s, "leo"), post, "like")
         s.commit()
 
@@ -320,7 +321,7 @@ def test_export_keyset_batches_are_complete(s) -> None:
     for size in (1, 2, 5):
         assert [r["post_id"] for r in reports.export_rows(s, ines, board, batch_size=size)] == whole
     assert len(whole) == len(set(whole)) == 16
-    with pytest.raises(BoardError):
+    with pytest.raises(Refusal):
         reports.export_rows(s, ines, board, batch_size=0)
 
 
@@ -372,11 +373,11 @@ def test_grades_need_a_grading_rule_and_ags(app, s) -> None:
     course, board = _board(s)
     ines = course.viewer(s, "ines")
     before = row_counts(app)
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         reports.send_grades(s, ines, board)
     assert err.value.status == 409 and "grading rule" in err.value.message
     board.grade_threads = 1
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         reports.send_grades(s, ines, board)
     assert err.value.status == 409 and "Assignment and Grade Services" in err.value.message
     s.rollback()

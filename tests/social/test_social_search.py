@@ -12,10 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from plugin.access import Refusal
 from plugin.db import Base, get_engine, new_session
 from plugin.migrate import downgrade, upgrade
 from plugin.social import boards, search
-from plugin.social.boards import BoardError
 from plugin.social.models import Post, Thread
 from tests.conftest import row_counts
 from tests.social.social_world import make_course
@@ -200,7 +200,7 @@ def test_bad_queries_are_refused_with_a_message(app, s) -> None:
         ("walrus", {"board_id": 999999}, 404, "not in this course"),
     ]
     for query, kw, status, message in cases:
-        with pytest.raises(BoardError) as err:
+        with pytest.raises(Refusal) as err:
             search.search(s, lea, query, **kw)
         assert err.value.status == status and message in err.value.message, (query, kw)
     assert len(search.search(s, lea, "x" * 199 + "!").hits) == 0  # 200 characters is fine
@@ -218,7 +218,7 @@ def test_only_the_viewers_course_is_searched(s) -> None:
     s.commit()
     assert _ids(s, course.viewer(s, "ines"), "otter") == [_opening(s, mine).id]
     assert _ids(s, course.viewer(s, "leo"), "otter", board_id=board.id) == [_opening(s, mine).id]
-    with pytest.raises(BoardError) as err:
+    with pytest.raises(Refusal) as err:
         search.search(s, course.viewer(s, "ines"), "otter", board_id=other_board.id)
     assert err.value.status == 404
 

@@ -38,7 +38,8 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for serve_forever, which may never have run
+            self.server.shutdown()
         self.server.server_close()
 
 
