@@ -64,7 +64,6 @@ class Settings:
     secret_key: str = DEFAULT_SECRET
     tool_base_url: str = f"http://localhost:{DEFAULT_PORT}"
     sandbox_enabled: bool = True
-    redis_url: str | None = None
     session_token_max_age: int = 8 * 3600
     url_token_max_age: int = 15 * 60
     frame_ancestors: list[str] = field(default_factory=list)
@@ -98,7 +97,6 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or DEFAULT_SECRET,
             tool_base_url=(env.get("TOOL_BASE_URL") or development_base_url(env)).rstrip("/"),
             sandbox_enabled=_bool(env.get("COMMONS_SANDBOX"), default=not is_prod),
-            redis_url=env.get("REDIS_URL") or None,
             session_token_max_age=int(env.get("COMMONS_SESSION_MAX_AGE", 8 * 3600)),
             open_registration=_bool(env.get("OPEN_REGISTRATION"), default=False),
             allow_private_hosts=_bool(env.get("ALLOW_PRIVATE_HOSTS"), default=not is_prod),

@@ -49,11 +49,6 @@ def profile_object(base: str, iri: str) -> dict[str, Any] | None:
     return _index(base).get(iri)
 
 
-def profile_iris(base: str) -> list[str]:
-    """Every IRI our profile document defines (profile, versions, concepts, templates, patterns)."""
-    return list(_index(base))
-
-
 def activity_document(
     session: Session, base: str, platform_id: int, kind: str, key: str
 ) -> dict[str, Any] | None:

@@ -1,31 +1,30 @@
 """Domain event → xAPI 1.0.3 statement (a plain dict, ready for JSON and the LRS).
 
-The statement is assembled with the ``tincan`` models and serialised with them, then normalised:
-no ``version`` (the xAPI spec asks Learning Record Providers not to set it), timestamp in UTC with
-``Z`` and millisecond precision (what LRSs store), ids and names as our vocabulary defines them.
+The statement is built directly in the shape LRSs store: no ``version`` (the xAPI spec asks
+Learning Record Providers not to set it), timestamp in UTC with ``Z`` and millisecond precision,
+durations as ``PT1H30M``, ids and names as our vocabulary defines them. Every property that would
+be empty is left out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import tincan
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 import plugin
+import plugin.performance.links
 from plugin.events import ActivityRef, DomainEvent, statement_id
 from plugin.lti.models import Context, Placement, Platform, User
 from plugin.xapi import vocabulary as vocab
 from plugin.xapi.vocabulary import StatementKind
-
-log = logging.getLogger(__name__)
 
 PLATFORM_NAME = "Learning Commons"
 LANGUAGE = "en-US"
@@ -81,23 +80,45 @@ def ref_activity_id(base: str, platform_id: int, ref: ActivityRef) -> str:
     return activity_id(base, platform_id, ref.kind, ref.key)
 
 
-def _lang(text: str) -> tincan.LanguageMap:
-    return tincan.LanguageMap({LANGUAGE: text})
+# A statement id as xAPI writes it: a lowercase, hyphenated RFC 4122 UUID (versions 1-5).
+_STATEMENT_ID = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
 
 
-def _activity(iri: str, name: str, type_iri: str, description: str | None = None):
-    definition = tincan.ActivityDefinition(name=_lang(name), type=type_iri)
+def _lang(text: str) -> dict[str, str]:
+    return {LANGUAGE: text}
+
+
+def _activity(
+    iri: str, type_iri: str, name: str | None = None, description: str | None = None
+) -> dict[str, Any]:
+    """An Activity: its id (raises ValueError when empty), and a definition with the name, the
+    description when there is text in it, and the type."""
+    if not iri:
+        raise ValueError(f"an activity of type {type_iri} needs an id")
+    definition: dict[str, Any] = {}
+    if name is not None:
+        definition["name"] = _lang(name)
     if description and description.strip():
-        definition.description = _lang(description.strip())
-    return tincan.Activity(id=iri, definition=definition)
+        definition["description"] = _lang(description.strip())
+    definition["type"] = type_iri
+    return {"id": iri, "objectType": "Activity", "definition": definition}
 
 
-def _ref_activity(base: str, platform_id: int, ref: ActivityRef):
+def _statement_ref(value: str) -> dict[str, str]:
+    """A reference to another statement by its id (raises ValueError when it is not one)."""
+    if not _STATEMENT_ID.match(value):
+        raise ValueError(f"{value!r} is not a statement id (a lowercase UUID)")
+    return {"objectType": "StatementRef", "id": value}
+
+
+def _ref_activity(base: str, platform_id: int, ref: ActivityRef) -> dict[str, Any]:
     # The type follows the thing (kind + variant), wherever it sits in the statement.
     term = vocab.activity_type(ref.kind, ref.variant)
     name = (ref.name or "").strip() or f"{term.label} {ref.key}"
     return _activity(
-        ref_activity_id(base, platform_id, ref), name, term.resolve(base), ref.description
+        ref_activity_id(base, platform_id, ref), term.resolve(base), name, ref.description
     )
 
 
@@ -108,25 +129,21 @@ def actor_name(platform: Platform, user: User) -> str:
     return user.sub
 
 
-def agent_for(platform: Platform, user: User) -> dict[str, Any]:
+def _agent(platform: Platform, user: User) -> dict[str, Any]:
+    """The Agent for ``user``: an account on the platform (never a name or an email)."""
     return {
         "objectType": "Agent",
-        "account": {"homePage": platform.issuer, "name": actor_name(platform, user)},
+        "account": {"name": actor_name(platform, user), "homePage": platform.issuer},
     }
 
 
 def competencies_for(session: Session, event: DomainEvent) -> list[Competency]:
-    """Competencies linked to the act: from plugin.performance (when installed) and from
+    """Competencies linked to the act: the links of :mod:`plugin.performance.links` first, then
     ``event.data["competencies"]`` ([{"iri", "name"}]), de-duplicated by IRI, in order."""
-    found: list[Competency] = []
-    try:
-        from plugin.performance import links  # type: ignore[attr-defined]
-    except ImportError:
-        links = None
-    lookup = getattr(links, "competencies_for", None) if links is not None else None
-    if lookup is not None:
-        for item in lookup(session, event) or ():
-            found.append(Competency(iri=str(item.iri), name=str(item.name)))
+    found = [
+        Competency(iri=str(item.iri), name=str(item.name))
+        for item in plugin.performance.links.competencies_for(session, event)
+    ]
     for item in (event.data or {}).get("competencies") or ():
         found.append(Competency(iri=str(item["iri"]), name=str(item.get("name") or item["iri"])))
     unique: dict[str, Competency] = {}
@@ -202,8 +219,8 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
         grouping.append(
             _activity(
                 activity_id(base, platform.id, "course", str(ctx.id)),
-                ctx.display_title,
                 vocab.Types.COURSE.resolve(base),
+                ctx.display_title,
             )
         )
     if event.placement_id is not None:
@@ -217,8 +234,8 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
         grouping.append(
             _activity(
                 activity_id(base, platform.id, "placement", str(placement.id)),
-                placement.title or placement.resource_link_id,
                 vocab.Types.PLACEMENT.resolve(base),
+                placement.title or placement.resource_link_id,
             )
         )
     if "course" in kind.grouping_kinds and event.context_id is None:
@@ -227,86 +244,63 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
         raise ValueError(f"{event.kind} needs the course activity it happened in (placement_id)")
 
     competencies = competencies_for(session, event)
-    other = [_activity(c.iri, c.name, vocab.Types.COMPETENCY.resolve(base)) for c in competencies]
-    category = [
-        tincan.Activity(
-            id=profile_version_id(base),
-            definition=tincan.ActivityDefinition(type=vocab.PROFILE_ACTIVITY_TYPE),
-        )
-    ]
-    context_activities = tincan.ContextActivities(category=category)
+    other = [_activity(c.iri, vocab.Types.COMPETENCY.resolve(base), c.name) for c in competencies]
+    context_activities: dict[str, Any] = {
+        "category": [_activity(profile_version_id(base), vocab.PROFILE_ACTIVITY_TYPE)]
+    }
     if parents:
-        context_activities.parent = parents
+        context_activities["parent"] = parents
     if grouping:
-        context_activities.grouping = grouping
+        context_activities["grouping"] = grouping
     if other:
-        context_activities.other = other
-    context = tincan.Context(
-        platform=PLATFORM_NAME,
-        language=LANGUAGE,
-        context_activities=context_activities,
-        extensions=tincan.Extensions(
-            {vocab.Extensions.TOOL_VERSION.resolve(base): plugin.__version__}
-        ),
-    )
-    if kind.context_statement and data.get("evidence_statement_id"):
-        context.statement = tincan.StatementRef(id=str(data["evidence_statement_id"]))
+        context_activities["other"] = other
+    context: dict[str, Any] = {}
     if kind.context_statement and data.get("reviewer_user_id") is not None:
         reviewer = session.get(User, data["reviewer_user_id"])
         if reviewer is None or reviewer.platform_id != platform.id:
             raise ValueError(f"reviewer {data['reviewer_user_id']} is not a user of this platform")
-        context.instructor = tincan.Agent(
-            object_type="Agent",
-            account=tincan.AgentAccount(
-                home_page=platform.issuer, name=actor_name(platform, reviewer)
-            ),
-        )
+        context["instructor"] = _agent(platform, reviewer)
+    context["contextActivities"] = context_activities
+    context["platform"] = PLATFORM_NAME
+    context["language"] = LANGUAGE
+    if kind.context_statement and data.get("evidence_statement_id"):
+        context["statement"] = _statement_ref(str(data["evidence_statement_id"]))
+    context["extensions"] = {vocab.Extensions.TOOL_VERSION.resolve(base): plugin.__version__}
 
-    result = None
     result_extensions: dict[str, Any] = {}
     if kind.result_progress:
         result_extensions[vocab.PROGRESS_EXTENSION] = _progress_percent(data.get("progress"))
     if kind.result_reaction and data.get("reaction"):
         result_extensions[vocab.Extensions.REACTION.resolve(base)] = str(data["reaction"])
-    result_fields: dict[str, Any] = {}
+    result: dict[str, Any] = {}
     if kind.result_completion:
-        result_fields["completion"] = True
+        result["completion"] = True
     duration = _duration(data.get("duration_minutes"))
     if duration:
-        result_fields["duration"] = duration
+        result["duration"] = duration
     if _include_response(data):
-        result_fields["response"] = str(data["text"])
+        result["response"] = str(data["text"])
     if result_extensions:
-        result_fields["extensions"] = tincan.Extensions(result_extensions)
-    if result_fields:
-        result = tincan.Result(**result_fields)
+        result["extensions"] = result_extensions
 
     obj = _ref_activity(base, platform.id, event.object)
-    if obj.definition.type != kind.object_type.resolve(base):
+    if obj["definition"]["type"] != kind.object_type.resolve(base):
         raise ValueError(
             f"{kind.slug} needs an object of type {kind.object_type.resolve(base)}, "
-            f"got {obj.definition.type}"
+            f"got {obj['definition']['type']}"
         )
-    statement = tincan.Statement(
-        id=statement_id(event),
-        actor=tincan.Agent(
-            object_type="Agent",
-            account=tincan.AgentAccount(home_page=platform.issuer, name=actor_name(platform, user)),
-        ),
-        verb=tincan.Verb(id=kind.verb.resolve(base), display=_lang(kind.verb.label)),
-        object=obj,
-        context=context,
-        result=result,
-    )
-    as_dict = statement.as_version("1.0.3")
-    as_dict.pop("version", None)  # LRPs SHOULD NOT set it (xAPI 1.0.3, Data 2.4.10)
-    if "duration" in result_fields:
-        as_dict["result"]["duration"] = duration  # tincan re-renders durations; keep ours
-    as_dict["timestamp"] = timestamp(event.occurred_at)
+    statement: dict[str, Any] = {"id": statement_id(event)}
+    if result:
+        statement["result"] = result
+    statement["actor"] = _agent(platform, user)
+    statement["verb"] = {"id": kind.verb.resolve(base), "display": _lang(kind.verb.label)}
+    statement["object"] = obj
+    statement["context"] = context
+    statement["timestamp"] = timestamp(event.occurred_at)
     iris = [c.iri for c in competencies]
     if event.object.kind == "competency":
-        iris.insert(0, obj.id)
-    return BuiltStatement(as_dict, kind, list(dict.fromkeys(iris)))
+        iris.insert(0, obj["id"])
+    return BuiltStatement(statement, kind, list(dict.fromkeys(iris)))
 
 
 def _check_thread_kind(event: DomainEvent) -> None:
@@ -332,8 +326,3 @@ def _include_response(data: dict[str, Any]) -> bool:
     if not data.get("text") or data.get("anonymous"):
         return False
     return bool(has_app_context() and current_app.config.get("XAPI_INCLUDE_RESPONSE_TEXT"))
-
-
-def build_statement(session: Session, event: DomainEvent) -> dict[str, Any]:
-    """The xAPI statement for a domain event, as a JSON-ready dict."""
-    return build(session, event).statement

@@ -145,6 +145,22 @@ def _common() -> dict[str, Any]:
     return {"cur": cur, "token": cur.token, "is_admin": cur.perms.admin}
 
 
+def _outbox_page(scope: outbox.Scope, filters: outbox.Filters) -> outbox.Page:
+    """One page (25 rows) of the outbox rows ``scope`` may see that match ``filters``, from the
+    request's ``cursor``; a cursor that does not parse is a 400 page."""
+    try:
+        return outbox.browse(
+            db_session(), scope, filters, cursor=request.args.get("cursor") or None, limit=25
+        )
+    except ValueError as exc:
+        raise Refusal(400, str(exc), title="This page link is not valid") from exc
+
+
+def _pretty(statement: dict[str, Any]) -> str:
+    """A statement as indented JSON for the statement cards (keys sorted, text as it is)."""
+    return json.dumps(statement, indent=2, ensure_ascii=False, sort_keys=True)
+
+
 @bp.get("/admin")
 @bp.get("/admin/")
 @launch_required
@@ -159,12 +175,7 @@ def overview() -> str:
 def browse() -> str:
     scope = viewer_scope(launch_viewer())
     filters = parse_filters(request.args, scope)
-    try:
-        page = outbox.browse(
-            db_session(), scope, filters, cursor=request.args.get("cursor") or None, limit=25
-        )
-    except ValueError as exc:
-        raise Refusal(400, str(exc), title="This page link is not valid") from exc
+    page = _outbox_page(scope, filters)
     return render_template(
         "xapi/statements.html",
         page=page,
@@ -174,7 +185,7 @@ def browse() -> str:
         base=statements.base_url(),
         courses=_courses(scope),
         scope=scope,
-        pretty=lambda doc: json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True),
+        pretty=_pretty,
         **_common(),
     )
 
@@ -183,19 +194,13 @@ def browse() -> str:
 @launch_required
 def dead_letters() -> str:
     scope = admin_scope(launch_viewer())
-    filters = outbox.Filters(state=DEAD)
-    try:
-        page = outbox.browse(
-            db_session(), scope, filters, cursor=request.args.get("cursor") or None, limit=25
-        )
-    except ValueError as exc:
-        raise Refusal(400, str(exc), title="This page link is not valid") from exc
+    page = _outbox_page(scope, outbox.Filters(state=DEAD))
     return render_template(
         "xapi/dead.html",
         page=page,
         people=_people(page.rows),
         resent=request.args.get("resent"),
-        pretty=lambda doc: json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True),
+        pretty=_pretty,
         **_common(),
     )
 

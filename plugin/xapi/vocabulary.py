@@ -19,7 +19,7 @@ those are the concepts of our own xAPI Profile (see :mod:`plugin.xapi.profile`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from plugin import events
 from plugin.events import DomainEvent
@@ -289,7 +289,6 @@ class StatementKind:
     result_progress: bool = False
     result_reaction: bool = False
     context_statement: bool = False
-    extra_rules: tuple[dict, ...] = field(default_factory=tuple)
 
 
 _BOARD_GROUPING = ("course", "placement")

@@ -12,36 +12,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
 
-from plugin import events
-from plugin.db import new_session, unit_of_work, utcnow
+from plugin.db import utcnow
 from plugin.xapi.forwarder import forward_once
-from plugin.xapi.models import DEAD, DELIVERED, PENDING, XapiOutbox
+from plugin.xapi.models import DEAD, DELIVERED, PENDING
 from tests.support.ralph import Fault
-from tests.xapi.test_xapi_delivery import LATER
-from tests.xapi.xapi_world import Tenant, lrs_config
+from tests.xapi.xapi_world import LATER, lrs_config, outbox_rows, publish_many, session_factory
 
 pytestmark = pytest.mark.lrs
-
-
-def _publish(app, tenant: Tenant, count: int) -> list[str]:
-    ids = []
-    for _ in range(count):
-        event = tenant.event(events.REPLY_POSTED)
-        with unit_of_work(new_session(app)) as s:
-            events.publish(s, event)
-        ids.append(events.statement_id(event))
-    return ids
-
-
-def _rows(app) -> dict[str, XapiOutbox]:
-    with new_session(app) as s:
-        return {r.statement_id: r for r in s.scalars(select(XapiOutbox))}
-
-
-def _factory(app):
-    return lambda: new_session(app)
 
 
 # (status, where a redirect points: the LRS's heartbeat answers a GET with 200)
@@ -58,15 +36,15 @@ ANSWERS = [
 def test_an_answer_other_than_200_or_204_leaves_the_batch_pending(
     app_ctx, tenant, ralph, proxy, status, location
 ) -> None:
-    ids = _publish(app_ctx, tenant, 3)
+    ids = publish_many(app_ctx, tenant, 3)
     headers = {"Location": ralph.base_url + location} if location else {}
     proxy.faults = [Fault(status, headers=headers, body='{"detail": "not stored"}')]
     config = lrs_config(proxy.endpoint, ralph)
 
-    stats = forward_once(_factory(app_ctx), config)
+    stats = forward_once(session_factory(app_ctx), config)
 
     assert (stats.claimed, stats.delivered, stats.dead, stats.retried) == (3, 0, 0, 3)
-    state = _rows(app_ctx)
+    state = outbox_rows(app_ctx)
     for sid in ids:
         row = state[sid]
         assert row.state == PENDING, (status, row.state)
@@ -78,24 +56,24 @@ def test_an_answer_other_than_200_or_204_leaves_the_batch_pending(
     assert [r.method for r in proxy.records] == ["POST"]  # no redirect was followed
 
     # When the LRS answers properly again, the rows are delivered, each once.
-    stats = forward_once(_factory(app_ctx), config, now=utcnow() + LATER)
+    stats = forward_once(session_factory(app_ctx), config, now=utcnow() + LATER)
     assert stats.delivered == 3
-    assert {_rows(app_ctx)[sid].state for sid in ids} == {DELIVERED}
+    assert {outbox_rows(app_ctx)[sid].state for sid in ids} == {DELIVERED}
     stored = Counter(ralph.stored_ids())
     assert all(stored[sid] == 1 for sid in ids)
 
 
 def test_one_statement_refused_with_400_is_parked_alone(app_ctx, tenant, ralph, proxy) -> None:
-    ids = _publish(app_ctx, tenant, 6)
+    ids = publish_many(app_ctx, tenant, 6)
     bad = ids[2]
     proxy.reject_ids = {bad}
     proxy.reject_status = 400
     config = lrs_config(proxy.endpoint, ralph)
 
-    stats = forward_once(_factory(app_ctx), config)
+    stats = forward_once(session_factory(app_ctx), config)
 
     assert (stats.claimed, stats.delivered, stats.dead, stats.retried) == (6, 5, 1, 0)
-    state = _rows(app_ctx)
+    state = outbox_rows(app_ctx)
     assert state[bad].state == DEAD
     assert (
         "HTTP 400" in state[bad].lrs_reply and f"statement {bad} rejected" in state[bad].lrs_reply
@@ -112,4 +90,4 @@ def test_one_statement_refused_with_400_is_parked_alone(app_ctx, tenant, ralph, 
     stored = Counter(ralph.stored_ids())
     assert all(stored[sid] == 1 for sid in good) and stored[bad] == 0
     # Parked: later passes do not send it again.
-    assert forward_once(_factory(app_ctx), config, now=utcnow() + LATER).claimed == 0
+    assert forward_once(session_factory(app_ctx), config, now=utcnow() + LATER).claimed == 0

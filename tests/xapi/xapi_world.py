@@ -4,17 +4,23 @@ well-formed events of every kind for it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from plugin import events
-from plugin.db import new_session
+from plugin.db import new_session, unit_of_work
 from plugin.events import ActivityRef, DomainEvent
 from plugin.lti.models import Context, Placement, Platform, User
+from plugin.xapi.models import XapiOutbox
 from tests.support.ralph import RalphLRS
+
+LATER = timedelta(days=2)  # "now" for a forwarder pass after every backoff has run out
 
 
 def lrs_config(endpoint: str, ralph: RalphLRS, **extra: Any) -> dict[str, Any]:
@@ -167,3 +173,27 @@ VARIANTS = {
     "checkin-attended": (events.CHECKIN_LOGGED, {"role": "mentee", "duration_minutes": 45}),
     "checkin-mentored": (events.CHECKIN_LOGGED, {"role": "mentor", "duration_minutes": 90}),
 }
+
+
+def publish_many(
+    app: Flask, tenant: Tenant, count: int, kind: str = events.REPLY_POSTED
+) -> list[str]:
+    """Publish ``count`` events of ``kind``, each in its own unit of work; their statement ids."""
+    ids = []
+    for _ in range(count):
+        event = tenant.event(kind)
+        with unit_of_work(new_session(app)) as s:
+            events.publish(s, event)
+        ids.append(events.statement_id(event))
+    return ids
+
+
+def outbox_rows(app: Flask) -> dict[str, XapiOutbox]:
+    """Every outbox row, by statement id."""
+    with new_session(app) as s:
+        return {r.statement_id: r for r in s.scalars(select(XapiOutbox))}
+
+
+def session_factory(app: Flask) -> Callable[[], Session]:
+    """What the forwarder takes to open its sessions."""
+    return lambda: new_session(app)
