@@ -15,7 +15,7 @@ import pytest
 import requests
 from flask import Flask
 
-from plugin.lti.sandbox.platform import ROLE_INSTRUCTOR, ROLE_LEARNER
+from sandbox.platform.vocabulary import ROLE_INSTRUCTOR, ROLE_LEARNER
 from tests.conftest import CLIENT_ID
 from tests.social.browser_boards_support import (
     COURSE,

@@ -17,7 +17,7 @@ from plugin.db import new_session
 from plugin.jobs import DONE, QUEUED, Job
 from plugin.lti import advantage
 from plugin.lti.models import AccessTokenCache, Context, Membership, Placement, Platform, User
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID
+from sandbox.platform.demo import DEMO_COURSE_ID
 from tests.conftest import CLIENT_ID
 from tests.support.browser import Browser
 from tests.test_lti_launch import launch

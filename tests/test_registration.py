@@ -21,7 +21,8 @@ from plugin.db import new_session, utcnow
 from plugin.lti import invites, registration
 from plugin.lti.errors import RegistrationError
 from plugin.lti.models import OidcState, Platform, RegistrationInvite
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID, TOOL_CONFIGURATION
+from sandbox.platform.demo import DEMO_COURSE_ID
+from sandbox.platform.vocabulary import TOOL_CONFIGURATION
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, row_counts
 from tests.support.browser import Browser, forms
 from tests.test_lti_launch import launch
