@@ -20,7 +20,7 @@ from sandbox.platform.demo import DEMO_COURSE_ID
 from tests.support.browser import Browser, forms
 from tests.support.ralph import free_port
 
-CHECKOUT = Path(__file__).resolve().parent.parent  # the sandbox is importable from here only
+CHECKOUT = Path(__file__).resolve().parents[2]  # the sandbox is importable from here only
 
 
 @contextmanager
