@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	COMMONS_ENV=development $(VENV)/bin/commons run --port $${PORT:-5000}
+	COMMONS_ENV=development $(PY) -m sandbox --port $${PORT:-5000}
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -23,8 +23,9 @@ def create_app(
 ) -> Flask:
     """The application factory: configuration, database, blueprints, error pages.
 
-    The instance folder (SQLite database, sandbox key and course) is ``instance/`` beside the
-    package, or ``COMMONS_INSTANCE_PATH``."""
+    The instance folder (the SQLite database; in development also the sandbox LMS's key and
+    course) is ``instance/`` beside the package, or ``COMMONS_INSTANCE_PATH``. The sandbox LMS is
+    not part of the app: the development server (``python -m sandbox``) mounts it."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -60,7 +61,7 @@ def create_app(
     from plugin import db
 
     db.init_app(app)
-    _register_blueprints(app, settings)
+    _register_blueprints(app)
     _register_errors(app)
     _register_security_headers(app, settings)
 
@@ -97,7 +98,7 @@ def _install_input_limits(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
 
 
-def _register_blueprints(app: Flask, settings: Settings) -> None:
+def _register_blueprints(app: Flask) -> None:
     import importlib
 
     from plugin import api, jobs
@@ -112,10 +113,6 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         module = importlib.import_module(name)
         if hasattr(module, "init_app"):
             module.init_app(app)
-    if settings.sandbox_enabled:
-        from plugin.lti.sandbox.setup import register_sandbox
-
-        register_sandbox(app, settings)
     jobs.init_app(app)  # last: the worker thread (development) runs what the packages registered
 
 

@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from plugin import create_app
+from plugin.devserver import development_app, serve, server_options
 
 log = logging.getLogger(__name__)
 
@@ -30,47 +31,14 @@ def main() -> None:
 
 
 @main.command("run", with_appcontext=False)  # the app is made after --port is read
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option(
-    "--port",
-    default=None,
-    type=click.IntRange(1, 65535),
-    help="Default: PORT, or the port of TOOL_BASE_URL.",
-)
-@click.option("--no-upgrade", is_flag=True, help="Do not run database migrations first.")
+@server_options
 def run_cmd(host: str, port: int | None, no_upgrade: bool) -> None:
-    """Run the development server (migrates the database first)."""
-    from urllib.parse import urlsplit
-
+    """Run the development server for the tool alone (migrates the database first); `make run`
+    serves the tool with the sandbox LMS."""
     from flask.cli import ScriptInfo
 
-    if port is not None and not os.environ.get("TOOL_BASE_URL"):
-        # No public URL set: the tool's own URLs (launch, login, JWKS, sandbox) use this port.
-        os.environ["PORT"] = str(port)
-    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
-    settings = app.config["COMMONS_SETTINGS"]
-    if settings.is_production:
-        raise click.ClickException("Use gunicorn in production: gunicorn 'plugin:create_app()'.")
-    with app.app_context():
-        if not no_upgrade:
-            from plugin.migrate import upgrade
-
-            upgrade(settings.database_url)
-        if settings.sandbox_enabled:
-            from plugin.lti.sandbox.setup import ensure_sandbox_registration
-
-            ensure_sandbox_registration(app)
-            click.echo(f" * Sandbox LMS: {settings.tool_base_url}/sandbox/")
-    from werkzeug.serving import run_simple
-
-    base_port = urlsplit(settings.tool_base_url).port or 80
-    if port is not None and port != base_port:
-        click.echo(f" ! TOOL_BASE_URL is {settings.tool_base_url}: set it to match port {port}.")
-    from plugin import jobs
-
-    # development: a daemon thread does what `commons worker` does (outbox, jobs, periodic tasks)
-    jobs.start_worker_thread(app)
-    run_simple(host, port or base_port, app, threaded=True, use_reloader=False)
+    load_app = click.get_current_context().ensure_object(ScriptInfo).load_app
+    serve(development_app(port, load_app, upgrade=not no_upgrade), host, port)
 
 
 @main.command("worker")

@@ -63,6 +63,8 @@ class Settings:
     database_url: str = ""
     secret_key: str = DEFAULT_SECRET
     tool_base_url: str = f"http://localhost:{DEFAULT_PORT}"
+    # COMMONS_SANDBOX: whether the development server (``python -m sandbox``) mounts the sandbox
+    # LMS on the app; the app itself never does, and production refuses the setting on.
     sandbox_enabled: bool = True
     session_token_max_age: int = 8 * 3600
     url_token_max_age: int = 15 * 60

@@ -209,8 +209,8 @@ class Lms:
     def __init__(self, server: LiveServer, prefix: str, name: str) -> None:
         from flask import Flask as _Flask
 
-        from plugin.lti.sandbox.blueprint import make_platform_blueprint
-        from plugin.lti.sandbox.platform import SandboxPlatform
+        from sandbox.platform import SandboxPlatform
+        from sandbox.web import make_platform_blueprint
 
         self.platform = SandboxPlatform.demo(server.url + prefix, name=name)
         self.issuer = self.platform.issuer

@@ -17,8 +17,7 @@ from plugin.performance import frameworks
 from plugin.performance.models import Competency
 from tests.data_files import case_package
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch, token_of
-from tests.test_registration import make_invite
+from tests.support.lti import launch, make_invite, token_of
 
 pytestmark = pytest.mark.browser
 

@@ -30,8 +30,16 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
-from plugin.lti.sandbox.blueprint import make_platform_blueprint
-from plugin.lti.sandbox.platform import (
+from sandbox.client import drive_launch, extract_form
+from sandbox.platform import SandboxPlatform
+from sandbox.platform.demo import (
+    DEMO_COURSE_ID,
+    DEMO_INSTRUCTOR_ID,
+    DEMO_LEARNER_ID,
+    DEMO_MENTOR_ID,
+)
+from sandbox.platform.model import PlatformError
+from sandbox.platform.vocabulary import (
     CLAIM_AGS,
     CLAIM_CONTEXT,
     CLAIM_CUSTOM,
@@ -50,10 +58,6 @@ from plugin.lti.sandbox.platform import (
     CLAIM_TOOL_PLATFORM,
     CLAIM_VERSION,
     CLIENT_ASSERTION_TYPE,
-    DEMO_COURSE_ID,
-    DEMO_INSTRUCTOR_ID,
-    DEMO_LEARNER_ID,
-    DEMO_MENTOR_ID,
     MEDIA_LINEITEM,
     MEDIA_MEMBERSHIPS,
     MEDIA_RESULTS,
@@ -67,11 +71,8 @@ from plugin.lti.sandbox.platform import (
     SCOPE_RESULT_READONLY,
     SCOPE_SCORE,
     TOOL_CONFIGURATION,
-    PlatformError,
-    SandboxPlatform,
-    drive_launch,
-    extract_form,
 )
+from sandbox.web import make_platform_blueprint
 
 CLIENT_ID = "learning-commons-test"
 DEPLOYMENT_ID = "deployment-1"

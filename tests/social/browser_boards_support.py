@@ -20,7 +20,7 @@ from tests.support.chromium import CHROMIUM, FLAGS, Chromium, wait_for_axe
 __all__ = ["CHROMIUM", "FLAGS"]
 
 COURSE = "leadership-foundations"
-#: The demo course's people (plugin/lti/sandbox/platform.py ``SandboxPlatform.demo``).
+#: The demo course's people (sandbox/platform/demo.py ``seed_demo_course``).
 NAMES = {
     "u-ines": "Ines Instructor",
     "u-lea": "Lea Learner",

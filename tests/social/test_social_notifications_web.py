@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from plugin.db import new_session
-from plugin.lti.sandbox.platform import ROLE_LEARNER
 from plugin.social.models import Notification, Post
+from sandbox.platform.vocabulary import ROLE_LEARNER
 from tests.conftest import row_counts
 from tests.social.test_social_api import Api
 from tests.social.test_social_boards import count_queries

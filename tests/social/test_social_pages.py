@@ -12,7 +12,7 @@ from plugin.social.models import Post, Thread
 from plugin.xapi.models import XapiOutbox
 from tests.conftest import CLIENT_ID, row_counts
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch, token_of
+from tests.support.lti import launch, token_of
 
 COURSE = "leadership-foundations"
 

@@ -13,8 +13,9 @@ from sqlalchemy import select, update
 from plugin.db import new_session, utcnow
 from plugin.jobs import DONE, QUEUED, Job
 from plugin.lti.models import Context, Membership
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID, ROLE_LEARNER
 from plugin.social.models import Mention
+from sandbox.platform.demo import DEMO_COURSE_ID
+from sandbox.platform.vocabulary import ROLE_LEARNER
 from tests.conftest import row_counts
 from tests.social.test_social_pages import Person, board_link
 from tests.support.roster import worker_pass

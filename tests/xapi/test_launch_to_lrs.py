@@ -14,7 +14,7 @@ from plugin.xapi.lrs import LRSClient, LRSTarget
 from plugin.xapi.models import XapiOutbox
 from tests.data_files import case_package
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch
+from tests.support.lti import launch
 from tests.xapi.xapi_world import lrs_config
 
 TLA_COMPETENCY = "https://w3id.org/xapi/tla/activity-types/competency"

@@ -30,7 +30,7 @@ from plugin.xapi.models import XapiOutbox
 from plugin.xapi.profile import profile_for
 from tests.social.social_world import Course, make_course
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch
+from tests.support.lti import launch
 from tests.xapi.xapi_world import VARIANTS, lrs_config
 
 JSONLD = "application/ld+json"

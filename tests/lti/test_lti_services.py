@@ -8,19 +8,16 @@ from __future__ import annotations
 import socket
 
 import pytest
-from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import func, select, update
 
-from plugin.cli import main
 from plugin.db import new_session
 from plugin.jobs import DONE, QUEUED, Job
 from plugin.lti import advantage
 from plugin.lti.models import AccessTokenCache, Context, Membership, Placement, Platform, User
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID
+from sandbox.platform.demo import DEMO_COURSE_ID
 from tests.conftest import CLIENT_ID
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch
+from tests.support.lti import cli, launch
 
 OTHER_CLIENT = "other-client"
 
@@ -171,7 +168,7 @@ def _clean(output: str, tenants: Tenants) -> None:
 def test_roster_sync_command_goes_on_past_an_unreachable_platform(app, lms_factory) -> None:
     t = Tenants(app, lms_factory)
     assert t.members(app, t.up_id) == 2  # Ines and Lea launched
-    result = CliRunner().invoke(main, ["roster", "sync"], obj=ScriptInfo(create_app=lambda: app))
+    result = cli(app, "roster", "sync")
     assert result.exit_code == 1, result.output
     _clean(result.output, t)
     assert "Rosters: 1 synced, 1 failed." in result.output
@@ -187,8 +184,7 @@ def test_roster_sync_command_goes_on_past_an_unreachable_platform(app, lms_facto
 
 def test_boards_grades_command_goes_on_past_an_unreachable_platform(app, lms_factory) -> None:
     t = Tenants(app, lms_factory)
-    info = ScriptInfo(create_app=lambda: app)
-    result = CliRunner().invoke(main, ["boards", "grades", "--all"], obj=info)
+    result = cli(app, "boards", "grades", "--all")
     assert result.exit_code == 1, result.output
     _clean(result.output, t)
     assert "Boards: 1 sent, 1 with grades not sent." in result.output
@@ -197,11 +193,9 @@ def test_boards_grades_command_goes_on_past_an_unreachable_platform(app, lms_fac
     assert "Lea Learner: 0/100 sent" in result.output
     assert [s.user_id for s in t.up.platform.received_scores(DEMO_COURSE_ID)] == ["u-lea"]
     # named boards, the unreachable one first: the same
-    again = CliRunner().invoke(
-        main, ["boards", "grades", str(t.boards["down"]), str(t.boards["up"])], obj=info
-    )
+    again = cli(app, "boards", "grades", str(t.boards["down"]), str(t.boards["up"]))
     assert again.exit_code == 1 and "Boards: 1 sent, 1 with grades not sent." in again.output
-    assert CliRunner().invoke(main, ["boards", "grades"], obj=info).exit_code == 2  # usage
+    assert cli(app, "boards", "grades").exit_code == 2  # usage
 
 
 def test_worker_jobs_go_on_past_an_unreachable_platform(app, lms_factory) -> None:
@@ -210,7 +204,7 @@ def test_worker_jobs_go_on_past_an_unreachable_platform(app, lms_factory) -> Non
         queued = s.scalars(select(Job).where(Job.kind == "lti.roster_sync")).all()
         assert {j.payload["platform_id"] for j in queued} == {t.down_id, t.up_id}
         assert {j.state for j in queued} == {QUEUED}
-    result = CliRunner().invoke(main, ["worker", "--once"], obj=ScriptInfo(create_app=lambda: app))
+    result = cli(app, "worker", "--once")
     assert result.exit_code == 1, result.output
     _clean(result.output, t)
     assert "1 to retry" in result.output and "could not be reached" in result.output

@@ -13,9 +13,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from flask import Flask
 
-from plugin.lti.sandbox.platform import ROLE_INSTRUCTOR, ROLE_LEARNER
+from sandbox.platform.vocabulary import ROLE_INSTRUCTOR, ROLE_LEARNER
 from tests.conftest import CLIENT_ID
 from tests.social.browser_boards_support import (
     COURSE,
@@ -32,16 +31,6 @@ from tests.support.servers import LiveServer
 __all__ = ["CHROMIUM", "FLAGS"]  # the other browser modules' imports
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def tool_server(cross_site_tool_server: LiveServer) -> LiveServer:
-    return cross_site_tool_server
-
-
-@pytest.fixture(scope="module")
-def app(cross_site_app: Flask) -> Flask:
-    return cross_site_app
 
 
 @pytest.fixture(scope="module", params=MODES)
@@ -197,7 +186,7 @@ def test_only_the_registered_lms_may_frame_the_tool(app, lms, chromium, tool_ser
     """frame-ancestors: the launch's LMS (and, before a launch, the registered platforms) may frame
     the tool; a page of another origin may not, whether it frames a launched page or the login."""
     from tests.support.browser import Browser
-    from tests.test_lti_launch import launch
+    from tests.support.lti import launch
 
     add_board(lms, "Private circle")
     rlid = lms.platform.resource_links(COURSE, CLIENT_ID)[-1].resource_link_id

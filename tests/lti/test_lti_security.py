@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import row_counts
-from tests.support.browser import Browser, Form, forms
+from tests.support.browser import Browser, Form
+from tests.support.lti import reach_auth_form
 
 C = "https://purl.imsglobal.org/spec/lti/claim/"
 
@@ -32,19 +33,6 @@ def _other_key() -> bytes:
 
 def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def reach_auth_form(browser: Browser, lms, user: str = "u-lea", **params: str) -> Form:
-    """Run the flow up to the platform's auto-posting id_token form; return that form."""
-    if "resource_link" not in params and params.get("message_type") is None:
-        params["resource_link"] = lms.placement().resource_link_id
-    page = browser.get(lms.launch_url(user, **params))
-    (login_form,) = forms(page.text)
-    auth_page = browser.submit(login_form, page.url)  # → 302 → platform /auth
-    assert auth_page.status_code == 200, auth_page.text[:300]
-    (form,) = forms(auth_page.text)
-    assert "id_token" in form.fields and "state" in form.fields
-    return form
 
 
 @dataclass

@@ -18,9 +18,8 @@ from plugin.lti import toolconf
 from plugin.lti.models import Context, LaunchSession, OidcState, Placement, Platform, User
 from tests.conftest import row_counts
 from tests.support.browser import Browser
+from tests.support.lti import launch, reach_auth_form
 from tests.support.servers import RawServer
-from tests.test_lti_launch import launch
-from tests.test_lti_security import reach_auth_form
 
 C = "https://purl.imsglobal.org/spec/lti/claim/"
 

@@ -30,18 +30,7 @@ from plugin.lti.models import LaunchSession
 from tests.conftest import row_counts
 from tests.social.test_social_pages import board_link
 from tests.support.browser import Browser, forms
-from tests.support.servers import LiveServer
-from tests.test_lti_launch import launch
-
-
-@pytest.fixture(scope="module")
-def tool_server(cross_site_tool_server: LiveServer) -> LiveServer:
-    return cross_site_tool_server
-
-
-@pytest.fixture(scope="module")
-def app(cross_site_app: Flask) -> Flask:
-    return cross_site_app
+from tests.support.lti import launch
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""``make run`` as a first-time user meets it: the development server (``commons run``) in its own
-process, on a port of its choosing, with the sandbox LMS. Its launch URLs use the port it serves
+"""``make run`` as a first-time user meets it: the development server (``python -m sandbox``) in its
+own process, on a port of its choosing, with the sandbox LMS. Its launch URLs use the port it serves
 (no TOOL_BASE_URL set), and the sandbox course keeps what deep linking added across a restart."""
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from urllib.parse import urlsplit
 
 import requests
 
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID
-from plugin.lti.sandbox.setup import SANDBOX_CLIENT_ID
+from sandbox.mount import SANDBOX_CLIENT_ID
+from sandbox.platform.demo import DEMO_COURSE_ID
 from tests.support.browser import Browser, forms
 from tests.support.ralph import free_port
 
-COMMONS = Path(sys.executable).with_name("commons")
+CHECKOUT = Path(__file__).resolve().parents[2]  # the sandbox is importable from here only
 
 
 @contextmanager
 def dev_server(instance: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``commons run`` with a fresh environment (no TOOL_BASE_URL): yields its base URL."""
+    """``make run``'s server with a fresh environment (no TOOL_BASE_URL): yields its base URL."""
     environ = {
         k: v
         for k, v in os.environ.items()
@@ -33,7 +33,8 @@ def dev_server(instance: Path, *args: str, env: dict[str, str] | None = None) ->
     }
     environ.update(COMMONS_ENV="development", COMMONS_INSTANCE_PATH=str(instance), **(env or {}))
     process = subprocess.Popen(
-        [str(COMMONS), "run", *args],
+        [sys.executable, "-m", "sandbox", *args],
+        cwd=CHECKOUT,
         env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -44,8 +45,8 @@ def dev_server(instance: Path, *args: str, env: dict[str, str] | None = None) ->
         deadline = time.monotonic() + 60
         while "Sandbox LMS:" not in banner:
             line = process.stdout.readline() if process.stdout else ""
-            assert line or process.poll() is None, f"commons run exited: {banner}"
-            assert time.monotonic() < deadline, f"no banner from commons run: {banner}"
+            assert line or process.poll() is None, f"the dev server exited: {banner}"
+            assert time.monotonic() < deadline, f"no banner from the dev server: {banner}"
             banner += line
         sandbox = banner.split("Sandbox LMS:", 1)[1].split()[0]
         base = sandbox.removesuffix("/sandbox/")

@@ -1,6 +1,8 @@
-"""Wiring the sandbox LMS into the development app: one platform under ``/sandbox`` with a stable
-key and its course's placements, line items and scores kept in the instance folder (so a restart
-keeps what deep linking added, as the tool keeps its boards), the tool registered on both sides."""
+"""Mounting the sandbox LMS on the tool's app (the development server, :mod:`sandbox.devserver`):
+one platform under ``/sandbox`` with a stable key and its course's placements, line items and
+scores kept in the instance folder (so a restart keeps what deep linking added, as the tool keeps
+its boards), the tool registered on both sides. The product never imports this package; the
+sandbox builds on the product's app."""
 
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ from pathlib import Path
 from flask import Flask, request
 
 from plugin.config import Settings
+from plugin.db import new_session, unit_of_work
+from plugin.lti.registration import add_platform
+from sandbox.platform import SandboxPlatform
+from sandbox.web import make_platform_blueprint
 
 SANDBOX_CLIENT_ID = "learning-commons-sandbox"
 SANDBOX_DEPLOYMENT_ID = "sandbox-deployment-1"
@@ -19,12 +25,9 @@ STATE_FILE = "sandbox_course.json"
 log = logging.getLogger(__name__)
 
 
-def register_sandbox(app: Flask, settings: Settings) -> None:
-    """Mount the sandbox platform (development only; production refuses to start with it)."""
-    from plugin.lti.sandbox.blueprint import make_platform_blueprint
-    from plugin.lti.sandbox.platform import SandboxPlatform
-
-    if settings.is_production:  # check_production already refuses this; belt and braces
+def mount_sandbox(app: Flask, settings: Settings) -> None:
+    """Mount the sandbox platform on the tool's ``app`` (never in production)."""
+    if settings.is_production:
         raise RuntimeError("The sandbox platform is never served in production.")
     key_file = Path(app.instance_path) / "sandbox_platform_key.pem"
     pem = key_file.read_bytes() if key_file.exists() else None
@@ -68,7 +71,7 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
             state["done"] = True
 
 
-def _restore(platform, path: Path) -> None:
+def _restore(platform: SandboxPlatform, path: Path) -> None:
     if not path.exists():
         return
     try:
@@ -77,7 +80,7 @@ def _restore(platform, path: Path) -> None:
         log.warning("sandbox: could not restore %s (%s); starting from the demo course", path, exc)
 
 
-def _save(platform, path: Path) -> None:
+def _save(platform: SandboxPlatform, path: Path) -> None:
     """Write the course state atomically (a crash never leaves half a file)."""
     partial = path.with_suffix(".tmp")
     partial.write_text(json.dumps(platform.course_state(), indent=1), encoding="utf-8")
@@ -85,10 +88,8 @@ def _save(platform, path: Path) -> None:
 
 
 def ensure_sandbox_registration(app: Flask) -> None:
-    """Register the sandbox platform in the tool's database (idempotent)."""
-    from plugin.db import new_session, unit_of_work
-    from plugin.lti.registration import add_platform
-
+    """Register the mounted sandbox platform in the tool's database (idempotent; nothing when no
+    sandbox is mounted)."""
     platform = app.extensions.get("commons.sandbox")
     if platform is None:
         return

@@ -22,11 +22,11 @@ from plugin.lti.models import (
     Platform,
     User,
 )
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID
+from sandbox.platform.demo import DEMO_COURSE_ID
 from tests.conftest import CLIENT_ID, row_counts
 from tests.support.browser import Browser, forms
+from tests.support.lti import launch, token_of
 from tests.support.roster import refresh_class_list
-from tests.test_lti_launch import launch, token_of
 
 
 def _tool(url: str) -> str:

@@ -4,37 +4,23 @@ Registration flow over HTTP, and the real ``commons platform …`` commands."""
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner, Result
 from flask import Flask, jsonify, request
-from flask.cli import ScriptInfo
 from sqlalchemy import func, inspect, select, text, update
 
-from plugin.cli import main
 from plugin.db import new_session, utcnow
 from plugin.lti import invites, registration
 from plugin.lti.errors import RegistrationError
 from plugin.lti.models import OidcState, Platform, RegistrationInvite
-from plugin.lti.sandbox.platform import DEMO_COURSE_ID, TOOL_CONFIGURATION
+from sandbox.platform.demo import DEMO_COURSE_ID
+from sandbox.platform.vocabulary import TOOL_CONFIGURATION
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, row_counts
 from tests.support.browser import Browser, forms
-from tests.test_lti_launch import launch
-
-
-def cli(app: Flask, *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-
-def make_invite(app: Flask, *args: str) -> str:
-    made = cli(app, "platform", "invite", *args)
-    assert made.exit_code == 0, made.output
-    return made.output.strip().splitlines()[-1]
+from tests.support.lti import cli, launch, make_invite
 
 
 def open_registration(b: Browser, lms: Lms, tool_registration_url: str):
@@ -412,17 +398,6 @@ def test_manual_registrations_are_active(app) -> None:
 
 
 # --- migration 0010 ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_url(tmp_path) -> Iterator[str]:
-    """An empty database of the kind the suite runs on."""
-    if os.environ.get("TEST_DATABASE") != "postgres":
-        yield f"sqlite:///{tmp_path / 'registration.db'}"
-        return
-    from tests.conftest import _postgres_database
-
-    yield from _postgres_database()
 
 
 def test_migration_0010_keeps_every_platform_going_down_and_up(fresh_url) -> None:

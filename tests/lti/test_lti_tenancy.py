@@ -18,8 +18,7 @@ from plugin.xapi.vocabulary import STATEMENT_KINDS
 from tests.conftest import CLIENT_ID, row_counts
 from tests.social.test_social_pages import COURSE, Person, board_id_of, tool_of
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch, token_of
-from tests.test_lti_security import reach_auth_form
+from tests.support.lti import launch, reach_auth_form, token_of
 from tests.xapi.conftest import ralph  # noqa: F401 - the real LRS fixture
 from tests.xapi.xapi_world import lrs_config
 

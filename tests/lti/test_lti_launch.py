@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -10,15 +10,7 @@ from plugin.db import new_session
 from plugin.lti.models import Context, LaunchSession, Membership, OidcState, Placement, User
 from tests.conftest import CLIENT_ID
 from tests.support.browser import Browser
-
-
-def launch(browser: Browser, lms, user: str, **params: str):
-    page = browser.get(lms.launch_url(user, **params))
-    return browser.autosubmit(page)
-
-
-def token_of(response) -> str:
-    return parse_qs(urlsplit(response.url).query)["lc"][0]
+from tests.support.lti import launch, token_of
 
 
 def test_learner_launch_records_identity_and_shows_placement(app, lms, browser) -> None:

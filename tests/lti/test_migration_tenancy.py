@@ -4,27 +4,15 @@ registration. Runs on SQLite, and on PostgreSQL with TEST_DATABASE=postgres."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from plugin.migrate import downgrade, upgrade
-from tests.conftest import _postgres_database
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def fresh_url(tmp_path) -> Iterator[str]:
-    """An empty database of its own (the session's database is already at head)."""
-    if os.environ.get("TEST_DATABASE") == "postgres":
-        yield from _postgres_database()
-    else:
-        yield f"sqlite:///{tmp_path / 'tenancy.db'}"
 
 
 class Rows:

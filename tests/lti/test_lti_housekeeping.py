@@ -7,12 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
 from plugin import create_app
-from plugin.cli import main
 from plugin.config import Settings
 from plugin.db import new_session, utcnow
 from plugin.jobs import DONE, Job
@@ -20,7 +17,7 @@ from plugin.lti.models import AccessTokenCache, LaunchSession, OidcState
 from plugin.lti.tasks import PURGE_MARGIN
 from tests.conftest import CLIENT_ID, row_counts
 from tests.support.browser import Browser
-from tests.test_lti_launch import launch
+from tests.support.lti import cli, launch
 
 
 def login(tool_url: str, lms, client_id: str = CLIENT_ID, headers: dict | None = None):
@@ -96,7 +93,7 @@ def test_the_worker_purges_old_states_expired_sessions_and_tokens(app, lms, tool
     kept_states = set(states(app)) - set(anonymous[:2]) - set(used)
     assert kept_states  # the fresh anonymous state and the instructor's used one
 
-    result = CliRunner().invoke(main, ["worker", "--once"], obj=ScriptInfo(create_app=lambda: app))
+    result = cli(app, "worker", "--once")
     assert result.exit_code == 0, result.output
     assert set(states(app)) == kept_states  # old ones went, used or not
     assert [s.id for s in _sessions(app)] == [live_session]

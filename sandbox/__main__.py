@@ -1,0 +1,5 @@
+"""``python -m sandbox``: the development server with the sandbox LMS (:mod:`sandbox.devserver`)."""
+
+from sandbox.devserver import main
+
+main()
