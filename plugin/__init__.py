@@ -65,6 +65,7 @@ def create_app(
     _register_errors(app)
     _register_security_headers(app, settings)
 
+    from plugin import widgets
     from plugin.web import launch_fields, launch_qs, launch_url, path_for, url_token_meta
 
     app.jinja_env.globals.update(
@@ -73,6 +74,7 @@ def create_app(
         launch_qs=launch_qs,
         launch_fields=launch_fields,
         url_token_meta=url_token_meta,
+        course_tools=widgets.course_tools,
     )
 
     @app.context_processor

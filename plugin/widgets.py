@@ -11,6 +11,9 @@ The custom parameters a widget returns travel with the link: the platform sends 
 launch of it, and ``plugin.lti.launch`` stores those named ``setting_*`` on the placement
 (``Placement.settings``) for the widget to read when it opens the placement.
 
+Packages also declare the **course tools** staff reach from every widget's page (competency
+frameworks, learning records) with :func:`add_course_tool`; the shared "Course tools" box lists them.
+
 A widget that is declared but not yet built (``launch_endpoint`` None) is not offered anywhere; a
 course link that already names it shows a "not available yet" page.
 """
@@ -86,3 +89,24 @@ def available() -> Iterator[Widget]:
 def labels() -> dict[str, str]:
     """Every declared widget's label by name (for pages that name a placement's widget)."""
     return {w.name: w.label for w in _registry(current_app).values()}
+
+
+@dataclass(frozen=True)
+class CourseTool:
+    """A staff page every widget's page links to from its "Course tools" box."""
+
+    label: str
+    #: the Flask endpoint of the page (it takes no URL values)
+    endpoint: str
+    #: where it sits in the list (smaller first)
+    order: int = 100
+
+
+def add_course_tool(app: Flask, tool: CourseTool) -> None:
+    """Declare a course tool for this app (in the owning package's ``init_app``)."""
+    app.extensions.setdefault("commons_course_tools", []).append(tool)
+
+
+def course_tools() -> list[CourseTool]:
+    """The course tools, by their ``order``."""
+    return sorted(current_app.extensions.get("commons_course_tools", []), key=lambda t: t.order)

@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
 
     # declared, not built yet: course links that name it show "not available yet"
     widgets.register(app, widgets.Widget(name="plan", label="Development plan"))
+    widgets.add_course_tool(
+        app, widgets.CourseTool("Competency frameworks", "performance.frameworks_page", order=10)
+    )
     app.register_blueprint(bp)
     api.register_blueprint(blp)
     events.subscribe(SUBSCRIBER_NAME, on_event)

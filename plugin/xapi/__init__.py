@@ -36,10 +36,13 @@ def _flag(value: Any) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from plugin import api
+    from plugin import api, widgets
     from plugin.xapi import api as xapi_api
     from plugin.xapi import outbox, resolve, statements, views
 
+    widgets.add_course_tool(
+        app, widgets.CourseTool("Learning records (xAPI statements)", "xapi.overview", order=20)
+    )
     env = os.environ
     app.config.setdefault("LRS_ENDPOINT", env.get("LRS_ENDPOINT") or None)
     app.config.setdefault("LRS_USERNAME", env.get("LRS_USERNAME") or None)

@@ -77,6 +77,9 @@ def test_instructor_sets_up_a_board_then_learners_talk_and_staff_moderate(app, l
     assert done.status_code == 200 and "/boards/" in done.url
     assert "Start a thread" in done.text and "Course tools" in done.text  # staff links kept
     assert done.text.count('aria-label="Course tools"') == 1  # once, in the page body
+    # the course tools the packages declare (plugin.widgets.add_course_tool), in their order
+    tools = done.text.split('aria-label="Course tools"', 1)[1].split("</nav>", 1)[0]
+    assert tools.index("Competency frameworks") < tools.index("Learning records (xAPI statements)")
     title = done.text.split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title
     # every form carries the launch token, every control has a label
