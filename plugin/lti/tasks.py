@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from plugin import jobs
+from plugin.access import Refusal, Viewer
 from plugin.config import Settings
 from plugin.db import utcnow
 from plugin.lti.models import AccessTokenCache, Context, LaunchSession, OidcState
@@ -52,6 +53,28 @@ def queue_roster_sync(session: Session, context: Context) -> int | None:
         {"context_id": context.id, "platform_id": context.platform_id},
         dedupe_key=roster_job_key(context.id),
     )
+
+
+def request_roster_sync(session: Session, viewer: Viewer) -> int | None:
+    """Staff ask for a fresh class list of their course (*Refresh class list*): a roster sync is
+    queued (at most one per course; None when one already is). Refused for others, and for a
+    course whose platform did not offer its class list (NRPS)."""
+    context = session.get(Context, viewer.context_id) if viewer.context_id is not None else None
+    if not viewer.staff or context is None:
+        raise Refusal(
+            403,
+            "Ask your instructor to refresh the class list.",
+            title="Only course staff can refresh the roster",
+        )
+    if not context.nrps_url:
+        raise Refusal(
+            400,
+            "This course's platform did not offer its class list to Learning Commons (the Names "
+            "and Role Provisioning Service).",
+            title="The class list cannot be refreshed",
+            hint="Allow the tool to read course memberships in the LMS's registration of the tool.",
+        )
+    return queue_roster_sync(session, context)
 
 
 def queue_roster_sync_if_stale(

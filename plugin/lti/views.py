@@ -24,10 +24,9 @@ from plugin import jobs, widgets
 from plugin.access import Refusal
 from plugin.config import Settings
 from plugin.db import db_session, unit_of_work
-from plugin.lti import advantage, invites, keys, launch, registration, tasks
+from plugin.lti import advantage, invites, keys, launch, placements, registration, tasks
 from plugin.lti import claims as C
 from plugin.lti.errors import RegistrationError
-from plugin.lti.models import Context, Placement
 from plugin.web import (
     LAUNCH_FIELD,
     TOKEN_FIELD,
@@ -36,6 +35,7 @@ from plugin.web import (
     issue_token,
     launch_required,
     launch_url,
+    launch_viewer,
     set_launch_cookie,
 )
 
@@ -252,30 +252,9 @@ def app() -> Response | str:
 def setup_placement() -> Response:
     """Staff choose the widget for a link that was created without deep linking."""
     cur = current()
-    if not cur.perms.staff or cur.placement is None:
-        raise Refusal(
-            403,
-            "Ask your instructor to choose what this link opens.",
-            title="Only course staff can set up this activity",
-        )
-    widget = widgets.get(request.form.get("widget"))
-    if widget is None or not widget.available:
-        raise Refusal(
-            400,
-            "Pick one of the widgets offered on the page.",
-            title="Choose a widget",
-        )
     with unit_of_work() as session:
-        placement = session.get(Placement, cur.placement.id)
-        assert placement is not None
-        if placement.widget and placement.widget != widget.name:
-            current_widget = widgets.get(placement.widget)
-            raise Refusal(
-                409,
-                f"It opens the {current_widget.label if current_widget else placement.widget}.",
-                title="This activity is already set up",
-            )
-        placement.widget = widget.name
+        placement_id = cur.placement.id if cur.placement is not None else None
+        placements.set_up(session, launch_viewer(), placement_id, request.form.get("widget"))
     return redirect(launch_url("lti.app"), code=303)
 
 
@@ -284,85 +263,25 @@ def setup_placement() -> Response:
 def deep_link() -> Response | str:
     """Deep Linking 2.0: an instructor picks widgets; we return ltiResourceLink content items."""
     cur = current()
-    if cur.launch.message_type != C.DEEP_LINKING_REQUEST:
-        raise Refusal(
-            400,
-            "This page is for adding Learning Commons "
-            "to a course from the platform's content picker.",
-            title="Not a content selection",
-        )
-    if not cur.perms.staff:
-        raise Refusal(
-            403,
-            "Ask your instructor to add Learning Commons to the course.",
-            title="Only course staff can add activities",
-        )
-    dl = cur.launch.claims.get(C.DL_SETTINGS) or {}
-    accept_types = dl.get("accept_types") or []
-    if "ltiResourceLink" not in accept_types:
-        raise Refusal(
-            400,
-            "The content picker does not accept LTI resource links at this place.",
-            title="This platform cannot take Learning Commons links here",
-            hint=f"accept_types was {accept_types!r}; use a placement that accepts ltiResourceLink.",
-        )
-    multiple = bool(dl.get("accept_multiple", False))
-    lineitem_ok = bool(dl.get("accept_lineitem", True))
+    picker = placements.deep_link_request(launch_viewer(), cur.launch)
     if request.method == "GET":
         return render_template(
             "lti/deep_link.html",
             cur=cur,
-            dl=dl,
-            multiple=multiple,
-            lineitem_ok=lineitem_ok,
+            dl=picker.settings,
+            multiple=picker.multiple,
+            lineitem_ok=picker.lineitem_ok,
             widgets=list(widgets.available()),
             token=cur.token,
         )
-    offered = {w.name: w for w in widgets.available()}
-    chosen = request.form.getlist("widget")
-    if not chosen or any(w not in offered for w in chosen):
-        raise Refusal(400, "Pick at least one of the widgets offered.", title="Choose what to add")
-    if len(chosen) > 1 and not multiple:
-        raise Refusal(400, "The platform accepts only one item here.", title="Choose one")
-    items = [_content_item(offered[w], lineitem_ok) for w in chosen]
+    items = placements.content_items(
+        picker, request.form, _settings().tool_base_url + "/lti/launch"
+    )
     with unit_of_work() as session:
         return_url, token = advantage.deep_link_response_jwt(session, cur.launch, items)
     return render_template(
         "lti/deep_link_return.html", return_url=return_url, jwt=token, items=items
     )
-
-
-def _content_item(widget: widgets.Widget, lineitem_ok: bool) -> dict[str, Any]:
-    """The ``ltiResourceLink`` content item for one chosen widget: its title, the widget's custom
-    parameters from the form, and a gradebook column when points were given."""
-    form = request.form
-    title = (form.get(f"title_{widget.name}") or widget.label).strip()[:200]
-    custom = {"widget": widget.name, **widget.custom_parameters(form, lineitem_ok)}
-    item: dict[str, Any] = {
-        "type": "ltiResourceLink",
-        "title": title,
-        "url": _settings().tool_base_url + "/lti/launch",
-        "custom": custom,
-        "iframe": {"width": 1000, "height": 800},
-        "window": {"targetName": "learning-commons"},
-    }
-    points = form.get(f"points_{widget.name}", "").strip()
-    if lineitem_ok and points:
-        try:
-            maximum = float(points)
-        except ValueError as exc:
-            raise Refusal(
-                400, f"{points!r} is not a number.", title="Points must be a number"
-            ) from exc
-        if not 0 < maximum <= 10000:
-            raise Refusal(400, "Points must be between 0 and 10000.", title="Points out of range")
-        item["lineItem"] = {
-            "scoreMaximum": maximum,
-            "label": title,
-            "tag": "participation",
-            "resourceId": widget.name,
-        }
-    return item
 
 
 @bp.post("/lti/roster/sync")
@@ -372,26 +291,9 @@ def roster_sync() -> Response | tuple[Response, int]:
     most one per course, for the worker (the development server's worker thread is woken at once);
     the request never calls the platform. Back to ``return_to`` (a page of this tool) with
     ``roster=queued``; JSON callers get 202."""
-    cur = current()
-    if not cur.perms.staff or cur.context is None:
-        raise Refusal(
-            403,
-            "Ask your instructor to refresh the class list.",
-            title="Only course staff can refresh the roster",
-        )
-    if not cur.context.nrps_url:
-        raise Refusal(
-            400,
-            "This course's platform did not offer its class list to Learning Commons (the Names "
-            "and Role Provisioning Service).",
-            title="The class list cannot be refreshed",
-            hint="Allow the tool to read course memberships in the LMS's registration of the tool.",
-        )
     back = _local_page(request.form.get("return_to", ""))
     with unit_of_work() as session:
-        context = session.get(Context, cur.context.id)
-        assert context is not None
-        job_id = tasks.queue_roster_sync(session, context)
+        job_id = tasks.request_roster_sync(session, launch_viewer())
     jobs.wake(current_app._get_current_object())  # type: ignore[attr-defined]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(status="queued" if job_id else "already_queued"), 202
