@@ -16,9 +16,14 @@ def viewer_scope(viewer: Viewer) -> Scope:
     return Scope(platform_id=viewer.platform_id, context_id=viewer.course())
 
 
+def may_resend(viewer: Viewer) -> bool:
+    """Whether the viewer may see refused statements and send them again (administrators)."""
+    return viewer.admin
+
+
 def admin_scope(viewer: Viewer) -> Scope:
     """Administrators' acts (sending refused statements again): their platform. Others: 403."""
-    viewer.require_admin()
+    viewer.require_admin()  # the rule of may_resend, as a refusal
     return Scope(platform_id=viewer.platform_id)
 
 

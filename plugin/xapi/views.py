@@ -22,7 +22,7 @@ from plugin.lti.models import Context, User
 from plugin.web import current, launch_required, launch_url, launch_viewer
 from plugin.xapi import outbox, resolve, statements
 from plugin.xapi import vocabulary as vocab
-from plugin.xapi.access import admin_scope, parse_filters, viewer_scope
+from plugin.xapi.access import admin_scope, may_resend, parse_filters, viewer_scope
 from plugin.xapi.models import DEAD, XapiOutbox
 from plugin.xapi.profile import profile_for
 
@@ -142,7 +142,7 @@ def _courses(scope: outbox.Scope) -> list[Context]:
 
 def _common() -> dict[str, Any]:
     cur = current()
-    return {"cur": cur, "token": cur.token, "is_admin": cur.perms.admin}
+    return {"cur": cur, "token": cur.token, "is_admin": may_resend(launch_viewer())}
 
 
 def _outbox_page(scope: outbox.Scope, filters: outbox.Filters) -> outbox.Page:
