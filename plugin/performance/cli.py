@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from plugin.db import new_session, unit_of_work
-from plugin.performance import associations, catalog, frameworks
-from plugin.performance.catalog import TreeNode
-from plugin.performance.frameworks import FrameworkImportError, ImportResult
+from plugin.performance import associations, frameworks
+from plugin.performance.frameworks import FrameworkImportError, ImportResult, catalog
+from plugin.performance.frameworks.catalog import TreeNode
 
 
 @click.group("competencies")

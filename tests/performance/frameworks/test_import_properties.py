@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +23,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from plugin.db import new_session
-from plugin.performance import catalog, frameworks
-from plugin.performance.frameworks import FrameworkImportError, ParsedFramework
+from plugin.performance import frameworks
+from plugin.performance.frameworks import FrameworkImportError, ParsedFramework, catalog
+from plugin.performance.frameworks.importers.case import utc_datetime
+from plugin.performance.frameworks.importers.text import detect_format, load_json
 from plugin.performance.models import Framework
 from tests.conftest import row_counts
+from tests.data_files import CASE_DIR
 from tests.performance.perf_world import make_tenant, staff_token
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -486,19 +488,14 @@ json_texts = st.one_of(
 def test_any_upload_text_is_read_or_refused(text: str) -> None:
     """What an upload goes through before the parsers: detecting and reading JSON."""
     try:
-        if frameworks.detect_format(text, "upload.json") == "case":
-            _parse_case(frameworks.load_json(text))
+        if detect_format(text, "upload.json") == "case":
+            _parse_case(load_json(text))
     except FrameworkImportError as exc:
         assert exc.message
 
 
 # --- crashes the properties found, kept as plain tests ----------------------------------------
-SEQUENCE_PACKAGE = (
-    Path(__file__).resolve().parents[1]
-    / "data"
-    / "case"
-    / ("opensalt-SequenceNumberFramework.json")
-)
+SEQUENCE_PACKAGE = CASE_DIR / "opensalt-SequenceNumberFramework.json"
 
 
 def _upload(app, tool_server, text: str, token: str | None = None) -> requests.Response:
@@ -565,7 +562,7 @@ def test_a_change_date_beyond_year_9999_in_utc_is_ignored(app, tool_server) -> N
     with new_session(app) as s:
         framework = s.scalars(select(Framework)).one()
         assert framework.source_changed_at is None
-    assert frameworks._when("2024-03-01T12:00:00+02:00").isoformat() == "2024-03-01T10:00:00+00:00"
+    assert utc_datetime("2024-03-01T12:00:00+02:00").isoformat() == "2024-03-01T10:00:00+00:00"
 
 
 def test_moodle_scale_configuration_with_infinity_is_refused() -> None:
