@@ -166,13 +166,8 @@ def store(
         if competency.parent_id in doomed:
             competency.parent_id = None
     session.flush()
-    if doomed:
-        for chunk in chunks(sorted(doomed)):
-            session.execute(
-                delete(Competency).where(Competency.id.in_(chunk)),
-                execution_options={"synchronize_session": "fetch"},
-            )
-        result.deleted = len(doomed)
+    _delete(session, Competency, doomed)
+    result.deleted = len(doomed)
     session.flush()
     _store_associations(session, framework, parsed.associations, result, now)
     return result
@@ -233,14 +228,21 @@ def _store_associations(
         for key, value in values.items():
             if getattr(row, key) != value:
                 setattr(row, key, value)
-    gone = [row.id for row in rows if row.id not in seen]
-    for chunk in chunks(sorted(gone)):
-        session.execute(
-            delete(CompetencyAssociation).where(CompetencyAssociation.id.in_(chunk)),
-            execution_options={"synchronize_session": "fetch"},
-        )
+    gone = {row.id for row in rows if row.id not in seen}
+    _delete(session, CompetencyAssociation, gone)
     result.associations_removed = len(gone)
     session.flush()
+
+
+def _delete(
+    session: Session, model: type[Competency] | type[CompetencyAssociation], ids: set[int]
+) -> None:
+    """Delete these rows of ``model``, a bounded ``IN`` list at a time."""
+    for chunk in chunks(sorted(ids)):
+        session.execute(
+            delete(model).where(model.id.in_(chunk)),
+            execution_options={"synchronize_session": "fetch"},
+        )
 
 
 def _row_signature(row: CompetencyAssociation) -> str:

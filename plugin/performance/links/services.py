@@ -109,15 +109,22 @@ def _require(
     return found
 
 
+def _of_thing(
+    platform_id: int | ColumnElement[int], ref_kind: str, ref_key: str
+) -> ColumnElement[bool]:
+    """SQL: the link is one of this thing's, on this platform."""
+    return and_(
+        CompetencyLink.platform_id == platform_id,
+        CompetencyLink.ref_kind == ref_kind,
+        CompetencyLink.ref_key == ref_key,
+    )
+
+
 def _links(session: Session, platform_id: int, ref_kind: str, ref_key: str) -> list[CompetencyLink]:
     return list(
         session.scalars(
             select(CompetencyLink)
-            .where(
-                CompetencyLink.platform_id == platform_id,
-                CompetencyLink.ref_kind == ref_kind,
-                CompetencyLink.ref_key == ref_key,
-            )
+            .where(_of_thing(platform_id, ref_kind, ref_key))
             .order_by(CompetencyLink.id)
         )
     )
@@ -133,12 +140,7 @@ def linked(
         select(Competency)
         .join(CompetencyLink, CompetencyLink.competency_id == Competency.id)
         .join(Framework, Framework.id == Competency.framework_id)
-        .where(
-            CompetencyLink.platform_id == platform_id,
-            CompetencyLink.ref_kind == ref_kind,
-            CompetencyLink.ref_key == ref_key,
-            Framework.platform_id == platform_id,
-        )
+        .where(_of_thing(platform_id, ref_kind, ref_key), Framework.platform_id == platform_id)
         .order_by(CompetencyLink.id)
     )
     return [CompetencyInfo.of(c) for c in rows]
@@ -169,11 +171,7 @@ def unlink(
     """Remove the given links (all of the thing's links when ``competency_ids`` is None).
     Returns how many were removed."""
     check_ref(ref_kind, ref_key)
-    query = delete(CompetencyLink).where(
-        CompetencyLink.platform_id == platform_id,
-        CompetencyLink.ref_kind == ref_kind,
-        CompetencyLink.ref_key == ref_key,
-    )
+    query = delete(CompetencyLink).where(_of_thing(platform_id, ref_kind, ref_key))
     if competency_ids is not None:
         ids = _unique(competency_ids)
         if not ids:

@@ -239,24 +239,30 @@ def test_generated_case_packages_parse_to_their_tree(generated) -> None:
     assert got == expected
 
 
+def _places(document: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key or index) of a JSON document, the document's own first."""
+    places: list[tuple[Any, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key in value:
+                places.append((value, key))
+                walk(value[key])
+        elif isinstance(value, list):
+            for index in range(len(value)):
+                places.append((value, index))
+                walk(value[index])
+
+    walk(document)
+    return places
+
+
 @FAST
 @given(case_packages(), st.data())
 def test_damaged_case_packages_are_refused_or_parsed(generated, data) -> None:
     """A valid package with one value anywhere replaced by any JSON value."""
     package = copy.deepcopy(generated[0])
-    paths: list[tuple[Any, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key in value:
-                paths.append((value, key))
-                walk(value[key])
-        elif isinstance(value, list):
-            for index in range(len(value)):
-                paths.append((value, index))
-                walk(value[index])
-
-    walk(package)
+    paths = _places(package)
     holder, key = data.draw(st.sampled_from(paths))
     holder[key] = data.draw(json_values)
     _parse_case(package)
@@ -268,19 +274,7 @@ def test_damaged_case_packages_import_or_are_refused(app, generated, data) -> No
     """Through the database: whatever the package holds, the import writes it or refuses it with
     a FrameworkImportError — never a database error. Nothing is committed."""
     package = copy.deepcopy(generated[0])
-    paths: list[tuple[Any, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key in value:
-                paths.append((value, key))
-                walk(value[key])
-        elif isinstance(value, list):
-            for index in range(len(value)):
-                paths.append((value, index))
-                walk(value[index])
-
-    walk(package)
+    paths = _places(package)
     leaves = [(h, k) for h, k in paths if not isinstance(h[k], dict | list)]
     for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
         holder, key = data.draw(st.sampled_from(leaves))

@@ -9,6 +9,7 @@ any type, is kept (docs/competencies.md, "Associations").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,10 +68,7 @@ def parse_case_package(data: Any) -> ParsedFramework:
 
     items: dict[str, ParsedItem] = {}
     identifier_by_uri: dict[str, str] = {}
-    for index, raw in enumerate(_array(package, "CFItems")):
-        where = f"CFItems[{index}]"
-        if not isinstance(raw, dict):
-            raise FrameworkImportError(f"{where} is not an object.")
+    for where, raw in _objects(package, "CFItems"):
         identifier = _required(raw, "identifier", where, 255)
         where = f"CFItem {identifier}"
         uri = _required(raw, "uri", where, 1000)
@@ -116,10 +114,7 @@ def parse_case_package(data: Any) -> ParsedFramework:
     sequence: dict[str, int | None] = {}
     has_parent: set[str] = set()
     association_keys: dict[str, str] = {}
-    for index, raw in enumerate(_array(package, "CFAssociations")):
-        where = f"CFAssociations[{index}]"
-        if not isinstance(raw, dict):
-            raise FrameworkImportError(f"{where} is not an object.")
+    for where, raw in _objects(package, "CFAssociations"):
         association_type = _text(raw, "associationType", where, 255)
         if association_type is None:
             raise FrameworkImportError(f"{where} has no associationType.")
@@ -192,13 +187,19 @@ def parse_case_package(data: Any) -> ParsedFramework:
     return parsed
 
 
-def _array(package: dict[str, Any], key: str) -> list[Any]:
+def _objects(package: dict[str, Any], key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The objects of the package's list ``key`` (none when absent), each with where it is
+    (``CFItems[3]``); refused when it is not a list or an entry is not an object."""
     value = package.get(key)
     if value is None:
-        return []
+        return
     if not isinstance(value, list):
         raise FrameworkImportError(f"{key} must be a list.")
-    return value
+    for index, raw in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(raw, dict):
+            raise FrameworkImportError(f"{where} is not an object.")
+        yield where, raw
 
 
 def _node(
