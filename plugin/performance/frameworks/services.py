@@ -40,6 +40,7 @@ class FrameworkDetail:
 
     @property
     def framework(self) -> Framework:
+        """The framework itself."""
         return self.summary.framework
 
 

@@ -72,6 +72,8 @@ class CompetencyInfo:
 
 
 def check_ref(ref_kind: str, ref_key: str) -> None:
+    """:class:`LinkError` unless ``ref_kind`` is a short lower-case name and ``ref_key`` 1 to 255
+    characters."""
     if not isinstance(ref_kind, str) or not REF_KIND_PATTERN.fullmatch(ref_kind):
         raise LinkError(
             "The kind must be a short lower-case name such as board, placement or goal."
@@ -329,6 +331,7 @@ def register_kind(kind: str, resolver: Resolver) -> None:
 
 
 def linkable_kinds() -> list[str]:
+    """The kinds whose links the API reads and changes, sorted."""
     return sorted(_resolvers)
 
 
