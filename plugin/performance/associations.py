@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from plugin.performance.common import chunks
 from plugin.performance.models import Competency, CompetencyAssociation, Framework
 
 HIERARCHY = "isChildOf"
@@ -136,10 +137,10 @@ def _competencies_at(
         .where(Framework.platform_id == platform_id)
         .order_by(Competency.id)
     )
-    for chunk in _chunks(uris):
+    for chunk in chunks(uris):
         for competency in session.scalars(in_platform.where(Competency.uri.in_(chunk))):
             by_uri.setdefault(competency.uri, []).append(competency)
-    for chunk in _chunks(bare):
+    for chunk in chunks(bare):
         for competency in session.scalars(in_platform.where(Competency.identifier.in_(chunk))):
             by_identifier.setdefault(competency.identifier, []).append(competency)
     return {(u, i): by_uri.get(u, []) if u else by_identifier.get(i or "", []) for u, i in ends}
@@ -161,7 +162,7 @@ def resolve(
     at = _competencies_at(session, platform_id, (e for r in rows for e in _ends(r)))
     uris = sorted({u for r in rows for u, _ in _ends(r) if u})
     frameworks: dict[str, Framework] = {}
-    for chunk in _chunks(uris):
+    for chunk in chunks(uris):
         for framework in session.scalars(
             select(Framework).where(Framework.platform_id == platform_id, Framework.uri.in_(chunk))
         ):
@@ -324,8 +325,3 @@ def type_counts(session: Session, framework: Framework) -> dict[str, int]:
         .order_by(CompetencyAssociation.association_type)
     )
     return {kind: count for kind, count in rows}
-
-
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from plugin.db import new_session, unit_of_work
-from plugin.performance import associations, catalog, frameworks
-from plugin.performance.catalog import TreeNode
-from plugin.performance.frameworks import FrameworkImportError, ImportResult
+from plugin.performance import associations, frameworks
+from plugin.performance.frameworks import FrameworkImportError, ImportResult, catalog
+from plugin.performance.frameworks.catalog import TreeNode
+
+T = TypeVar("T")
 
 
 @click.group("competencies")
@@ -134,18 +138,12 @@ def export_command(platform_id: int, framework_id: int) -> None:
         framework = catalog.get_framework(session, platform_id, framework_id)
         if framework is None:
             raise click.ClickException(f"No framework {framework_id} on platform {platform_id}.")
-        items, after = [], None
-        while True:
-            page, after = catalog.competencies_page(session, framework, after=after, limit=500)
-            items += page
-            if after is None:
-                break
-        links_, after = [], None
-        while True:
-            chunk, after = associations.framework_page(session, framework, after=after, limit=500)
-            links_ += chunk
-            if after is None:
-                break
+        items = _every_page(
+            lambda after: catalog.competencies_page(session, framework, after=after, limit=500)
+        )
+        links_ = _every_page(
+            lambda after: associations.framework_page(session, framework, after=after, limit=500)
+        )
 
         def end(e: associations.End) -> dict:
             return {
@@ -190,6 +188,17 @@ def export_command(platform_id: int, framework_id: int) -> None:
             ],
         }
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _every_page(read: Callable[[int | None], tuple[list[T], int | None]]) -> list[T]:
+    """Every item of a keyset-paged reader (``read(after) -> (items, next after or None)``)."""
+    items: list[T] = []
+    after: int | None = None
+    while True:
+        page, after = read(after)
+        items += page
+        if after is None:
+            return items
 
 
 def _echo_tree(nodes: list[TreeNode]) -> None:

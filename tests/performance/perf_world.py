@@ -1,24 +1,34 @@
-"""Helpers for the competency tests: test data locations, tenants, launch tokens, events."""
+"""Helpers for the competency tests: test data, tenants, launch tokens, events, and calling the tool
+over HTTP (the fixtures built on them are in conftest.py)."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import requests
 from flask import Flask
+from sqlalchemy import select
 
 from plugin.db import new_session, utcnow
 from plugin.events import ActivityRef, DomainEvent
 from plugin.lti import roles
 from plugin.lti.models import Context, LaunchSession, Placement, User
 from plugin.lti.registration import add_platform
+from plugin.performance import frameworks
+from plugin.performance.models import Competency
 from plugin.web import issue_token
 from tests.data_files import MOODLE_CSV, moodle_text
 from tests.data_files import case_package as case_data
 
 __all__ = ["MOODLE_CSV", "case_data", "moodle_text"]  # the test data, for the competency tests
+
+SMART = "opensalt-SmartLevelFramework.json"
+SMART_ID = "d0000000-0000-0000-0000-000000000000"  # its CFDocument's identifier
 
 
 @dataclass
@@ -64,6 +74,17 @@ def make_tenant(app: Flask, name: str = "a") -> Tenant:
         session.add(placement)
         session.commit()
         return Tenant(platform.id, issuer, staff.id, learner.id, context.id, placement.id)
+
+
+def import_smart(app: Flask, tenant: Tenant) -> dict[str, int]:
+    """SmartLevel into the tenant; returns competency ids by name ("Item 1.3" …)."""
+    with new_session(app) as session:
+        result = frameworks.import_case_package(session, tenant.platform_id, case_data(SMART))
+        session.commit()
+        rows = session.scalars(
+            select(Competency).where(Competency.framework_id == result.framework_id)
+        )
+        return {c.name: c.id for c in rows}
 
 
 def token_for(app: Flask, tenant: Tenant, user_id: int, role_uris: list[str]) -> str:
@@ -120,3 +141,37 @@ def experience_logged(tenant: Tenant, experience: str, goal: str, **data: Any) -
         parents=(ActivityRef("goal", goal, f"Goal {goal}"),),
         data=data,
     )
+
+
+# --- over HTTP ---------------------------------------------------------------------------------
+def api_client(tool_server, token: str | None) -> Callable[..., requests.Response]:
+    """``call(method, path, **kwargs)`` against the tool's /api with the launch token (if any)."""
+    session = requests.Session()
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    base = tool_server.url + "/api"
+
+    def call(method: str, path: str, **kwargs) -> requests.Response:
+        return session.request(method, base + path, timeout=30, **kwargs)
+
+    return call
+
+
+def open_page(tool_server, path: str, token: str, **kwargs) -> requests.Response:
+    """A page of the tool: GET with the URL token, POST (files or data) with it in the form."""
+    method = "POST" if "files" in kwargs or "data" in kwargs else "GET"
+    if method == "GET":
+        kwargs["params"] = {"lc": token}
+    else:
+        kwargs.setdefault("data", {})["lc"] = token
+    return requests.request(method, tool_server.url + path, timeout=30, **kwargs)
+
+
+def moodle_file() -> tuple[str, bytes, str]:
+    """The OECD Moodle CSV as an upload."""
+    return ("oecd.csv", MOODLE_CSV.read_bytes(), "text/csv")
+
+
+def smart_file() -> tuple[str, bytes, str]:
+    """The SmartLevel CASE package as an upload."""
+    return ("smart.json", json.dumps(case_data(SMART)).encode(), "application/json")

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from plugin.db import new_session, utcnow
-from plugin.performance import catalog, frameworks
-from plugin.performance.frameworks import FrameworkImportError, html_to_text
+from plugin.performance import frameworks
+from plugin.performance.frameworks import FrameworkImportError, catalog
+from plugin.performance.frameworks.importers.moodle_csv import html_to_text
 from plugin.performance.models import Competency, Evidence, Framework, Scale
 from tests.conftest import row_counts
 from tests.performance.perf_world import MOODLE_CSV, make_tenant, moodle_text

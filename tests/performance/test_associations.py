@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import html
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,10 +33,10 @@ from plugin.performance.models import Competency, CompetencyAssociation, Evidenc
 from plugin.social import boards
 from plugin.social.models import Board
 from tests.conftest import row_counts
+from tests.data_files import CASE_DIR
 from tests.performance.perf_world import Tenant, make_tenant, staff_token, token_for
 from tests.social.social_world import make_course
 
-CASE_DIR = Path(__file__).resolve().parents[1] / "data" / "case"
 SMART = "opensalt-SmartLevelFramework.json"
 SEQUENCE = "opensalt-SequenceNumberFramework.json"
 UTF8 = "opensalt-Utf8TestFramework.json"
@@ -167,11 +166,6 @@ def _rows(app, framework_id: int) -> list[CompetencyAssociation]:
                 .order_by(CompetencyAssociation.position)
             )
         )
-
-
-@pytest.fixture
-def tenant(app) -> Tenant:
-    return make_tenant(app, "a")
 
 
 def test_every_association_type_is_stored_shown_and_exported(app, tool_server, tenant) -> None:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from plugin.db import new_session, utcnow
-from plugin.performance import catalog, frameworks, links
-from plugin.performance.frameworks import FrameworkImportError
+from plugin.performance import frameworks, links
+from plugin.performance.frameworks import FrameworkImportError, catalog
 from plugin.performance.models import Competency, CompetencyLink, Evidence, Framework, Scale
 from tests.conftest import row_counts
 from tests.performance.perf_world import case_data, make_tenant

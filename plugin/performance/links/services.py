@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from plugin.access import TITLES, Refusal
 from plugin.events import DomainEvent
 from plugin.ids import parse_id
 from plugin.lti.models import Membership, Placement
@@ -29,20 +30,21 @@ REF_KIND_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
 MAX_LINKS_PER_REF = 500
 
 
-class LinkError(ValueError):
-    """A link request was refused; ``message`` says why."""
+class LinkError(Refusal):
+    """A link request was refused (422 unless a subclass says otherwise); ``message`` says why."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, status: int = 422, title: str = "Not linked") -> None:
+        super().__init__(status, message, title=title)
 
 
 class UnknownCompetencyError(LinkError):
-    """Some competency ids are not competencies of this platform."""
+    """Some competency ids are not competencies of this platform (404)."""
 
     def __init__(self, ids: list[int]) -> None:
         listed = ", ".join(str(i) for i in ids)
-        super().__init__(f"No competency with id {listed} in this platform.")
+        super().__init__(
+            f"No competency with id {listed} in this platform.", status=404, title=TITLES[404]
+        )
         self.ids = ids
 
 
@@ -70,6 +72,8 @@ class CompetencyInfo:
 
 
 def check_ref(ref_kind: str, ref_key: str) -> None:
+    """:class:`LinkError` unless ``ref_kind`` is a short lower-case name and ``ref_key`` 1 to 255
+    characters."""
     if not isinstance(ref_kind, str) or not REF_KIND_PATTERN.fullmatch(ref_kind):
         raise LinkError(
             "The kind must be a short lower-case name such as board, placement or goal."
@@ -107,15 +111,22 @@ def _require(
     return found
 
 
+def _of_thing(
+    platform_id: int | ColumnElement[int], ref_kind: str, ref_key: str
+) -> ColumnElement[bool]:
+    """SQL: the link is one of this thing's, on this platform."""
+    return and_(
+        CompetencyLink.platform_id == platform_id,
+        CompetencyLink.ref_kind == ref_kind,
+        CompetencyLink.ref_key == ref_key,
+    )
+
+
 def _links(session: Session, platform_id: int, ref_kind: str, ref_key: str) -> list[CompetencyLink]:
     return list(
         session.scalars(
             select(CompetencyLink)
-            .where(
-                CompetencyLink.platform_id == platform_id,
-                CompetencyLink.ref_kind == ref_kind,
-                CompetencyLink.ref_key == ref_key,
-            )
+            .where(_of_thing(platform_id, ref_kind, ref_key))
             .order_by(CompetencyLink.id)
         )
     )
@@ -131,12 +142,7 @@ def linked(
         select(Competency)
         .join(CompetencyLink, CompetencyLink.competency_id == Competency.id)
         .join(Framework, Framework.id == Competency.framework_id)
-        .where(
-            CompetencyLink.platform_id == platform_id,
-            CompetencyLink.ref_kind == ref_kind,
-            CompetencyLink.ref_key == ref_key,
-            Framework.platform_id == platform_id,
-        )
+        .where(_of_thing(platform_id, ref_kind, ref_key), Framework.platform_id == platform_id)
         .order_by(CompetencyLink.id)
     )
     return [CompetencyInfo.of(c) for c in rows]
@@ -167,11 +173,7 @@ def unlink(
     """Remove the given links (all of the thing's links when ``competency_ids`` is None).
     Returns how many were removed."""
     check_ref(ref_kind, ref_key)
-    query = delete(CompetencyLink).where(
-        CompetencyLink.platform_id == platform_id,
-        CompetencyLink.ref_kind == ref_kind,
-        CompetencyLink.ref_key == ref_key,
-    )
+    query = delete(CompetencyLink).where(_of_thing(platform_id, ref_kind, ref_key))
     if competency_ids is not None:
         ids = _unique(competency_ids)
         if not ids:
@@ -295,8 +297,8 @@ class LinkAccessError(LinkError):
     thing's links, or the owner refused the change (its status: 400, 404 …)."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+        title = TITLES[status] if status in (403, 404) else "Not linked"
+        super().__init__(message, status=status, title=title)
 
 
 Setter = Callable[[Session, list[int]], list[CompetencyInfo]]
@@ -329,6 +331,7 @@ def register_kind(kind: str, resolver: Resolver) -> None:
 
 
 def linkable_kinds() -> list[str]:
+    """The kinds whose links the API reads and changes, sorted."""
     return sorted(_resolvers)
 
 
@@ -390,3 +393,29 @@ def resolve_placement(session: Session, requester: Requester, key: str) -> LinkT
         )
 
     return LinkTarget("placement", str(placement_id), set_links_of_placement)
+
+
+@dataclass(frozen=True)
+class LinkSet:
+    """A thing (canonical kind and key) and the competencies linked to it."""
+
+    ref_kind: str
+    ref_key: str
+    competencies: list[CompetencyInfo]
+
+
+def links_of(session: Session, requester: Requester, kind: str, key: str) -> LinkSet:
+    """The thing's links, for a requester who may see the thing (its owner's rule); 404 when
+    they may not, or for a kind nobody registered."""
+    target = resolve(session, requester, kind, key)
+    found = linked(session, requester.platform_id, target.kind, target.key)
+    return LinkSet(target.kind, target.key, found)
+
+
+def replace_links(
+    session: Session, requester: Requester, kind: str, key: str, competency_ids: list[int]
+) -> LinkSet:
+    """Make exactly these competencies linked to the thing, by its owner's rule (who may change
+    it, which competencies it takes): :class:`LinkAccessError` before anything changes."""
+    target = resolve(session, requester, kind, key)
+    return LinkSet(target.kind, target.key, target.set(session, competency_ids))

@@ -1,20 +1,20 @@
-"""Reading frameworks and competencies, always within one platform."""
+"""Reading frameworks, always within one platform: the list with counts, one framework, its tree,
+its competencies a page at a time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.events import ActivityRef
 from plugin.performance.models import Competency, Framework
-
-MAX_ID = 2_147_483_647  # ids are 32-bit columns
 
 
 @dataclass
 class FrameworkSummary:
+    """A framework and how many of its competencies are live and retired."""
+
     framework: Framework
     active: int = 0
     retired: int = 0
@@ -22,12 +22,15 @@ class FrameworkSummary:
 
 @dataclass
 class TreeNode:
+    """A competency in its framework's tree, at ``depth`` (top level = 1)."""
+
     competency: Competency
     depth: int
     children: list[TreeNode] = field(default_factory=list)
 
 
 def list_frameworks(session: Session, platform_id: int) -> list[FrameworkSummary]:
+    """The platform's frameworks by title, each with its counts of live and retired competencies."""
     frameworks = session.scalars(
         select(Framework)
         .where(Framework.platform_id == platform_id)
@@ -57,19 +60,8 @@ def get_framework(session: Session, platform_id: int, framework_id: int) -> Fram
     ).first()
 
 
-def get_competency(session: Session, platform_id: int, competency_id: int) -> Competency | None:
-    """The competency if its framework belongs to this platform; None otherwise (also for an id
-    no column can hold)."""
-    if not 0 < competency_id <= MAX_ID:
-        return None
-    return session.scalars(
-        select(Competency)
-        .join(Framework, Framework.id == Competency.framework_id)
-        .where(Competency.id == competency_id, Framework.platform_id == platform_id)
-    ).first()
-
-
 def summarize(session: Session, framework: Framework) -> FrameworkSummary:
+    """The framework with its counts of live and retired competencies."""
     active, retired = session.execute(
         select(
             func.count().filter(Competency.retired_at.is_(None)),
@@ -101,6 +93,7 @@ def framework_tree(session: Session, framework: Framework) -> list[TreeNode]:
 
 
 def tree_depth(nodes: list[TreeNode]) -> int:
+    """How many levels the forest has (0 when empty)."""
     return max((max(node.depth, tree_depth(node.children)) for node in nodes), default=0)
 
 
@@ -122,63 +115,3 @@ def competencies_page(
     if len(rows) > limit:
         return rows[:limit], rows[limit - 1].id
     return rows, None
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_competencies(
-    session: Session,
-    platform_id: int,
-    q: str,
-    *,
-    limit: int = 20,
-    include_retired: bool = False,
-) -> list[Competency]:
-    """Competencies of the platform whose name, code or identifier contains ``q`` (any case):
-    exact codes first, then names that start with it, then shorter names."""
-    q = q.strip()
-    if not q:
-        return []
-    pattern = _like_pattern(q)
-    query = (
-        select(Competency)
-        .join(Framework, Framework.id == Competency.framework_id)
-        .where(
-            Framework.platform_id == platform_id,
-            Competency.name.ilike(pattern, escape="\\")
-            | Competency.code.ilike(pattern, escape="\\")
-            | Competency.identifier.ilike(pattern, escape="\\"),
-        )
-    )
-    if not include_retired:
-        query = query.where(Competency.retired_at.is_(None))
-    rank = case(
-        (func.lower(Competency.code) == q.lower(), 0),
-        (Competency.name.ilike(_like_pattern(q)[1:], escape="\\"), 1),
-        else_=2,
-    )
-    return list(
-        session.scalars(
-            query.order_by(rank, func.length(Competency.name), Competency.id).limit(limit)
-        )
-    )
-
-
-def find_activity(session: Session, platform_id: int, key: str) -> ActivityRef | None:
-    """The competency an ActivityRef key names on the platform — its IRI, as events use it — or
-    None. (A competency's activity id is its own IRI; only a key that is not an absolute IRI
-    becomes an activity IRI of ours, which then resolves through this.)"""
-    if not key or len(key) > 1000:
-        return None
-    competency = session.scalars(
-        select(Competency)
-        .join(Framework, Framework.id == Competency.framework_id)
-        .where(Framework.platform_id == platform_id, Competency.uri == key)
-        .order_by(Competency.id)
-    ).first()
-    if competency is None:
-        return None
-    return ActivityRef("competency", competency.uri, competency.name)

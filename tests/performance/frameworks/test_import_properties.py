@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +23,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from plugin.db import new_session
-from plugin.performance import catalog, frameworks
-from plugin.performance.frameworks import FrameworkImportError, ParsedFramework
+from plugin.performance import frameworks
+from plugin.performance.frameworks import FrameworkImportError, ParsedFramework, catalog
+from plugin.performance.frameworks.importers.case import utc_datetime
+from plugin.performance.frameworks.importers.text import detect_format, load_json
 from plugin.performance.models import Framework
 from tests.conftest import row_counts
+from tests.data_files import CASE_DIR
 from tests.performance.perf_world import make_tenant, staff_token
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -237,24 +239,30 @@ def test_generated_case_packages_parse_to_their_tree(generated) -> None:
     assert got == expected
 
 
+def _places(document: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key or index) of a JSON document, the document's own first."""
+    places: list[tuple[Any, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key in value:
+                places.append((value, key))
+                walk(value[key])
+        elif isinstance(value, list):
+            for index in range(len(value)):
+                places.append((value, index))
+                walk(value[index])
+
+    walk(document)
+    return places
+
+
 @FAST
 @given(case_packages(), st.data())
 def test_damaged_case_packages_are_refused_or_parsed(generated, data) -> None:
     """A valid package with one value anywhere replaced by any JSON value."""
     package = copy.deepcopy(generated[0])
-    paths: list[tuple[Any, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key in value:
-                paths.append((value, key))
-                walk(value[key])
-        elif isinstance(value, list):
-            for index in range(len(value)):
-                paths.append((value, index))
-                walk(value[index])
-
-    walk(package)
+    paths = _places(package)
     holder, key = data.draw(st.sampled_from(paths))
     holder[key] = data.draw(json_values)
     _parse_case(package)
@@ -266,19 +274,7 @@ def test_damaged_case_packages_import_or_are_refused(app, generated, data) -> No
     """Through the database: whatever the package holds, the import writes it or refuses it with
     a FrameworkImportError — never a database error. Nothing is committed."""
     package = copy.deepcopy(generated[0])
-    paths: list[tuple[Any, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key in value:
-                paths.append((value, key))
-                walk(value[key])
-        elif isinstance(value, list):
-            for index in range(len(value)):
-                paths.append((value, index))
-                walk(value[index])
-
-    walk(package)
+    paths = _places(package)
     leaves = [(h, k) for h, k in paths if not isinstance(h[k], dict | list)]
     for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
         holder, key = data.draw(st.sampled_from(leaves))
@@ -486,19 +482,14 @@ json_texts = st.one_of(
 def test_any_upload_text_is_read_or_refused(text: str) -> None:
     """What an upload goes through before the parsers: detecting and reading JSON."""
     try:
-        if frameworks.detect_format(text, "upload.json") == "case":
-            _parse_case(frameworks.load_json(text))
+        if detect_format(text, "upload.json") == "case":
+            _parse_case(load_json(text))
     except FrameworkImportError as exc:
         assert exc.message
 
 
 # --- crashes the properties found, kept as plain tests ----------------------------------------
-SEQUENCE_PACKAGE = (
-    Path(__file__).resolve().parents[1]
-    / "data"
-    / "case"
-    / ("opensalt-SequenceNumberFramework.json")
-)
+SEQUENCE_PACKAGE = CASE_DIR / "opensalt-SequenceNumberFramework.json"
 
 
 def _upload(app, tool_server, text: str, token: str | None = None) -> requests.Response:
@@ -565,7 +556,7 @@ def test_a_change_date_beyond_year_9999_in_utc_is_ignored(app, tool_server) -> N
     with new_session(app) as s:
         framework = s.scalars(select(Framework)).one()
         assert framework.source_changed_at is None
-    assert frameworks._when("2024-03-01T12:00:00+02:00").isoformat() == "2024-03-01T10:00:00+00:00"
+    assert utc_datetime("2024-03-01T12:00:00+02:00").isoformat() == "2024-03-01T10:00:00+00:00"
 
 
 def test_moodle_scale_configuration_with_infinity_is_refused() -> None:
