@@ -101,6 +101,7 @@ def list_frameworks() -> list[dict[str, Any]]:
 @blp.alt_response(201, schema=ImportResultSchema, description="A new framework")
 def import_framework() -> tuple[ImportResult, int]:
     viewer = launch_viewer()
+    services.check_may_import(viewer)  # a learner is refused before the body is read
     if request.mimetype == "multipart/form-data":
         result = perform_import(viewer, request.files.get("file"), None)
     else:

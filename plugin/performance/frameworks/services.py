@@ -113,6 +113,12 @@ def _detail(session: Session, framework: Framework) -> FrameworkDetail:
     )
 
 
+def check_may_import(viewer: Viewer) -> None:
+    """Who may import frameworks (course staff), for callers that must refuse before they read
+    what is being imported."""
+    viewer.require_staff()
+
+
 def import_framework(
     session: Session,
     viewer: Viewer,
@@ -126,7 +132,7 @@ def import_framework(
     CASE package URL (fetched through :mod:`plugin.netguard`; ``allow_private_hosts`` is the
     ``ALLOW_PRIVATE_HOSTS`` setting). 400 unless exactly one is given; bad input is a
     :class:`FrameworkImportError` (422) before anything is written."""
-    viewer.require_staff()
+    check_may_import(viewer)
     url = (url or "").strip()
     if (file is None) == (not url):
         raise FrameworkImportError(

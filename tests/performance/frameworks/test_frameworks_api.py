@@ -134,6 +134,9 @@ def test_api_refuses_bad_imports_and_changes_nothing(app, tool_server, tenant) -
     )
     refused = learner("POST", "/frameworks/import", files={"file": smart_file()})
     assert refused.status_code == 403
+    # a learner is refused before the body is looked at: no hint about what a good body is
+    for body in ({}, ["x"]):
+        assert learner("POST", "/frameworks/import", json=body).status_code == 403
     assert row_counts(app) == counts
 
 
