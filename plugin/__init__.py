@@ -111,7 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(lti_bp)
     lti_tasks.init_app(app)  # roster sync jobs, the purge of old launch state
     # Each domain package wires itself in (blueprints, API, event subscribers, jobs) via init_app.
-    for name in ("plugin.xapi", "plugin.performance", "plugin.social"):
+    for name in ("plugin.xapi", "plugin.mail", "plugin.performance", "plugin.social"):
         module = importlib.import_module(name)
         if hasattr(module, "init_app"):
             module.init_app(app)

@@ -86,6 +86,15 @@ class Settings:
     # addresses. ``None``: allowed outside production, refused in production (see
     # :attr:`private_hosts_allowed`).
     allow_private_hosts: bool | None = None
+    # Outbound e-mail (plugin/mail, docs/email.md). No SMTP_HOST: nothing is sent, mail stays
+    # queued in the outbox (in development the sandbox's /sandbox/mail page shows it).
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: 465 with SMTP_SSL, 587 with SMTP_STARTTLS, else 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +117,13 @@ class Settings:
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
             url_token_max_age=int(env.get("COMMONS_URL_TOKEN_MAX_AGE", 15 * 60)),
             frame_ancestors=parse_frame_ancestors(env.get("FRAME_ANCESTORS", "")),
+            smtp_host=(env.get("SMTP_HOST") or "").strip(),
+            smtp_port=_int(env, "SMTP_PORT", 0),
+            smtp_username=env.get("SMTP_USERNAME") or "",
+            smtp_password=env.get("SMTP_PASSWORD") or "",
+            smtp_starttls=_bool(env.get("SMTP_STARTTLS"), default=False),
+            smtp_ssl=_bool(env.get("SMTP_SSL"), default=False),
+            mail_from=(env.get("MAIL_FROM") or "").strip(),
         )
 
     @property
@@ -121,6 +137,14 @@ class Settings:
         if self.allow_private_hosts is None:
             return not self.is_production
         return self.allow_private_hosts
+
+    @property
+    def smtp_effective_port(self) -> int:
+        """``SMTP_PORT``, or the usual port of the chosen transport: 465 (SSL), 587 (STARTTLS),
+        25 (plain)."""
+        if self.smtp_port:
+            return self.smtp_port
+        return 465 if self.smtp_ssl else 587 if self.smtp_starttls else 25
 
     @property
     def is_https(self) -> bool:
@@ -154,11 +178,13 @@ def parse_frame_ancestors(value: str) -> list[str]:
 
 
 def check_production(settings: Settings) -> None:
-    """Refuse unsafe production settings with a message that says what to fix."""
+    """Refuse unsafe production settings, and mail settings that cannot work anywhere
+    (:func:`check_mail`), with a message that says what to fix."""
     if settings.env not in {"development", "production", "testing"}:
         raise ConfigError(
             f"COMMONS_ENV={settings.env!r} is not known: use development, testing or production."
         )
+    check_mail(settings)
     if not settings.is_production:
         return
     problems = []
@@ -168,5 +194,21 @@ def check_production(settings: Settings) -> None:
         problems.append("TOOL_BASE_URL must be an https:// URL (LMSs embed the tool over HTTPS)")
     if settings.sandbox_enabled:
         problems.append("the sandbox platform must be off (unset COMMONS_SANDBOX)")
+    if settings.smtp_host and not settings.mail_from:
+        problems.append("MAIL_FROM must be set when SMTP_HOST is (the sender of every e-mail)")
+    if settings.smtp_password and not (settings.smtp_starttls or settings.smtp_ssl):
+        problems.append("SMTP_PASSWORD is only sent over SMTP_STARTTLS or SMTP_SSL")
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
+
+
+def check_mail(settings: Settings) -> None:
+    """Refuse SMTP settings that cannot work anywhere: both ``SMTP_SSL`` and ``SMTP_STARTTLS``
+    (one connection is either TLS from the start or upgraded), a port out of range, or a user
+    name without a password (or the other way round)."""
+    if settings.smtp_ssl and settings.smtp_starttls:
+        raise ConfigError("Set SMTP_SSL or SMTP_STARTTLS, not both (SSL: port 465; STARTTLS: 587).")
+    if settings.smtp_port > 65535:
+        raise ConfigError(f"SMTP_PORT={settings.smtp_port} is not a port number (1-65535).")
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        raise ConfigError("Set both SMTP_USERNAME and SMTP_PASSWORD, or neither.")

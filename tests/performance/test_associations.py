@@ -568,7 +568,7 @@ def test_migration_0013_down_and_up(tmp_path) -> None:
     engine = create_engine(url)
     try:
         assert "perf_competency_association" in inspect(engine).get_table_names()
-        downgrade(url, "-1")  # the revision before 0013, wherever the chain puts it
+        downgrade(url, "0013-1")  # the revision before 0013, wherever the chain puts it
         assert "perf_competency_association" not in inspect(engine).get_table_names()
         upgrade(url)
         engine.dispose()

@@ -1,0 +1,35 @@
+"""The unsubscribe pages: ``GET /mail/unsubscribe/<token>`` asks to confirm, ``POST`` to the same
+address turns that kind of e-mail off (RFC 8058 one-click: mail programs POST
+``List-Unsubscribe=One-Click`` to it). No launch is needed: the signed token names the person
+and the kind, and a token that does not verify is a 404 page that changes nothing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from plugin.db import unit_of_work
+from plugin.mail import services
+
+bp = Blueprint("mail", __name__, url_prefix="/mail", template_folder="templates")
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str) -> str:
+    """What the link would turn off, with a button to confirm (a GET changes nothing: link
+    scanners open links in e-mail)."""
+    with unit_of_work() as session:
+        current = services.subscription(session, _secret(), token)
+    return render_template("mail/unsubscribe.html", sub=current, done=False)
+
+
+@bp.post("/unsubscribe/<token>")
+def unsubscribe(token: str) -> str:
+    """Turn the token's kind off (``resubscribe=1`` from the page's second button: back on)."""
+    subscribe = request.form.get("resubscribe") == "1"
+    with unit_of_work() as session:
+        current = services.change_subscription(session, _secret(), token, subscribe=subscribe)
+    return render_template("mail/unsubscribe.html", sub=current, done=True)
