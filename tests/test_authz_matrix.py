@@ -88,6 +88,8 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/xapi/verbs/<path:name>": {"GET": A("public")},
     "/static/<path:filename>": {"GET": A("public")},
     "/competencies/static/<path:filename>": {"GET": A("public")},
+    # the signed token in the path is the credential (no launch): a forged one is a 404
+    "/mail/unsubscribe/<token>": {"GET": A("public"), "POST": A("public")},
     # --- the launch's own things ------------------------------------------------------------
     "/app": {"GET": A("launch")},
     "/app/url-token": {"POST": A("launch")},
@@ -237,6 +239,7 @@ OTHER_PATH_VALUES = {
     "filename": "commons.css",
     "name": "commented",
     "secret": "not-an-invite",
+    "token": "WzEsInRlc3QiXQ.forged-signature",
 }
 
 
@@ -355,6 +358,29 @@ def test_marking_someone_elses_notification_read_changes_nothing(app, world: Wor
         assert page.status_code in (303, 404), page.text[:300]
     with new_session(app) as session:
         assert session.get(Notification, notification).read_at is None
+
+
+def test_forged_unsubscribe_tokens_change_nothing(app, world: World) -> None:
+    """The unsubscribe routes need no launch: the signed token is the credential. A token signed
+    with another key, or cut short, is a 404 on GET and on the one-click POST, and no row (no
+    preference, no outbox row) changes."""
+    from itsdangerous import URLSafeSerializer
+
+    from plugin.mail.models import MailPreference
+    from plugin.mail.services import TOKEN_SALT, unsubscribe_token
+
+    member = world.ids["member"]
+    forged = URLSafeSerializer("guessed-secret", salt=TOKEN_SALT).dumps([member, "any.kind"])
+    cut = unsubscribe_token(app.config["SECRET_KEY"], member, "any.kind")[:-4]
+    before = row_counts(app)
+    for token in (forged, cut):
+        url = f"{world.tool}/mail/unsubscribe/{token}"
+        assert requests.get(url, timeout=30).status_code == 404
+        one_click = requests.post(url, data={"List-Unsubscribe": "One-Click"}, timeout=30)
+        assert one_click.status_code == 404
+    assert row_counts(app) == before
+    with new_session(app) as session:
+        assert session.scalars(select(MailPreference)).first() is None
 
 
 def test_learners_do_not_moderate_boards_that_mentors_moderate(app, world: World) -> None:
