@@ -1,8 +1,9 @@
 """Mounting the sandbox LMS on the tool's app (the development server, :mod:`sandbox.devserver`):
 one platform under ``/sandbox`` with a stable key and its course's placements, line items and
 scores kept in the instance folder (so a restart keeps what deep linking added, as the tool keeps
-its boards), the tool registered on both sides. The product never imports this package; the
-sandbox builds on the product's app."""
+its boards), the tool registered on both sides; and the development mailbox, ``/sandbox/mail``
+(the tool's e-mail outbox). The product never imports this package; the sandbox builds on the
+product's app."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from plugin.db import new_session, unit_of_work
 from plugin.lti.registration import add_platform
 from sandbox.platform import SandboxPlatform
 from sandbox.web import make_platform_blueprint
+from sandbox.web.mail import make_mail_blueprint
 
 SANDBOX_CLIENT_ID = "learning-commons-sandbox"
 SANDBOX_DEPLOYMENT_ID = "sandbox-deployment-1"
@@ -48,6 +50,7 @@ def mount_sandbox(app: Flask, settings: Settings) -> None:
     )
     app.extensions["commons.sandbox"] = platform
     app.register_blueprint(make_platform_blueprint(platform, "sandbox", "/sandbox"))
+    app.register_blueprint(make_mail_blueprint())  # /sandbox/mail: the e-mail outbox
     state_file = Path(app.instance_path) / STATE_FILE
     _restore(platform, state_file)
 

@@ -139,6 +139,20 @@ class Claimed:
     html_body: str | None
     attempts: int
 
+    @classmethod
+    def of(cls, row: MailOutbox) -> Claimed:
+        """An outbox row as :func:`compose` takes it (the development mailbox shows any row)."""
+        return cls(
+            row.id,
+            row.user_id,
+            row.recipient,
+            row.kind,
+            row.subject,
+            row.text_body,
+            row.html_body,
+            row.attempts,
+        )
+
 
 @dataclass
 class Claim:
