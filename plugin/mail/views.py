@@ -5,7 +5,7 @@ and the kind, and a token that does not verify is a 404 page that changes nothin
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from plugin.db import unit_of_work
 from plugin.mail import services
@@ -23,7 +23,7 @@ def unsubscribe_page(token: str) -> str:
     scanners open links in e-mail)."""
     with unit_of_work() as session:
         current = services.subscription(session, _secret(), token)
-    return render_template("mail/unsubscribe.html", sub=current, done=False)
+    return _page(current, token, done=False)
 
 
 @bp.post("/unsubscribe/<token>")
@@ -32,4 +32,9 @@ def unsubscribe(token: str) -> str:
     subscribe = request.form.get("resubscribe") == "1"
     with unit_of_work() as session:
         current = services.change_subscription(session, _secret(), token, subscribe=subscribe)
-    return render_template("mail/unsubscribe.html", sub=current, done=True)
+    return _page(current, token, done=True)
+
+
+def _page(current: services.Subscription, token: str, *, done: bool) -> str:
+    action = url_for("mail.unsubscribe", token=token)
+    return render_template("mail/unsubscribe.html", sub=current, done=done, action=action)
