@@ -52,7 +52,7 @@ from plugin.social.mentoring.scoring import (  # noqa: E402
 GOAL_SECONDS = 5.0
 POOL = 30  # competencies the programme targets
 SCALE = 5  # levels on the framework's scale
-WEEK = date(2025, 3, 24)  # a week in which Europe has changed clocks and North America has too
+WEEK = date(2025, 3, 24)  # between the clock changes: North America on summer time, Europe not yet
 ZONES = (
     "Europe/London",
     "Europe/Paris",
