@@ -252,6 +252,11 @@ def main() -> None:
         f"{'met' if met else 'NOT met'})"
     )
     print(
+        "   rounds: "
+        + ", ".join(f"{t:.2f} s" for t in end_to_end)
+        + " (the first in a fresh process also loads the time zones)"
+    )
+    print(
         f"   optimal total {proposal.total:,.2f}: {len(proposal.pairs):,} pairs, "
         f"{len(proposal.unmatched):,} unmatched, mean score "
         f"{proposal.total / max(1, len(proposal.pairs)):.2f}"

@@ -8,7 +8,7 @@
    totals add up exactly.
 2. :func:`solve` finds an assignment with the **largest total score**: each mentee gets at most
    one mentor, each mentor at most their free places, and a mentee may stay unmatched. Each mentor
-   is expanded into as many columns as free places they can use, and SciPy's
+   is expanded into as many places (rows of a places x mentees grid) as they can use, and SciPy's
    ``linear_sum_assignment`` (a shortest augmenting path method, exact) solves the rectangular
    assignment; a mentee placed on a non-candidate cell (weight 0) is unmatched. docs/mentoring.md
    has the measurements behind this choice.
@@ -286,15 +286,19 @@ def solve(table: Candidates) -> Proposal:
     mentors, col_index = np.unique(table.cols, return_inverse=True)
     reach = np.bincount(col_index, minlength=len(mentors))
     places = np.minimum(table.free[mentors], reach)
-    weights = np.zeros((len(mentees), len(mentors)), dtype=np.float64)
-    weights[row_index, col_index] = table.points
+    weights = np.zeros((len(mentors), len(mentees)), dtype=np.float64)
+    weights[col_index, row_index] = table.points
     place_owner = np.repeat(np.arange(len(mentors)), places)
-    grid = weights[:, place_owner]
-    r, c = linear_sum_assignment(grid, maximize=True)
-    real = grid[r, c] > 0
-    edge = np.full((len(mentees), len(mentors)), -1, dtype=np.int64)
-    edge[row_index, col_index] = np.arange(len(table.points))
-    return _proposal(table, edge[r[real], place_owner[c[real]]])
+    grid = weights[place_owner]  # places x mentees
+    if grid.shape[0] <= grid.shape[1]:
+        place, mentee = linear_sum_assignment(grid, maximize=True)
+    else:  # the shorter side first, as linear_sum_assignment would otherwise copy it so
+        mentee, place = linear_sum_assignment(np.ascontiguousarray(grid.T), maximize=True)
+    real = grid[place, mentee] > 0
+    # the candidate pair behind each real cell: pairs are sorted by (row, col), so by this key
+    keys = table.rows * len(table.mentor_ids) + table.cols
+    wanted = mentees[mentee[real]] * len(table.mentor_ids) + mentors[place_owner[place[real]]]
+    return _proposal(table, np.searchsorted(keys, wanted))
 
 
 def solve_greedy(table: Candidates) -> Proposal:
