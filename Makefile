@@ -42,6 +42,7 @@ lrs: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/xapi.py
 	$(PY) benchmarks/boards.py
+	$(PY) benchmarks/mentoring.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts
