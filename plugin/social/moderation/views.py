@@ -36,11 +36,11 @@ def _return(
     thread_id: int | None = None, post_id: int | None = None, board_id: int | None = None
 ) -> Response:
     """303 to the page the form came from."""
-    back = request.form.get("back")
-    if back == "queue":
+    came_from = request.form.get("back")
+    if came_from == "queue":
         status = request.form.get("status")
         return back("social_moderation.queue", status=status if status in STATUS_LABELS else None)
-    if back == "log":
+    if came_from == "log":
         return back("social_moderation.log_page")
     if thread_id is not None:
         return back_to_post(thread_id, post_id)
