@@ -1,5 +1,6 @@
-"""Helpers for server-rendered pages of every widget: the 303 back to a page of the launch, and
-ids and switches read from a form or query string.
+"""Helpers for server-rendered pages of every widget: reading as the launch's person, rendering a
+page of the launch, the 303 back to a page of the launch, and ids and switches read from a form
+or query string.
 
 Every POST of a page answers 303 to the page it came from; what a person typed into an id field
 is refused with a readable 400 (a :class:`~plugin.access.Refusal`), never a 500.
@@ -7,12 +8,16 @@ is refused with a readable 400 (a :class:`~plugin.access.Refusal`), never a 500.
 
 from __future__ import annotations
 
-from flask import redirect, request
+from typing import Any
+
+from flask import redirect, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from plugin.access import Refusal
+from plugin.access import Refusal, Viewer
+from plugin.db import db_session
 from plugin.ids import parse_id
-from plugin.web import launch_url
+from plugin.web import course_viewer, current, launch_url
 
 TRUE_VALUES = ("1", "true", "on", "yes")
 
@@ -45,3 +50,18 @@ def ids(values: list[str], what: str = "competency") -> list[int]:
         if number is not None:
             found.append(number)
     return found
+
+
+def course_read() -> tuple[Session, Viewer]:
+    """For a page or API read: the request's session and the launch's person in their course
+    (:func:`plugin.web.course_viewer`: 400 outside a course, 403 without a membership there).
+    Acts use :func:`plugin.web.course_act` instead, which commits."""
+    session = db_session()
+    return session, course_viewer(session)
+
+
+def render(template: str, **context: Any) -> str:
+    """A page of the current launch: the template gets the launch (``cur``) and the page token
+    its forms carry (``token``) besides ``context``."""
+    cur = current()
+    return render_template(template, cur=cur, token=cur.token, **context)

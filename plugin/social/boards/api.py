@@ -11,7 +11,7 @@ from typing import Any
 from plugin import paging
 from plugin.access import Viewer
 from plugin.api import Blueprint
-from plugin.db import db_session
+from plugin.pages import course_read
 from plugin.social import boards
 from plugin.social.boards.schemas import (
     AcceptSchema,
@@ -35,7 +35,7 @@ from plugin.social.boards.schemas import (
 )
 from plugin.social.display import AuthorView
 from plugin.social.models import Post
-from plugin.web import course_act, course_viewer, current, launch_required
+from plugin.web import course_act, current, launch_required
 
 blp = Blueprint(
     "boards_api",
@@ -81,8 +81,7 @@ def _one_post(session, who: Viewer, post_id: int, thread_id: int) -> boards.Post
 @blp.arguments(ThreadListArgs, location="query")
 @blp.response(200, ThreadPageSchema)
 def list_threads(args: dict[str, Any], board_id: int) -> boards.ThreadPage:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     board = boards.get_board(session, who, board_id)
     return boards.list_threads(
         session,
@@ -106,8 +105,8 @@ def create_thread(data: dict[str, Any], board_id: int) -> boards.ThreadDetail:
         board = boards.get_board(session, who, board_id)
         thread = boards.create_thread(session, who, board, **data)
         thread_id = thread.id
-    session = db_session()
-    return boards.get_thread(session, course_viewer(session), thread_id)
+    session, who = course_read()
+    return boards.get_thread(session, who, thread_id)
 
 
 @blp.route("/threads/<int:thread_id>", methods=["GET"])
@@ -117,8 +116,7 @@ def create_thread(data: dict[str, Any], board_id: int) -> boards.ThreadDetail:
 @blp.arguments(ThreadArgs, location="query")
 @blp.response(200, ThreadDetailSchema)
 def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return boards.get_thread(session, who, thread_id, cursor=args["cursor"], limit=args["limit"])
 
 
@@ -132,8 +130,7 @@ def get_thread(args: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
 @blp.arguments(PostPlaceArgs, location="query")
 @blp.response(200, PostPlaceSchema)
 def get_post_place(args: dict[str, Any], post_id: int) -> boards.PostPlace:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return boards.locate_post(session, who, post_id, limit=args["limit"])
 
 
@@ -153,8 +150,8 @@ def create_post(data: dict[str, Any], thread_id: int) -> boards.PostView:
             session, who, thread, data["body"], parent_post=parent, anonymous=data["anonymous"]
         )
         post_id = post.id
-    session = db_session()
-    return _one_post(session, course_viewer(session), post_id, thread_id)
+    session, who = course_read()
+    return _one_post(session, who, post_id, thread_id)
 
 
 @blp.route("/posts/<int:post_id>", methods=["PATCH"])
@@ -168,8 +165,8 @@ def update_post(data: dict[str, Any], post_id: int) -> boards.PostView:
         post = boards.load_post(session, who, post_id)
         boards.edit_post(session, who, post, data["body"], title=data["title"])
         thread_id = post.thread_id
-    session = db_session()
-    return _one_post(session, course_viewer(session), post_id, thread_id)
+    session, who = course_read()
+    return _one_post(session, who, post_id, thread_id)
 
 
 @blp.route("/posts/<int:post_id>", methods=["DELETE"])
@@ -204,8 +201,8 @@ def add_reaction(data: dict[str, Any], post_id: int) -> dict[str, Any]:
 @launch_required
 @blp.response(200, BoardSchema)
 def get_board(board_id: int) -> Any:
-    session = db_session()
-    return boards.get_board(session, course_viewer(session), board_id)
+    session, who = course_read()
+    return boards.get_board(session, who, board_id)
 
 
 @blp.route("/boards/<int:board_id>", methods=["PATCH"])
@@ -220,8 +217,8 @@ def update_board(data: dict[str, Any], board_id: int) -> Any:
             session, who, boards.get_board(session, who, board_id), **data
         )
         board_id = board.id
-    session = db_session()
-    return boards.get_board(session, course_viewer(session), board_id)
+    session, who = course_read()
+    return boards.get_board(session, who, board_id)
 
 
 @blp.route("/boards/<int:board_id>/competencies", methods=["GET"])
@@ -230,8 +227,7 @@ def update_board(data: dict[str, Any], board_id: int) -> Any:
 @launch_required
 @blp.response(200, CompetencyTagSchema(many=True))
 def get_board_competencies(board_id: int) -> Any:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return boards.board_competencies(session, who, boards.get_board(session, who, board_id))
 
 
@@ -253,8 +249,8 @@ def put_board_competencies(data: dict[str, Any], board_id: int) -> Any:
 @launch_required
 @blp.response(200, CompetencyTagSchema(many=True))
 def get_thread_competencies(thread_id: int) -> Any:
-    session = db_session()
-    thread = boards.load_thread(session, course_viewer(session), thread_id)
+    session, who = course_read()
+    thread = boards.load_thread(session, who, thread_id)
     return boards.thread_competencies(session, thread)
 
 
@@ -281,8 +277,8 @@ def endorse(data: dict[str, Any], post_id: int) -> boards.PostView:
         post = boards.load_post(session, who, post_id)
         boards.endorse(session, who, post, endorsed=data["endorsed"])
         thread_id = post.thread_id
-    session = db_session()
-    return _one_post(session, course_viewer(session), post_id, thread_id)
+    session, who = course_read()
+    return _one_post(session, who, post_id, thread_id)
 
 
 @blp.route("/threads/<int:thread_id>/accepted", methods=["PUT"])
@@ -296,5 +292,5 @@ def accept(data: dict[str, Any], thread_id: int) -> boards.ThreadDetail:
         thread = boards.load_thread(session, who, thread_id)
         post = boards.load_post(session, who, data["post_id"]) if data["post_id"] else None
         boards.accept_answer(session, who, thread, post)
-    session = db_session()
-    return boards.get_thread(session, course_viewer(session), thread_id)
+    session, who = course_read()
+    return boards.get_thread(session, who, thread_id)

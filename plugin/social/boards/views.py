@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from plugin.access import Refusal, Viewer
-from plugin.db import db_session, unit_of_work
-from plugin.pages import back, form_flag, id_or_none, ids
+from plugin.db import unit_of_work
+from plugin.pages import back, course_read, form_flag, id_or_none, ids, render
 from plugin.social import boards, notifications
 from plugin.social.models import REACTION_KINDS, THREAD_KINDS, Post
-from plugin.web import course_act, course_viewer, current, launch_required
+from plugin.web import course_act, current, launch_required
 
 bp = Blueprint("social", __name__, template_folder="templates")
 
@@ -52,8 +52,7 @@ def placement_board() -> Response:
     cur = current()
     if cur.placement is None or cur.placement.widget != "board":
         raise Refusal(404, "This activity is not a discussion board.", title="No board here")
-    with unit_of_work() as session:
-        course_viewer(session)
+    with course_act() as (session, _who):
         board = boards.board_for_placement(session, session.merge(cur.placement))
         board_id = board.id
     return back("social.board_page", board_id=board_id)
@@ -62,8 +61,7 @@ def placement_board() -> Response:
 @bp.get("/boards/<int:board_id>")
 @launch_required
 def board_page(board_id: int) -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     cohort = id_or_none(request.args.get("cohort"), "cohort")
     sort = request.args.get("sort") or boards.SORT_ACTIVITY
     board = boards.get_board(session, who, board_id)
@@ -123,8 +121,7 @@ def new_thread(board_id: int) -> Response:
 @bp.get("/threads/<int:thread_id>")
 @launch_required
 def thread_page(thread_id: int) -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     detail = boards.get_thread(session, who, thread_id, cursor=request.args.get("cursor") or None)
     # read up to now (posts since the last visit are "New"); a view statement where the board asks
     with unit_of_work(session):
@@ -169,8 +166,7 @@ def _own_bodies(session: Session, who: Viewer, detail: boards.ThreadDetail) -> d
 @launch_required
 def post_link(post_id: int) -> Response:
     """A link to one post (search results, notifications): the thread page that shows it."""
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     place = boards.locate_post(session, who, post_id)
     return back_to_post(place.thread_id, post_id, place.cursor)
 
@@ -274,15 +270,12 @@ def accept(thread_id: int) -> Response:
 @bp.get("/posts/<int:post_id>/history")
 @launch_required
 def post_history(post_id: int) -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     post = boards.load_post(session, who, post_id)
     history = boards.revisions(session, who, post)
     thread = boards.load_thread(session, who, post.thread_id)
-    return render_template(
+    return render(
         "social/history.html",
-        cur=current(),
-        token=current().token,
         post=post,
         thread=thread,
         history=history,
@@ -320,14 +313,11 @@ def settings_page(board_id: int) -> str | Response:
                     session, who, board, ids(form.getlist("competency_ids"))
                 )
         return back("social.settings_page", board_id=board_id, saved=1)
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     board = boards.get_board(session, who, board_id)
     offer = boards.settings_form(session, who, board)
-    return render_template(
+    return render(
         "social/settings.html",
-        cur=current(),
-        token=current().token,
         board=board,
         labels=SETTING_LABELS,
         linked_ids={c.id for c in offer.linked},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugin.api import Blueprint
-from plugin.db import db_session, unit_of_work
+from plugin.pages import course_read
 from plugin.social import cohorts
 from plugin.social.cohorts.schemas import (
     CohortCreateSchema,
@@ -14,7 +14,7 @@ from plugin.social.cohorts.schemas import (
     CohortSchema,
     CohortUpdateSchema,
 )
-from plugin.web import course_act, course_viewer, launch_required
+from plugin.web import course_act, launch_required
 
 blp = Blueprint(
     "cohorts_api",
@@ -36,8 +36,7 @@ def _one(session, who, cohort_id: int) -> cohorts.CohortView:
 @launch_required
 @blp.response(200, CohortListSchema)
 def list_cohorts() -> dict[str, Any]:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return {
         "cohorts": cohorts.list_cohorts(session, who),
         "learners": cohorts.learners(session, who),
@@ -78,5 +77,5 @@ def update_cohort(data: dict[str, Any], cohort_id: int) -> cohorts.CohortView:
 @launch_required
 @blp.response(204)
 def delete_cohort(cohort_id: int) -> None:
-    with unit_of_work() as session:
-        cohorts.delete_cohort(session, course_viewer(session), cohort_id)
+    with course_act() as (session, who):
+        cohorts.delete_cohort(session, who, cohort_id)

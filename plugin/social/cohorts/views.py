@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
-from plugin.db import db_session
-from plugin.pages import back, ids
+from plugin.pages import back, course_read, ids, render
 from plugin.social import cohorts
 from plugin.social.boards.views import board_param
-from plugin.web import course_act, course_viewer, current, launch_required
+from plugin.web import course_act, launch_required
 
 bp = Blueprint("social_cohorts", __name__, template_folder="templates")
 
@@ -23,14 +22,11 @@ def _done(board_id: int | None, saved: str) -> Response:
 @bp.get("/cohorts")
 @launch_required
 def cohorts_page() -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     found = cohorts.list_cohorts(session, who)
     people = cohorts.learners(session, who)
-    return render_template(
+    return render(
         "social/cohorts.html",
-        cur=current(),
-        token=current().token,
         viewer=who,
         cohorts=found,
         learners=people,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugin.api import Blueprint
-from plugin.db import db_session
+from plugin.pages import course_read
 from plugin.social import boards, moderation
 from plugin.social.boards.schemas import ThreadStateSchema
 from plugin.social.models import Report, Thread
@@ -23,7 +23,7 @@ from plugin.social.moderation.schemas import (
     ReportSchema,
     ThreadStateUpdateSchema,
 )
-from plugin.web import course_act, course_viewer, launch_required
+from plugin.web import course_act, launch_required
 
 blp = Blueprint(
     "moderation_api",
@@ -53,8 +53,7 @@ def create_report(data: dict[str, Any], post_id: int) -> Report:
 @blp.arguments(ReportListArgs, location="query")
 @blp.response(200, ReportPageSchema)
 def list_reports(args: dict[str, Any]) -> moderation.ReportPage:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return moderation.list_reports(
         session, who, status=args["status"], cursor=args["cursor"], limit=args["limit"]
     )
@@ -124,8 +123,7 @@ def delete_mute(user_id: int) -> None:
 @blp.arguments(LogArgs, location="query")
 @blp.response(200, LogPageSchema)
 def audit_log(args: dict[str, Any]) -> moderation.LogPage:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return moderation.audit_log(
         session, who, cursor=args["cursor"], limit=args["limit"], thread_id=args["thread_id"]
     )

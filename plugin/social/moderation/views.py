@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from plugin.access import Viewer
 from plugin.db import db_session
-from plugin.pages import back, id_or_none
+from plugin.pages import back, course_read, id_or_none, render
 from plugin.social import boards, moderation
 from plugin.social.boards.views import back_to_post
 from plugin.social.models import REPORT_OPEN, Board, Thread
-from plugin.web import course_act, course_viewer, current, launch_required
+from plugin.web import course_act, current, launch_required
 
 bp = Blueprint("social_moderation", __name__, template_folder="templates")
 
@@ -127,17 +127,14 @@ def _launch_board_id(session) -> int | None:
 @bp.get("/moderation")
 @launch_required
 def queue() -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     status = request.args.get("status") or REPORT_OPEN
     page = moderation.list_reports(
         session, who, status=status, cursor=request.args.get("cursor") or None
     )
     authors = [i.author.user_id for i in page.items if i.author and i.author.user_id]
-    return render_template(
+    return render(
         "social/moderation_queue.html",
-        cur=current(),
-        token=current().token,
         viewer=who,
         page=page,
         flags=moderation.member_flags(session, who.context_id, authors),
@@ -150,8 +147,7 @@ def queue() -> str:
 @bp.get("/moderation/log")
 @launch_required
 def log_page() -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     thread_id = id_or_none(request.args.get("thread"), "thread")
     page = moderation.audit_log(
         session, who, cursor=request.args.get("cursor") or None, thread_id=thread_id
@@ -159,10 +155,8 @@ def log_page() -> str:
     thread_title = None
     if thread_id is not None:
         thread_title = session.scalar(select(Thread.title).where(Thread.id == thread_id))
-    return render_template(
+    return render(
         "social/moderation_log.html",
-        cur=current(),
-        token=current().token,
         viewer=who,
         page=page,
         thread_id=thread_id,
@@ -199,8 +193,8 @@ class _PageState:
 
     def open_reports(self, who: Viewer) -> int:
         if "_mod_open" not in g:
-            g._mod_open = moderation.open_report_count(db_session(), who)
-        return g._mod_open
+            g.moderation_open_reports = moderation.open_report_count(db_session(), who)
+        return g.moderation_open_reports
 
 
 @bp.app_context_processor

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugin.api import Blueprint
-from plugin.db import db_session
+from plugin.pages import course_read
 from plugin.social import boards, notifications
 from plugin.social.notifications.schemas import (
     FollowSchema,
@@ -19,7 +19,7 @@ from plugin.social.notifications.schemas import (
     NotificationPageSchema,
 )
 from plugin.social.notifications.views import member_list
-from plugin.web import course_act, course_viewer, launch_required
+from plugin.web import course_act, launch_required
 
 blp = Blueprint(
     "notify_api",
@@ -38,8 +38,7 @@ SECURITY = [{"launchToken": []}]
 @blp.arguments(NotificationArgs, location="query")
 @blp.response(200, NotificationPageSchema)
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     page = notifications.list_notifications(
         session,
         who,
@@ -97,5 +96,5 @@ def unfollow(thread_id: int) -> dict[str, Any]:
 @blp.arguments(MemberArgs, location="query")
 @blp.response(200, MemberListSchema)
 def members(args: dict[str, Any], board_id: int) -> dict[str, Any]:
-    session = db_session()
-    return {"members": member_list(session, course_viewer(session), board_id, args)}
+    session, who = course_read()
+    return {"members": member_list(session, who, board_id, args)}

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
 from plugin.access import Refusal, Viewer
 from plugin.db import db_session
-from plugin.pages import back, id_or_none
+from plugin.pages import back, course_read, id_or_none, render
 from plugin.social import boards, notifications
 from plugin.social.boards.views import back_to_post, board_param
 from plugin.social.models import NOTIFY_ACCEPTED, NOTIFY_ENDORSED, NOTIFY_MENTION, Thread
 from plugin.social.notifications import mentions
-from plugin.web import course_act, course_viewer, current, launch_required
+from plugin.web import course_act, launch_required
 
 bp = Blueprint("social_notify", __name__, template_folder="templates")
 
@@ -50,18 +50,15 @@ def _template_helpers() -> dict[str, Any]:
 @bp.get("/notifications")
 @launch_required
 def notifications_page() -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     unread_only = request.args.get("unread") == "1"
     board_id = board_param(session, who)
     page = notifications.list_notifications(
         session, who, cursor=request.args.get("cursor") or None, unread_only=unread_only
     )
     count = notifications.unread_count(session, who)
-    return render_template(
+    return render(
         "social/notifications.html",
-        cur=current(),
-        token=current().token,
         viewer=who,
         page=page,
         unread=count,
@@ -141,8 +138,7 @@ def member_list(session, who: Viewer, board_id: int, args: dict[str, Any]) -> li
 @launch_required
 def members(board_id: int) -> Response:
     """Course members for the @mention autocomplete (JSON; ``?q=`` the start of a name)."""
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     args = {
         "q": request.args.get("q", ""),
         "thread": id_or_none(request.args.get("thread"), "thread"),

@@ -9,7 +9,7 @@ from flask import Response
 
 from plugin.access import Refusal
 from plugin.api import Blueprint
-from plugin.db import db_session
+from plugin.pages import course_read
 from plugin.social import boards, participation
 from plugin.social.participation.schemas import (
     ExportArgs,
@@ -18,7 +18,7 @@ from plugin.social.participation.schemas import (
     ParticipationSchema,
 )
 from plugin.social.participation.views import stream_export
-from plugin.web import course_act, course_viewer, launch_required
+from plugin.web import course_act, launch_required
 
 blp = Blueprint(
     "participation_api",
@@ -37,8 +37,7 @@ SECURITY = [{"launchToken": []}]
 @blp.arguments(ParticipationArgs, location="query")
 @blp.response(200, ParticipationSchema)
 def get_participation(args: dict[str, Any], board_id: int) -> participation.Participation:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     order = args["order"] or ("asc" if args["sort"] == "name" else "desc")
     board = boards.get_board(session, who, board_id)
     return participation.participation(

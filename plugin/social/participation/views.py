@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.access import Refusal, Viewer
-from plugin.db import db_session, new_session
+from plugin.db import new_session
 from plugin.lti.models import LmsGroup
-from plugin.pages import back, id_or_none
+from plugin.pages import back, course_read, id_or_none, render
 from plugin.social import boards, participation
 from plugin.social.models import Board
-from plugin.web import course_act, course_viewer, current, launch_required
+from plugin.web import course_act, launch_required
 
 bp = Blueprint("social_participation", __name__, template_folder="templates")
 
@@ -75,8 +75,7 @@ def _attachment(body, mimetype: str, filename: str) -> Response:
 @bp.get("/boards/<int:board_id>/participation")
 @launch_required
 def participation_page(board_id: int) -> str:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     report = _participation(session, who, board_id)
     board = boards.get_board(session, who, board_id)
     if report.board is None:  # the whole course: every group, LMS-made or staff-made
@@ -94,10 +93,8 @@ def participation_page(board_id: int) -> str:
         if participation.grades_board(board)
         else None
     )
-    return render_template(
+    return render(
         "social/participation.html",
-        cur=current(),
-        token=current().token,
         board=board,
         viewer=who,
         report=report,
@@ -115,8 +112,7 @@ def participation_page(board_id: int) -> str:
 @bp.get("/boards/<int:board_id>/participation.csv")
 @launch_required
 def participation_csv(board_id: int) -> Response:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     report = _participation(session, who, board_id)
     board = session.get(Board, board_id)
     assert board is not None
@@ -127,7 +123,7 @@ def participation_csv(board_id: int) -> Response:
 def stream_export(board_id: int, fmt: str) -> Response:
     """The streamed export response (shared with the API): checks first, then streams from its
     own session, closed when the stream ends."""
-    who = course_viewer(db_session())
+    _request_session, who = course_read()
     session = new_session()
     try:
         board = boards.get_board(session, who, board_id)

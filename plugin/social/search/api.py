@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from plugin.api import Blueprint
-from plugin.db import db_session
+from plugin.pages import course_read
 from plugin.social import search
 from plugin.social.search.schemas import SearchArgs, SearchPageSchema
-from plugin.web import course_viewer, launch_required
+from plugin.web import launch_required
 
 blp = Blueprint(
     "search_api",
@@ -31,8 +31,7 @@ SECURITY = [{"launchToken": []}]
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, SearchPageSchema)
 def search_posts(args: dict[str, Any]) -> search.SearchPage:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     return search.search(
         session,
         who,

@@ -7,13 +7,13 @@ readable 404 page.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 
 from plugin.access import Refusal
-from plugin.db import db_session
 from plugin.ids import parse_id
+from plugin.pages import course_read, render
 from plugin.social import boards, search
-from plugin.web import course_viewer, current, launch_required
+from plugin.web import launch_required
 
 bp = Blueprint("social_search", __name__, template_folder="templates")
 
@@ -34,8 +34,7 @@ def _board_id(value: str | None) -> int | None:
 @bp.get("/search")
 @launch_required
 def search_page() -> tuple[str, int]:
-    session = db_session()
-    who = course_viewer(session)
+    session, who = course_read()
     board_id = _board_id(request.args.get("board"))
     board = None
     if board_id is not None:
@@ -59,10 +58,8 @@ def search_page() -> tuple[str, int]:
     if board is not None:
         board_title = (board.placement.title if board.placement else None) or "Discussion board"
     return (
-        render_template(
+        render(
             "social/search.html",
-            cur=current(),
-            token=current().token,
             viewer=who,
             board=board,
             board_title=board_title,
