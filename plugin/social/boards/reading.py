@@ -188,8 +188,9 @@ class ThreadDetail:
     answers_withheld: bool = False
 
 
-def _answers_withheld(session: Session, viewer: Viewer, board: Board, thread: Thread) -> bool:
-    """Q&A mode: a learner sees others' answers to a question only after answering it."""
+def answers_withheld(session: Session, viewer: Viewer, board: Board, thread: Thread) -> bool:
+    """Q&A mode: a learner (not the asker, not staff) sees others' answers to a question only after
+    answering it: True while this viewer's are withheld."""
     if (
         not board.qa_mode
         or thread.kind != KIND_QUESTION
@@ -245,7 +246,7 @@ def locate_post(session: Session, viewer: Viewer, post_id: int, *, limit: int = 
     reply = post if post.parent_id is None else session.get(Post, post.parent_id)
     if reply is None or not can_see_post(viewer, reply):  # a comment under a hidden reply
         raise not_found("This post")
-    listed = _listed_replies(viewer, thread, _answers_withheld(session, viewer, board, thread))
+    listed = _listed_replies(viewer, thread, answers_withheld(session, viewer, board, thread))
     before = session.scalar(
         select(func.count())
         .select_from(Post)
@@ -284,7 +285,7 @@ def get_thread(
     thread, board = load_thread_and_board(session, viewer, thread_id)
     visible = [] if viewer.staff else [Post.hidden.is_(False)]
     opening = session.scalar(select(Post).where(Post.thread_id == thread.id, Post.is_opening))
-    withheld = _answers_withheld(session, viewer, board, thread)
+    withheld = answers_withheld(session, viewer, board, thread)
     query = select(Post).where(*_listed_replies(viewer, thread, withheld))
     if cursor:
         last, last_id = paging.decode(cursor, 2)

@@ -29,7 +29,6 @@ from plugin.social import boards, display
 from plugin.social.display import AuthorView, author_view, display_names
 from plugin.social.models import (
     COHORT_NONE,
-    KIND_QUESTION,
     REPORT_DISMISSED,
     REPORT_OPEN,
     REPORT_RESOLVED,
@@ -136,23 +135,9 @@ def _thread_and_board(session: Session, post: Post) -> tuple[Thread, Board]:
 def _withheld_by_qa(
     session: Session, viewer: Viewer, board: Board, thread: Thread, post: Post
 ) -> bool:
-    """Q&A mode: a learner who has not answered a question does not see others' answers."""
-    if not (board.qa_mode and thread.kind == KIND_QUESTION) or viewer.staff:
-        return False
-    if thread.author_id == viewer.user_id or post.is_opening:
-        return False
-    answered = session.scalar(
-        select(
-            exists().where(
-                Post.thread_id == thread.id,
-                Post.author_id == viewer.user_id,
-                Post.parent_id.is_(None),
-                Post.is_opening.is_(False),
-                Post.deleted.is_(False),
-            )
-        )
-    )
-    if answered:
+    """Q&A mode: a learner who has not answered a question does not see others' answers (nor the
+    comments under them)."""
+    if post.is_opening or not boards.answers_withheld(session, viewer, board, thread):
         return False
     if post.parent_id is None:
         return post.author_id != viewer.user_id
