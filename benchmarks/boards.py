@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks import _boards_seed as seeding  # noqa: E402
 from plugin import create_app  # noqa: E402
+from plugin.access import Viewer, viewer_for  # noqa: E402
 from plugin.config import Settings  # noqa: E402
 from plugin.db import get_engine, new_session  # noqa: E402
 from plugin.lti import roles  # noqa: E402
@@ -141,14 +142,12 @@ def server_version(app: Flask) -> str:
 
 
 # --- scenarios -----------------------------------------------------------------------------------
-def viewer_of(app: Flask, user_id: int, context_id: int, role: str) -> boards.Viewer:
+def viewer_of(app: Flask, user_id: int, context_id: int, role: str) -> Viewer:
     with new_session(app) as s:
-        return boards.viewer_for(s, user_id, context_id, roles=[role])
+        return viewer_for(s, user_id, context_id, roles=[role])
 
 
-def board_cursor(
-    app: Flask, who: boards.Viewer, board_id: int, sort: str
-) -> tuple[str | None, int]:
+def board_cursor(app: Flask, who: Viewer, board_id: int, sort: str) -> tuple[str | None, int]:
     """The cursor the board page's "More threads" links reach ~80 % down this viewer's list,
     found by following next_cursor (pages of 100); and the position it starts at."""
     with new_session(app) as s:
@@ -170,7 +169,7 @@ def board_cursor(
     return cursor, seen
 
 
-def thread_cursor(app: Flask, who: boards.Viewer, thread_id: int, after: int) -> str | None:
+def thread_cursor(app: Flask, who: Viewer, thread_id: int, after: int) -> str | None:
     """The cursor of the thread page after ``after`` replies (followed page by page)."""
     with new_session(app) as s:
         seen, cursor = 0, None

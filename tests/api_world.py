@@ -22,7 +22,7 @@ from plugin.social.models import Notification
 from plugin.xapi.models import XapiOutbox
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, register_platform_with_tool
 from tests.performance.perf_world import MOODLE_CSV
-from tests.social.test_social_pages import COURSE, Person, board_link
+from tests.social.social_web import COURSE, Person, board_link
 from tests.support.servers import LiveServer
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"

@@ -11,8 +11,7 @@ import json
 import requests
 
 from tests.conftest import row_counts
-from tests.social.test_social_api import Api
-from tests.social.test_social_pages import Person, board_link
+from tests.social.social_web import Api, Person, board_link
 
 BEYOND_INT4 = 2**31  # PostgreSQL: NumericValueOutOfRange
 BEYOND_INT8 = 2**63  # SQLite: OverflowError

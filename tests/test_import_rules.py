@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("plugin",)
+PACKAGES = ("plugin", "sandbox")
 
 
 def _module_name(path: Path) -> str:

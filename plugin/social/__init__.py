@@ -1,66 +1,50 @@
-"""Social learning: discussion boards (and, later, mentoring).
+"""Social learning: discussion boards and what grows around them (and, later, mentoring).
 
-The domain core lives in :mod:`plugin.social.models` and :mod:`plugin.social.boards`; the board
-pages (:mod:`plugin.social.views`) and the JSON API (:mod:`plugin.social.api`) sit on top of those
-services.
+A package per feature, each with the same few files (see docs/architecture.md): its service API
+in its ``__init__`` (from ``services`` or, for boards, one module per job), ``views`` (pages),
+``api`` and ``schemas`` (JSON API), ``templates/social/`` and an ``init_app`` that wires them:
+
+- :mod:`plugin.social.boards`: boards, threads, posts, reactions, answers; the board widget;
+- :mod:`plugin.social.moderation`: abuse reports, the moderation queue, hiding, mutes, the log;
+- :mod:`plugin.social.notifications`: @mentions, follows, read markers, notifications;
+- :mod:`plugin.social.search`: full-text search;
+- :mod:`plugin.social.cohorts`: cohorts made by staff;
+- :mod:`plugin.social.participation`: staff participation summaries, exports and grades.
+
+Shared by them, here at the top: ``models`` (the tables), ``markdown`` (posts' Markdown),
+``display`` (authors as a viewer may see them, excerpts), ``schemas`` (API schemas every feature
+uses), ``linking`` (boards and threads in the competency-links API), ``cli`` and
+``templates/social/_styles.html`` (the style every social page includes).
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
+
+# Templates every social feature's pages share (the features' own are in their packages).
+shared_templates = Blueprint("social_shared", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
-    from plugin import events, widgets
-    from plugin.api import api
-    from plugin.social import boards
-    from plugin.social.board_widget import BOARD
+    from plugin import widgets
+    from plugin.social import (
+        boards,
+        cohorts,
+        linking,
+        models,  # noqa: F401  (tables known to the metadata)
+        moderation,
+        notifications,
+        participation,
+        search,
+    )
 
-    widgets.register(app, BOARD)
+    app.register_blueprint(shared_templates)
+    boards.init_app(app)
     # declared, not built yet: course links that name it show "not available yet"
     widgets.register(app, widgets.Widget(name="mentoring", label="Mentoring"))
-
-    # Boards, threads and posts can be found by the key their events name (xAPI activity IRIs).
-    for kind in ("board", "thread", "post"):
-        events.register_finder(
-            kind,
-            lambda session, platform_id, key, kind=kind: boards.find_activity(
-                session, platform_id, kind, key
-            ),
-        )
-    from plugin.social import models  # noqa: F401  (tables known to the metadata)
-    from plugin.social.api import blp
-    from plugin.social.views import bp
-
-    app.register_blueprint(bp)
-    api.register_blueprint(blp)
-    from plugin.social.search_api import blp as search_blp
-    from plugin.social.search_views import bp as search_bp
-
-    app.register_blueprint(search_bp)
-    api.register_blueprint(search_blp)
-    from plugin.social.moderation_api import blp as moderation_blp
-    from plugin.social.moderation_views import bp as moderation_bp
-
-    app.register_blueprint(moderation_bp)
-    api.register_blueprint(moderation_blp)
-    from plugin.social.report_api import blp as reports_blp
-    from plugin.social.report_views import bp as reports_bp
-
-    app.register_blueprint(reports_bp)
-    api.register_blueprint(reports_blp)
-    from plugin.social import notifications
-    from plugin.social.notify_api import blp as notify_blp
-    from plugin.social.notify_views import bp as notify_bp
-
-    app.register_blueprint(notify_bp)
-    api.register_blueprint(notify_blp)
-    notifications.register()  # mentions, follows, read markers, notifications
-    from plugin.social.cohort_api import blp as cohorts_blp
-    from plugin.social.cohort_views import bp as cohorts_bp
-
-    app.register_blueprint(cohorts_bp)
-    api.register_blueprint(cohorts_blp)
-    from plugin.social import linking
-
+    search.init_app(app)
+    moderation.init_app(app)
+    participation.init_app(app)
+    notifications.init_app(app)
+    cohorts.init_app(app)
     linking.register()  # boards and threads in the competency-links API

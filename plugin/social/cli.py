@@ -33,7 +33,7 @@ def grades_command(board_ids: tuple[int, ...], every_board: bool) -> None:
     from sqlalchemy import or_, select
 
     from plugin.db import new_session, unit_of_work
-    from plugin.social import reports
+    from plugin.social import participation
     from plugin.social.models import Board
 
     if not board_ids and not every_board:
@@ -56,8 +56,8 @@ def grades_command(board_ids: tuple[int, ...], every_board: bool) -> None:
                 if board is None:
                     failures.append(f"There is no board {board_id}.")
                     continue
-                label = f"board {board_id} ({reports.board_title(board)})"
-                report = reports.send_board_grades(session, board)
+                label = f"board {board_id} ({participation.board_title(board)})"
+                report = participation.send_board_grades(session, board)
         except Refusal as exc:
             failures.append(f"{label}: {exc.message}")
             continue

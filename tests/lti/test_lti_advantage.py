@@ -171,9 +171,9 @@ def test_deep_linking_sets_every_board_setting_and_refuses_bad_numbers(app, lms)
     ],
 )
 def test_board_setting_flags_from_custom_parameters(value, on) -> None:
-    from plugin.social.boards import _flag
+    from plugin.social.boards.settings import setting_flag
 
-    assert _flag(value) is on
+    assert setting_flag(value) is on
 
 
 def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms, monkeypatch) -> None:

@@ -16,7 +16,7 @@ from plugin.xapi.models import XapiOutbox
 from plugin.xapi.validate import validate_statement
 from plugin.xapi.vocabulary import STATEMENT_KINDS
 from tests.conftest import CLIENT_ID, row_counts
-from tests.social.test_social_pages import COURSE, Person, board_id_of, tool_of
+from tests.social.social_web import COURSE, Person, board_id_of, tool_of
 from tests.support.browser import Browser
 from tests.support.lti import launch, reach_auth_form, token_of
 from tests.xapi.conftest import ralph  # noqa: F401 - the real LRS fixture

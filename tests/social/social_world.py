@@ -1,14 +1,20 @@
-"""Rows for the board tests: a platform with a course, a board placement, people and cohorts."""
+"""Rows for the social tests: a platform with a course, a board placement, people and cohorts;
+a course with its board; counting the queries a block of code issues."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from flask import Flask
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from plugin import access
 from plugin.access import Viewer
+from plugin.db import get_engine
 from plugin.lti import roles
 from plugin.lti.models import (
     Context,
@@ -19,6 +25,8 @@ from plugin.lti.models import (
     Platform,
     User,
 )
+from plugin.social import boards
+from plugin.social.models import Board
 
 
 @dataclass
@@ -95,3 +103,32 @@ def make_course(
         session.add(LmsGroupMember(group_id=groups[group].id, user_id=users[person].id))
     session.flush()
     return Course(platform, context, placement, users, groups)
+
+
+def course_board(
+    session: Session, *, unlimited: bool = False, **settings: object
+) -> tuple[Course, Board]:
+    """A course (:func:`make_course`) and the board of its placement, made from ``settings`` and
+    committed. ``unlimited``: no posts-per-hour limit unless ``settings`` names one."""
+    if unlimited:
+        settings = {"posts_per_hour": "0", **settings}
+    course = make_course(session, settings=settings)
+    board = boards.board_for_placement(session, course.placement)
+    session.commit()
+    return course, board
+
+
+@contextlib.contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the block sends to the app's database, in order."""
+    engine = get_engine(app)
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, params, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)

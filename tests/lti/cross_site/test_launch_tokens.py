@@ -28,7 +28,7 @@ from sqlalchemy import update
 from plugin.db import new_session, utcnow
 from plugin.lti.models import LaunchSession
 from tests.conftest import row_counts
-from tests.social.test_social_pages import board_link
+from tests.social.social_web import board_link
 from tests.support.browser import Browser, forms
 from tests.support.lti import launch
 

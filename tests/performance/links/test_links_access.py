@@ -11,8 +11,7 @@ from plugin.lti.models import Placement
 from plugin.performance.models import CompetencyLink
 from tests.conftest import row_counts
 from tests.performance.perf_world import MOODLE_CSV
-from tests.social.test_social_api import Api
-from tests.social.test_social_pages import Person, board_link
+from tests.social.social_web import Api, Person, board_link
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
