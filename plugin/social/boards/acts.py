@@ -4,6 +4,8 @@ publishes its domain event in the caller's session."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -450,22 +452,45 @@ def endorse(session: Session, viewer: Viewer, post: Post, endorsed: bool = True)
     )
     session.flush()
     if endorsed:
-        publish_event(
+        _publish_answer_event(
             session,
             events.ANSWER_ENDORSED,
             f"endorsement:{post.id}:{now.isoformat()}",
             viewer,
             board,
-            post_ref(thread, post),
-            (thread_ref(thread), board_ref(session, board)),
+            thread,
+            post,
             now,
-            {
-                "post_author_id": post.author_id,
-                "evidence_user_id": post.author_id,
-                "thread_kind": thread.kind,
-            },
         )
     return post
+
+
+def _publish_answer_event(
+    session: Session,
+    kind: str,
+    key: str,
+    viewer: Viewer,
+    board: Board,
+    thread: Thread,
+    post: Post,
+    now: datetime,
+) -> None:
+    """An endorsement or acceptance of a reply: evidence for the reply's author, not the actor."""
+    publish_event(
+        session,
+        kind,
+        key,
+        viewer,
+        board,
+        post_ref(thread, post),
+        (thread_ref(thread), board_ref(session, board)),
+        now,
+        {
+            "post_author_id": post.author_id,
+            "evidence_user_id": post.author_id,
+            "thread_kind": thread.kind,
+        },
+    )
 
 
 def accept_answer(session: Session, viewer: Viewer, thread: Thread, post: Post | None) -> Thread:
@@ -491,19 +516,14 @@ def accept_answer(session: Session, viewer: Viewer, thread: Thread, post: Post |
     now = utcnow()
     thread.accepted_post_id = post.id
     session.flush()
-    publish_event(
+    _publish_answer_event(
         session,
         events.ANSWER_ACCEPTED,
         f"acceptance:{thread.id}:{post.id}:{now.isoformat()}",
         viewer,
         board,
-        post_ref(thread, post),
-        (thread_ref(thread), board_ref(session, board)),
+        thread,
+        post,
         now,
-        {
-            "post_author_id": post.author_id,
-            "evidence_user_id": post.author_id,
-            "thread_kind": thread.kind,
-        },
     )
     return thread
