@@ -158,7 +158,7 @@ def _places(
         )
     )
     for competency_id, kind, key in rows:
-        if not key.isdigit() or not 1 <= int(key) <= 2**31 - 1:
+        if not (key.isascii() and key.isdigit()) or not 1 <= int(key) <= 2**31 - 1:
             continue
         for requested in by_member.get(competency_id, []):
             found[requested][kind].add(int(key))
