@@ -5,11 +5,13 @@ Platform 1, course A ("Leadership Foundations"): Ines (instructor), Lea (learner
 thread and its posts), Amara (a learner who wrote nothing), Benjamin (a learner who replied and
 reported one of Lea's posts, then was muted), Grace (an LTI Mentor). Two boards: the main one
 (mentors do not moderate it) and one with ``mentors_moderate`` on. Platform 1, course B: Bea
-(instructor) and Bo (learner). Platform 2: its own Ines (instructor).
+(instructor) and Bo (learner). Platform 2: its own Ines (instructor). Course A also has a
+Mentoring programme (made by Ines's launch of its link) that Amara joined as a mentee.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -23,6 +25,8 @@ from plugin.xapi.models import XapiOutbox
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, register_platform_with_tool
 from tests.performance.perf_world import MOODLE_CSV
 from tests.social.social_web import COURSE, Person, board_link
+from tests.support.browser import Browser
+from tests.support.lti import launch
 from tests.support.servers import LiveServer
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
@@ -177,8 +181,25 @@ def build_world(app: Flask, lms_server: LiveServer, tool_server: LiveServer) -> 
         )
     _ok(world.api("staff_a", "PUT", f"/mutes/{ids['member']}", json={"reason": "a break"}))
     ids["platform"] = _platform_id(app, lms)
+    _mentoring(world)
     assert COURSE  # course A is the sandbox's demo course
     return world
+
+
+def _mentoring(world: World) -> None:
+    """Course A's mentoring programme (Ines launches its link first), targeting the framework's
+    first competency; Amara opts in as a mentee."""
+    lms, ids = world.lms, world.ids
+    custom = {"widget": "mentoring", "setting_cadence_days": "14"}
+    link = lms.platform.add_resource_link(COURSE, CLIENT_ID, "Mentoring", custom=custom)
+    staff = Browser()
+    page = launch(staff, lms, "u-ines", resource_link=link.resource_link_id, context=COURSE)
+    match = re.search(r"/mentoring/programmes/(\d+)", page.url)
+    assert page.status_code == 200 and match, (page.url, page.text[:300])
+    ids["programme"] = int(match.group(1))
+    programme = f"/mentoring/programmes/{ids['programme']}"
+    _ok(world.api("staff_a", "PATCH", programme, json={"competency_ids": [ids["competency"]]}))
+    _ok(world.api("learner_a", "PUT", programme + "/profile", json={"as_mentee": True}))
 
 
 def _platform_id(app: Flask, lms: Lms) -> int:

@@ -95,6 +95,7 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/app/url-token": {"POST": A("launch")},
     "/lti/continue": {"POST": A("launch")},
     "/board": {"GET": A("launch")},
+    "/mentoring": {"GET": A("launch")},
     "/notifications": {"GET": A("launch")},
     "/notifications/read": {"POST": A("launch", {"id": "{notification}"})},
     "/api/notifications": {"GET": A("launch")},
@@ -219,6 +220,34 @@ ACCESS: dict[str, dict[str, Access]] = {
         "DELETE": A("staff"),
     },
     "/notifications/<int:notification_id>/open": {"POST": A("owner")},
+    # --- mentoring: course A's programme ----------------------------------------------------
+    "/mentoring/programmes/<int:programme_id>": {"GET": A("member")},
+    "/mentoring/programmes/<int:programme_id>/profile": {
+        "GET": A("member"),
+        "POST": A("member", {"as_mentee": "1"}),
+    },
+    "/mentoring/programmes/<int:programme_id>/profile/leave": {"POST": A("member")},
+    "/mentoring/programmes/<int:programme_id>/settings": {
+        "GET": A("staff"),
+        "POST": A("staff", {"title": "Ours now", "cadence_days": "7"}),
+    },
+    "/mentoring/programmes/<int:programme_id>/roster": {"GET": A("staff")},
+    "/mentoring/programmes/<int:programme_id>/mentors": {
+        "POST": A("staff", {"user_id": "{member}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>": {
+        "GET": A("member"),
+        "PATCH": A("staff", {"cadence_days": 7}),
+    },
+    "/api/mentoring/programmes/<int:programme_id>/profile": {
+        "GET": A("member"),
+        "PUT": A("member", {"as_mentee": True}),
+        "DELETE": A("member"),
+    },
+    "/api/mentoring/programmes/<int:programme_id>/roster": {"GET": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/mentors/<int:user_id>": {
+        "PUT": A("staff", {"nominated": True})
+    },
 }
 
 PATH_VALUES = {
@@ -232,6 +261,7 @@ PATH_VALUES = {
     "notification_id": "notification",
     "user_id": "member",
     "platform_id": "platform",
+    "programme_id": "programme",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",
@@ -418,6 +448,10 @@ def test_the_matrix_calls_real_rows(app, world: World) -> None:
     assert world.api("learner_a", "GET", f"/posts/{ids['post']}/place").status_code == 200
     assert world.api("staff_a", "GET", f"/links/board/{ids['board']}").status_code == 200
     assert world.api("learner_b", "GET", f"/frameworks/{ids['framework']}").status_code == 200
+    programme = f"/mentoring/programmes/{ids['programme']}"
+    assert world.api("learner_a", "GET", programme + "/profile").status_code == 200
+    assert world.api("staff_a", "GET", programme + "/roster").json()["entries"]
+    assert world.people["staff_a"].get(programme + "/settings").status_code == 200
     assert world.people["author_a"].get(f"/posts/{ids['post']}").status_code in (200, 303)
     with new_session(app) as session:
         assert session.scalar(

@@ -1,4 +1,4 @@
-"""Social learning: discussion boards and what grows around them (and, later, mentoring).
+"""Social learning: discussion boards and what grows around them, and mentoring.
 
 A package per feature, each with the same few files (see docs/architecture.md): its service API
 in its ``__init__`` (from ``services`` or, for boards, one module per job), ``views`` (pages),
@@ -9,7 +9,8 @@ in its ``__init__`` (from ``services`` or, for boards, one module per job), ``vi
 - :mod:`plugin.social.notifications`: @mentions, follows, read markers, notifications;
 - :mod:`plugin.social.search`: full-text search;
 - :mod:`plugin.social.cohorts`: cohorts made by staff;
-- :mod:`plugin.social.participation`: staff participation summaries, exports and grades.
+- :mod:`plugin.social.participation`: staff participation summaries, exports and grades;
+- :mod:`plugin.social.mentoring`: the Mentoring widget (programmes, profiles, matching).
 
 Shared by them, here at the top: ``models`` (the tables), ``markdown`` (posts' Markdown),
 ``display`` (authors as a viewer may see them, excerpts), ``schemas`` (API schemas every feature
@@ -26,11 +27,11 @@ shared_templates = Blueprint("social_shared", __name__, template_folder="templat
 
 
 def init_app(app: Flask) -> None:
-    from plugin import widgets
     from plugin.social import (
         boards,
         cohorts,
         linking,
+        mentoring,
         models,  # noqa: F401  (tables known to the metadata)
         moderation,
         notifications,
@@ -40,8 +41,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(shared_templates)
     boards.init_app(app)
-    # declared, not built yet: course links that name it show "not available yet"
-    widgets.register(app, widgets.Widget(name="mentoring", label="Mentoring"))
+    mentoring.init_app(app)
     search.init_app(app)
     moderation.init_app(app)
     participation.init_app(app)

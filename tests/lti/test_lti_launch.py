@@ -41,12 +41,14 @@ def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser) -> 
     rl = lms.placement()
     page = launch(browser, lms, "u-ines", resource_link=rl.resource_link_id)
     assert "Choose what this link opens" in page.text and "Instructor" in page.text
-    # only widgets that are built are offered; one declared but not built is refused
-    assert 'value="board"' in page.text and 'value="mentoring"' not in page.text
+    # only widgets that are built are offered (the board, mentoring); one declared but not built
+    # yet (the development plan) is refused
+    assert 'value="board"' in page.text and 'value="mentoring"' in page.text
+    assert 'value="plan"' not in page.text
     token = token_of(page)
     tool = f"{urlsplit(page.url).scheme}://{urlsplit(page.url).netloc}"
     unbuilt = browser.http.post(
-        tool + "/app/setup", data={"lc": token, "widget": "mentoring"}, timeout=10
+        tool + "/app/setup", data={"lc": token, "widget": "plan"}, timeout=10
     )
     assert unbuilt.status_code == 400 and "Choose a widget" in unbuilt.text
     with new_session(app) as s:
@@ -66,14 +68,14 @@ def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser) -> 
 def test_a_link_to_a_widget_not_built_yet_says_so(app, lms, browser) -> None:
     rl = lms.placement()
 
-    def to_mentoring(claims):
-        claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = {"widget": "mentoring"}
+    def to_plan(claims):
+        claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = {"widget": "plan"}
 
-    lms.platform.tamper_next_launch(to_mentoring)
+    lms.platform.tamper_next_launch(to_plan)
     page = launch(browser, lms, "u-lea", resource_link=rl.resource_link_id)
     assert page.status_code == 200 and "not available in Learning Commons yet" in page.text
     with new_session(app) as s:
-        assert s.scalars(select(Placement)).one().widget == "mentoring"
+        assert s.scalars(select(Placement)).one().widget == "plan"
 
 
 def test_profile_fields_only_change_when_sent(app, lms, browser) -> None:

@@ -1,7 +1,31 @@
-"""Mentoring widget (issue 11) — being built.
+"""The Mentoring widget (issue 11): programmes, profiles, and (next) requests, agreements,
+check-ins and programme health. See docs/mentoring.md.
 
-So far: the matching engine, plain Python and SciPy with no database and no Flask —
-:mod:`plugin.social.mentoring.scoring` (a mentor's score for a request, with the parts people see)
-and :mod:`plugin.social.mentoring.matching` (optimal bulk matching under capacities and
-exclusions, and a greedy baseline). See docs/mentoring.md.
+This package's names are the mentoring service API that views, the JSON API and other packages
+call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
+``profiles`` (opting in as mentor and/or mentee, nominations, the roster). The matching engine
+is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
+request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
+and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
+``.ics`` invite and :mod:`.suggestions` finds people whose board answers make them likely
+mentors. The web layer is ``views`` (pages), ``api`` and
+``schemas`` (JSON API), ``widget`` (the course-link entry in :mod:`plugin.widgets`) and
+``templates/mentoring/``; :func:`init_app` wires them. The tables are in ``models``.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the Mentoring widget, its pages and its API."""
+    from plugin import widgets
+    from plugin.api import api
+    from plugin.social.mentoring.api import blp
+    from plugin.social.mentoring.views import bp
+    from plugin.social.mentoring.widget import MENTORING
+
+    widgets.register(app, MENTORING)
+    app.register_blueprint(bp)
+    api.register_blueprint(blp)
