@@ -3,7 +3,8 @@ check-ins and programme health. See docs/mentoring.md.
 
 This package's names are the mentoring service API that views, the JSON API and other packages
 call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
-``profiles`` (opting in as mentor and/or mentee, nominations, the roster). The matching engine
+``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
+(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
@@ -20,12 +21,22 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the Mentoring widget, its pages and its API."""
-    from plugin import widgets
+    from plugin import events, mail, widgets
     from plugin.api import api
+    from plugin.social.mentoring import requests
     from plugin.social.mentoring.api import blp
     from plugin.social.mentoring.views import bp
     from plugin.social.mentoring.widget import MENTORING
 
     widgets.register(app, MENTORING)
+    for kind in ("mentoring-request", "mentorship"):
+        events.register_finder(
+            kind,
+            lambda session, platform_id, key, kind=kind: requests.find_activity(
+                session, platform_id, kind, key
+            ),
+        )
+    mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
+    mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
     app.register_blueprint(bp)
     api.register_blueprint(blp)

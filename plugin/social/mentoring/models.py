@@ -233,6 +233,12 @@ class Request(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+    competencies: Mapped[list[RequestCompetency]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="RequestCompetency.competency_id",
+    )
+
 
 class RequestCompetency(Base):
     """A competency a request asks for: the mentee's level (0 = none yet) and target."""

@@ -194,7 +194,7 @@ def _mentor_rows(
     return rows
 
 
-def _mentee_rows(
+def mentee_rows(
     session: Session, programme: Programme, needs: Mapping[int, tuple[object, object]]
 ) -> list[ProfileCompetency]:
     if len(needs) > MAX_COMPETENCIES:
@@ -254,7 +254,7 @@ def save_profile(
     if as_mentor and not had_mentor and not may_mentor(viewer, programme, profile):
         raise Refusal(403, mentor_rule(programme), title="You cannot mentor in this programme")
     mentor_rows = _mentor_rows(session, programme, mentor_levels or {}) if as_mentor else []
-    mentee_rows = _mentee_rows(session, programme, mentee_needs or {}) if as_mentee else []
+    wanted_rows = mentee_rows(session, programme, mentee_needs or {}) if as_mentee else []
     values = {
         "capacity": programme.default_capacity if capacity is None else check_capacity(capacity),
         "accepting": bool(accepting),
@@ -270,7 +270,7 @@ def save_profile(
     profile.is_mentor, profile.is_mentee = as_mentor, as_mentee
     for name, value in values.items():
         setattr(profile, name, value)
-    profile.competencies = mentor_rows + mentee_rows
+    profile.competencies = mentor_rows + wanted_rows
     session.flush()
     return profile
 
