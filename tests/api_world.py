@@ -199,7 +199,42 @@ def _mentoring(world: World) -> None:
     ids["programme"] = int(match.group(1))
     programme = f"/mentoring/programmes/{ids['programme']}"
     _ok(world.api("staff_a", "PATCH", programme, json={"competency_ids": [ids["competency"]]}))
-    _ok(world.api("learner_a", "PUT", programme + "/profile", json={"as_mentee": True}))
+    competency = ids["competency"]
+    _ok(
+        world.api(
+            "learner_a",
+            "PUT",
+            programme + "/profile",
+            json={
+                "as_mentee": True,
+                "mentee_competencies": [{"competency_id": competency, "level": 0, "target": 1}],
+            },
+        )
+    )
+    mentor = _ok(
+        world.api(
+            "mentor_a",
+            "PUT",
+            programme + "/profile",
+            json={
+                "as_mentor": True,
+                "mentor_competencies": [{"competency_id": competency, "level": 2}],
+            },
+        )
+    )
+    ids["mentor"] = mentor["user_id"]
+    ids["request"] = _ok(
+        world.api(
+            "learner_a",
+            "POST",
+            programme + "/requests",
+            json={
+                "competencies": [{"competency_id": competency, "level": 0, "target": 1}],
+                "mentor_id": ids["mentor"],
+            },
+        ),
+        201,
+    )["id"]
 
 
 def _platform_id(app: Flask, lms: Lms) -> int:

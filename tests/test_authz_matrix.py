@@ -245,6 +245,29 @@ ACCESS: dict[str, dict[str, Access]] = {
         "DELETE": A("member"),
     },
     "/api/mentoring/programmes/<int:programme_id>/roster": {"GET": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/candidates": {
+        "POST": A(
+            "member",
+            {"competencies": [{"competency_id": "{competency}", "level": 0, "target": 1}]},
+            also=(409,),
+        )
+    },
+    "/api/mentoring/programmes/<int:programme_id>/requests": {
+        "GET": A("member"),
+        "POST": A(
+            "member",
+            {
+                "competencies": [{"competency_id": "{competency}", "level": 0, "target": 1}],
+                "mentor_id": "{mentor}",
+            },
+            also=(409,),
+        ),
+    },
+    "/api/mentoring/programmes/<int:programme_id>/requests/to-me": {"GET": A("member")},
+    "/api/mentoring/requests/<int:request_id>/answer": {
+        "POST": A("member", {"accept": False}, also=(409,))
+    },
+    "/api/mentoring/requests/<int:request_id>/withdraw": {"POST": A("member", also=(409,))},
     "/api/mentoring/programmes/<int:programme_id>/mentors/<int:user_id>": {
         "PUT": A("staff", {"nominated": True})
     },
@@ -262,6 +285,7 @@ PATH_VALUES = {
     "user_id": "member",
     "platform_id": "platform",
     "programme_id": "programme",
+    "request_id": "request",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",

@@ -10,14 +10,19 @@ from sqlalchemy.orm import Session
 from plugin.access import Viewer, not_found
 from plugin.api import Blueprint
 from plugin.pages import course_read
-from plugin.social.mentoring import profiles, programmes
-from plugin.social.mentoring.models import AS_MENTEE, AS_MENTOR, Profile, Programme
+from plugin.social.mentoring import profiles, programmes, requests
+from plugin.social.mentoring.models import AS_MENTEE, AS_MENTOR, Profile, Programme, Request
 from plugin.social.mentoring.schemas import (
+    AnswerSchema,
+    CandidateSchema,
+    NeedsSchema,
     NominationSchema,
     ProfileInputSchema,
     ProfileSchema,
     ProgrammeSchema,
     ProgrammeUpdateSchema,
+    RequestInputSchema,
+    RequestSchema,
     RosterArgs,
     RosterPageSchema,
 )
@@ -153,3 +158,89 @@ def nominate(data: dict[str, Any], programme_id: int, user_id: int) -> dict[str,
         programme = programmes.get_programme(session, who, programme_id)
         profile = profiles.nominate(session, who, programme, user_id, on=data["nominated"])
         return _profile(profile)
+
+
+def _needs(data: dict[str, Any]) -> dict[int, tuple[object, object]]:
+    return {c["competency_id"]: (c["level"], c["target"]) for c in data.pop("competencies")}
+
+
+def _request_view(session: Session, who: Viewer, request_id: int) -> requests.RequestView:
+    request = session.get(Request, request_id)
+    programme = programmes.get_programme(session, who, request.programme_id)  # type: ignore[union-attr]
+    mine = requests.my_requests(session, who, programme) + requests.requests_to_me(
+        session, who, programme
+    )
+    found = [v for v in mine if v.id == request_id]
+    if not found:
+        raise not_found("This request")
+    return found[0]
+
+
+@blp.route(PROGRAMME + "/candidates", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(security=SECURITY, summary="Mentors ranked for the viewer's needs, with the score's parts")
+@launch_required
+@blp.arguments(NeedsSchema)
+@blp.response(200, CandidateSchema(many=True))
+def candidates(data: dict[str, Any], programme_id: int) -> list[requests.Candidate]:
+    session, who = course_read()
+    programme = programmes.get_programme(session, who, programme_id)
+    return requests.candidates(session, who, programme, _needs(data))
+
+
+@blp.route(PROGRAMME + "/requests", methods=["GET"])
+@blp.refusals(400, 403, 404)
+@blp.doc(security=SECURITY, summary="The viewer's requests in the programme, newest first")
+@launch_required
+@blp.response(200, RequestSchema(many=True))
+def my_requests(programme_id: int) -> list[requests.RequestView]:
+    session, who = course_read()
+    return requests.my_requests(session, who, programmes.get_programme(session, who, programme_id))
+
+
+@blp.route(PROGRAMME + "/requests/to-me", methods=["GET"])
+@blp.refusals(400, 403, 404)
+@blp.doc(security=SECURITY, summary="Requests to the viewer as a mentor (and open pool requests)")
+@launch_required
+@blp.response(200, RequestSchema(many=True))
+def requests_to_me(programme_id: int) -> list[requests.RequestView]:
+    session, who = course_read()
+    programme = programmes.get_programme(session, who, programme_id)
+    return requests.requests_to_me(session, who, programme)
+
+
+@blp.route(PROGRAMME + "/requests", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(security=SECURITY, summary="Ask a mentor, or the programme's pool, for mentoring")
+@launch_required
+@blp.arguments(RequestInputSchema)
+@blp.response(201, RequestSchema)
+def send_request(data: dict[str, Any], programme_id: int) -> requests.RequestView:
+    needs = _needs(data)
+    with course_act() as (session, who):
+        programme = programmes.get_programme(session, who, programme_id)
+        request = requests.send_request(session, who, programme, needs, **data)
+        return _request_view(session, who, request.id)
+
+
+@blp.route("/requests/<int:request_id>/answer", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(security=SECURITY, summary="Accept (a proposed pair is made) or decline a request")
+@launch_required
+@blp.arguments(AnswerSchema)
+@blp.response(200, RequestSchema)
+def answer(data: dict[str, Any], request_id: int) -> requests.RequestView:
+    with course_act() as (session, who):
+        requests.answer(session, who, request_id, **data)
+        return _request_view(session, who, request_id)
+
+
+@blp.route("/requests/<int:request_id>/withdraw", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(security=SECURITY, summary="Withdraw one's open request")
+@launch_required
+@blp.response(200, RequestSchema)
+def withdraw(request_id: int) -> requests.RequestView:
+    with course_act() as (session, who):
+        requests.withdraw(session, who, request_id)
+        return _request_view(session, who, request_id)

@@ -169,3 +169,71 @@ class RosterArgs(QueryArgs):
 
 class NominationSchema(Schema):
     nominated = fields.Boolean(required=True)
+
+
+class NeedsSchema(Schema):
+    competencies = fields.List(
+        fields.Nested(MenteeCompetencySchema),
+        required=True,
+        validate=validate.Length(min=1, max=profiles.MAX_COMPETENCIES),
+        metadata={"description": "what the mentee wants help with: level and target"},
+    )
+
+
+class RequestInputSchema(NeedsSchema):
+    goal = fields.String(load_default="", validate=validate.Length(max=2000))
+    cadence_days = fields.Integer(load_default=None, allow_none=True)
+    mentor_id = Id(load_default=None, allow_none=True)
+    to_pool = fields.Boolean(load_default=False)
+
+
+class AnswerSchema(Schema):
+    accept = fields.Boolean(required=True)
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PartSchema(Schema):
+    name = fields.String()
+    label = fields.String()
+    value = fields.Float(metadata={"description": "0 to 1"})
+    weight = fields.Float()
+    points = fields.Float()
+    explanation = fields.String()
+
+
+class ScoreSchema(Schema):
+    total = fields.Float(metadata={"description": "out of 100"})
+    parts = fields.List(fields.Nested(PartSchema))
+
+
+class CandidateSchema(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+    bio = fields.String()
+    score = fields.Nested(ScoreSchema)
+
+
+class RequestedCompetencySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    level = fields.Integer()
+    target = fields.Integer()
+
+
+class RequestSchema(Schema):
+    id = fields.Integer()
+    programme_id = fields.Integer()
+    mentee_id = fields.Integer()
+    mentee_name = fields.String()
+    mentor_id = fields.Integer(allow_none=True)
+    mentor_name = fields.String(allow_none=True)
+    to_pool = fields.Boolean()
+    goal = fields.String()
+    cadence_days = fields.Integer()
+    state = fields.String(
+        metadata={"enum": ["open", "accepted", "declined", "expired", "withdrawn"]}
+    )
+    reply = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    competencies = fields.List(fields.Nested(RequestedCompetencySchema))
