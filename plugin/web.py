@@ -576,9 +576,8 @@ def course_viewer(session: Session) -> Viewer:
     """The launch's person in the launch's course, with their groups: 400 for a launch outside a
     course, 403 without an active membership there (:func:`plugin.access.viewer_for`)."""
     cur = current()
-    if cur.context is None:
-        raise Refusal(400, "This page belongs to a course.", title="Open this from a course")
-    return access.viewer_for(session, cur.user.id, cur.context.id, roles=cur.launch.roles)
+    course = launch_viewer().course()  # the one "outside a course" refusal (plugin.access)
+    return access.viewer_for(session, cur.user.id, course, roles=cur.launch.roles)
 
 
 @contextmanager
