@@ -32,6 +32,10 @@ POST_REPORTED = "board.post_reported"
 THREAD_VIEWED = "board.thread_viewed"  # only where the board's instructor turned it on
 MENTOR_REQUESTED = "mentoring.requested"
 MENTORSHIP_ACCEPTED = "mentoring.accepted"
+MENTORSHIP_DECLINED = "mentoring.declined"  # a mentor declined a request
+MENTORSHIP_MATCHED = "mentoring.matched"  # staff approved a bulk-matched pair
+AGREEMENT_MADE = "mentoring.agreed"  # a member of a pair accepted its agreement
+FEEDBACK_GIVEN = "mentoring.feedback_given"  # a pulse survey answered (rating 1-5)
 CHECKIN_LOGGED = "mentoring.checkin_logged"
 EXPERIENCE_LOGGED = "plan.experience_logged"
 GOAL_SET = "plan.goal_set"
@@ -52,7 +56,11 @@ ALL_KINDS = (
     POST_REPORTED,
     MENTOR_REQUESTED,
     MENTORSHIP_ACCEPTED,
+    MENTORSHIP_DECLINED,
+    MENTORSHIP_MATCHED,
+    AGREEMENT_MADE,
     CHECKIN_LOGGED,
+    FEEDBACK_GIVEN,
     EXPERIENCE_LOGGED,
     GOAL_SET,
     GOAL_PROGRESSED,

@@ -29,14 +29,15 @@ SUBSCRIBER_NAME = "performance.evidence"
 log = logging.getLogger(__name__)
 
 # Events that are not acts of learning by their actor: opening the tool or a thread, reporting a
-# post, a reviewer accepting evidence, and plan bookkeeping (goal progress is computed from evidence, so evidence
-# from it would count twice).
+# post, a reviewer accepting evidence, staff approving a mentoring match, and plan bookkeeping
+# (goal progress is computed from evidence, so evidence from it would count twice).
 NOT_EVIDENCE = frozenset(
     {
         events.LAUNCHED,
         events.POST_REPORTED,
         events.THREAD_VIEWED,
         events.EVIDENCE_ACCEPTED,
+        events.MENTORSHIP_MATCHED,  # the actor is the staff member who approved a matching
         events.GOAL_SET,
         events.GOAL_PROGRESSED,
         events.GOAL_COMPLETED,

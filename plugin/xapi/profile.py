@@ -122,6 +122,23 @@ def _rules(base: str, kind: StatementKind) -> list[dict[str, Any]]:
                 "presence": "recommended",
             }
         )
+    if kind.result_score:
+        rules.append(
+            {
+                "location": "$.result.score.raw",
+                "presence": "included",
+                "scopeNote": _en("The rating given, between result.score.min and max (1-5)."),
+            }
+        )
+    if kind.event_kind.startswith("mentoring."):
+        # What a pair writes to each other (notes, messages, comments) stays in the tool.
+        rules.append(
+            {
+                "location": "$.result.response",
+                "presence": "excluded",
+                "scopeNote": _en("Check-in notes, messages and comments are private to the tool."),
+            }
+        )
     if kind.context_statement:
         rules.append(
             {

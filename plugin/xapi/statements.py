@@ -167,6 +167,16 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _score(data: dict[str, Any]) -> dict[str, Any]:
+    """``data["rating"]`` as result.score: raw on the scale ``rating_min``..``rating_max``
+    (1-5 unless given) and scaled to 0..1."""
+    low, high = int(data.get("rating_min", 1)), int(data.get("rating_max", 5))
+    raw = data.get("rating")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high or low >= high:
+        raise ValueError(f"rating must be a whole number from {low} to {high}, not {raw!r}")
+    return {"raw": raw, "min": low, "max": high, "scaled": round((raw - low) / (high - low), 4)}
+
+
 def _duration(minutes: Any) -> str | None:
     try:
         total = int(minutes)
@@ -275,6 +285,8 @@ def build(session: Session, event: DomainEvent, *, base: str | None = None) -> B
     result: dict[str, Any] = {}
     if kind.result_completion:
         result["completion"] = True
+    if kind.result_score:
+        result["score"] = _score(data)
     duration = _duration(data.get("duration_minutes"))
     if duration:
         result["duration"] = duration

@@ -7,9 +7,9 @@ Every reused IRI was checked against its published vocabulary (docs/xapi.md list
   launched, progressed; ADL activity types course, meeting, question, profile.
 - AcrossX profile (https://w3id.org/xapi/acrossx): verbs posted, edited, liked, reported; activity
   type learning-plan.
-- Tin Can registry (http://id.tincanapi.com/…): verbs replied, voted-up, mentored; activity types
+- Tin Can registry (http://id.tincanapi.com/…): verbs replied, voted-up, mentored, rated; activity types
   discussion, forum-reply, goal.
-- Activity Streams 1.0 (http://activitystrea.ms/…): request, accept.
+- Activity Streams 1.0 (http://activitystrea.ms/…): request, accept, reject, agree.
 - TLA profile v0.10 (https://w3id.org/xapi/tla): verbs planned, asserted; activity type competency.
 - cmi5 profile: result extension progress (an integer 0-100).
 
@@ -124,6 +124,25 @@ class Verbs:
         ACTIVITY_STREAMS + "accept",
         "accepted",
         "The actor has accepted the object, for instance an assignment or offer.",
+    )
+    REJECTED = Term(
+        ACTIVITY_STREAMS + "reject", "rejected", "Indicates that the actor has rejected the object."
+    )
+    AGREED = Term(
+        ACTIVITY_STREAMS + "agree",
+        "agreed",
+        "Indicates that the actor agrees with the object (here: the agreement of a mentorship).",
+    )
+    MATCHED = _own(
+        "verbs/matched",
+        "matched",
+        "The actor (a programme's staff member) matched mentors and mentees into the object, "
+        "a proposed mentorship, by approving a bulk matching.",
+    )
+    RATED = Term(
+        TINCAN + "verb/rated",
+        "rated",
+        "Action of giving a rating to an object; the rating is in result.score.",
     )
     ATTENDED = Term(
         ADL_VERBS + "attended",
@@ -288,6 +307,7 @@ class StatementKind:
     result_completion: bool = False
     result_progress: bool = False
     result_reaction: bool = False
+    result_score: bool = False  # data["rating"] on the scale data["rating_min"]..data["rating_max"]
     context_statement: bool = False
 
 
@@ -455,6 +475,46 @@ STATEMENT_KINDS: tuple[StatementKind, ...] = (
         Types.MENTORSHIP,
         "Accepted a mentorship",
         "A mentor or mentee accepted a mentorship agreement.",
+    ),
+    StatementKind(
+        "mentorship-declined",
+        events.MENTORSHIP_DECLINED,
+        Verbs.REJECTED,
+        "mentoring-request",
+        Types.MENTORING_REQUEST,
+        "Declined a mentoring request",
+        "A mentor declined a learner's request (the message stays in the tool); the requested "
+        "competencies are in context 'other'.",
+    ),
+    StatementKind(
+        "mentorship-matched",
+        events.MENTORSHIP_MATCHED,
+        Verbs.MATCHED,
+        "mentorship",
+        Types.MENTORSHIP,
+        "Matched a mentorship",
+        "Programme staff approved a bulk matching that proposed this mentorship.",
+    ),
+    StatementKind(
+        "agreement-made",
+        events.AGREEMENT_MADE,
+        Verbs.AGREED,
+        "mentorship",
+        Types.MENTORSHIP,
+        "Agreed a mentoring agreement",
+        "A mentor or mentee accepted the agreement of their mentorship (dates, cadence, goals); "
+        "the mentorship starts once every member has.",
+    ),
+    StatementKind(
+        "feedback-given",
+        events.FEEDBACK_GIVEN,
+        Verbs.RATED,
+        "mentorship",
+        Types.MENTORSHIP,
+        "Gave feedback on a mentorship",
+        "A member of a mentorship answered a pulse survey; result.score holds the 1-5 rating "
+        "(the comment stays in the tool).",
+        result_score=True,
     ),
     StatementKind(
         "checkin-attended",

@@ -161,6 +161,21 @@ def test_result_and_context_details(app_ctx, tenant) -> None:
     ]
 
 
+def test_feedback_carries_its_rating_as_a_score_and_refuses_one_off_the_scale(
+    app_ctx, tenant
+) -> None:
+    with new_session(app_ctx) as s:
+        feedback = statements.build(
+            s, tenant.event(events.FEEDBACK_GIVEN, data={"rating": 4, "comment": "kept private"})
+        ).statement
+        for rating in (0, 6, "4", True, None):
+            with pytest.raises(ValueError, match="rating must be a whole number from 1 to 5"):
+                statements.build(s, tenant.event(events.FEEDBACK_GIVEN, data={"rating": rating}))
+    assert feedback["result"] == {"score": {"raw": 4, "min": 1, "max": 5, "scaled": 0.75}}
+    assert feedback["verb"]["id"] == "http://id.tincanapi.com/verb/rated"
+    assert "kept private" not in json.dumps(feedback)
+
+
 def test_pseudonymised_actor_is_a_keyed_hash(app) -> None:
     tenant = make_tenant(app, pseudonymise_actors=True, actor_key="k3y-for-this-platform")
     with app.app_context(), new_session(app) as s:

@@ -48,6 +48,10 @@ _OBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     events.THREAD_VIEWED: ("thread", ("board",)),
     events.MENTOR_REQUESTED: ("mentoring-request", ()),
     events.MENTORSHIP_ACCEPTED: ("mentorship", ()),
+    events.MENTORSHIP_DECLINED: ("mentoring-request", ()),
+    events.MENTORSHIP_MATCHED: ("mentorship", ()),
+    events.AGREEMENT_MADE: ("mentorship", ()),
+    events.FEEDBACK_GIVEN: ("mentorship", ()),
     events.CHECKIN_LOGGED: ("checkin", ("mentorship",)),
     events.EXPERIENCE_LOGGED: ("experience", ("goal",)),
     events.GOAL_SET: ("goal", ("plan",)),
@@ -93,6 +97,8 @@ class Tenant:
             extra["progress"] = 0.4
         if kind == events.EVIDENCE_ACCEPTED:
             extra["evidence_statement_id"] = str(uuid.uuid4())
+        if kind == events.FEEDBACK_GIVEN:
+            extra["rating"] = 4
         if kind == events.MENTOR_REQUESTED:
             extra["competencies"] = [
                 {"iri": "https://case.example/items/feedback", "name": "Giving feedback"}

@@ -24,9 +24,8 @@ from plugin.access import Refusal, Viewer, not_found
 from plugin.events import ActivityRef, DomainEvent
 from plugin.lti.models import User
 from plugin.performance import links
-from plugin.social.mentoring import profiles, programmes
+from plugin.social.mentoring import pairs, profiles, programmes
 from plugin.social.mentoring.models import (
-    AS_MENTEE,
     AS_MENTOR,
     MENTOR_POOL,
     PAIR_ACTIVE,
@@ -38,7 +37,6 @@ from plugin.social.mentoring.models import (
     REQUEST_WITHDRAWN,
     STAFF_BULK,
     Pair,
-    PairCompetency,
     PairMember,
     Profile,
     ProfileCompetency,
@@ -470,6 +468,16 @@ def answer(
             )
         session.add(RequestDecline(request_id=request.id, mentor_id=viewer.user_id, message=reply))
         session.flush()
+        _publish(
+            session,
+            events.MENTORSHIP_DECLINED,
+            f"mentoring-declined:{request.id}:{viewer.user_id}",
+            viewer,
+            programme,
+            request_ref(request),
+            when,
+            _competency_refs(session, programme, [rc.competency_id for rc in request.competencies]),
+        )
         if not request.to_pool and mentee_user is not None:
             mail.queue(
                 session,
@@ -496,30 +504,18 @@ def answer(
         answered_at=when,
         mentor_id=viewer.user_id,
     )
-    today = when.date()
     competency_ids = [rc.competency_id for rc in request.competencies]
-    pair = Pair(
-        programme_id=programme.id,
-        request_id=request.id,
-        state=PAIR_PROPOSED,
-        starts_on=today,
-        ends_on=today + timedelta(days=programme.duration_days),
+    pair = pairs.propose(
+        session,
+        programme,
+        mentor_ids=[viewer.user_id],
+        mentee_ids=[request.mentee_id],
+        competency_ids=competency_ids,
         cadence_days=request.cadence_days,
-        place="",
-        link="",
         goals=request.goal,
-        created_at=when,
+        when=when,
+        request_id=request.id,
     )
-    session.add(pair)
-    session.flush()
-    session.add_all(
-        [
-            PairMember(pair_id=pair.id, user_id=viewer.user_id, role=AS_MENTOR),
-            PairMember(pair_id=pair.id, user_id=request.mentee_id, role=AS_MENTEE),
-            *[PairCompetency(pair_id=pair.id, competency_id=cid) for cid in competency_ids],
-        ]
-    )
-    session.flush()
     if mentee_user is not None:
         mail.queue(
             session,

@@ -208,6 +208,18 @@ def test_decline_records_history_and_withdraw(db) -> None:
     assert db.get(Request, first.id).state == "declined"
     decline = db.scalar(select(RequestDecline))
     assert (decline.mentor_id, decline.message) == (users["liv"].id, "Too busy")
+    declined = [
+        row.statement
+        for row in db.scalars(select(XapiOutbox))
+        if row.statement["verb"]["id"] == "http://activitystrea.ms/reject"
+    ]
+    assert len(declined) == 1  # Liv's decline, about the request, with its competency
+    assert declined[0]["object"]["id"].endswith(f"/mentoring-request/{first.id}")
+    assert [
+        a["definition"]["name"]["en-US"]
+        for a in declined[0]["context"]["contextActivities"]["other"]
+    ] == [coaching.name]
+    assert "Too busy" not in str(declined[0])
     # the decline now lowers Liv's history part for Lea
     found = {
         c.user_id: c
