@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     """Register the Mentoring widget, its pages and its API."""
     from plugin import events, mail, widgets
     from plugin.api import api
-    from plugin.social.mentoring import requests
+    from plugin.social.mentoring import checkins, pairs, requests
     from plugin.social.mentoring.api import blp
     from plugin.social.mentoring.views import bp
     from plugin.social.mentoring.widget import MENTORING
@@ -38,5 +38,9 @@ def init_app(app: Flask) -> None:
         )
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
+    events.register_finder("checkin", checkins.find_activity)
+    mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
+    from plugin.social.mentoring import relationship_api, relationship_views  # noqa: F401
+
     app.register_blueprint(bp)
     api.register_blueprint(blp)
