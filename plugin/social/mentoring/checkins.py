@@ -23,7 +23,7 @@ from plugin.access import Refusal, Viewer
 from plugin.events import ActivityRef, DomainEvent
 from plugin.lti.models import User
 from plugin.performance import links
-from plugin.social.mentoring import pairs, profiles, programmes
+from plugin.social.mentoring import pairs, profiles
 from plugin.social.mentoring.models import (
     PAIR_ACTIVE,
     CheckIn,
@@ -97,9 +97,13 @@ def log(
         raise Refusal(
             400, f"The meeting date cannot be before the mentorship started ({pair.starts_on})."
         )
-    minutes = programmes.whole_number(duration_minutes, "The length in minutes")
-    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        raise Refusal(400, f"A check-in lasts {MIN_MINUTES} to {MAX_MINUTES} minutes.")
+    minutes = pairs.whole(
+        duration_minutes,
+        "The length in minutes",
+        MIN_MINUTES,
+        MAX_MINUTES,
+        f"A check-in lasts {MIN_MINUTES} to {MAX_MINUTES} minutes.",
+    )
     text = profiles.check_text(notes, MAX_NOTES_CHARS, "The notes")
     steps = profiles.check_text(next_steps, MAX_NOTES_CHARS, "The next steps")
     values = list(competency_ids)

@@ -268,11 +268,25 @@ def check_dates(starts_on: date, ends_on: date) -> None:
         raise Refusal(400, f"A mentorship lasts at most {MAX_YEARS} years: choose an earlier end.")
 
 
+def whole(value: object, what: str, low: int, high: int, hint: str) -> int:
+    """A whole number from ``low`` to ``high`` (a form's text or an int); 400 otherwise."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Refusal(400, f"{what} must be a whole number.")
+    if not low <= value <= high:
+        raise Refusal(400, hint)
+    return value
+
+
 def check_cadence(value: object) -> int:
-    cadence = programmes.whole_number(value, "The cadence (days between meetings)")
-    if not MIN_CADENCE <= cadence <= MAX_CADENCE:
-        raise Refusal(400, f"Meet every {MIN_CADENCE} to {MAX_CADENCE} days.")
-    return cadence
+    return whole(
+        value,
+        "The cadence (days between meetings)",
+        MIN_CADENCE,
+        MAX_CADENCE,
+        f"Meet every {MIN_CADENCE} to {MAX_CADENCE} days.",
+    )
 
 
 def check_link(value: object) -> str:
