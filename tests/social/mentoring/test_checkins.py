@@ -48,8 +48,18 @@ def _count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
 
-def test_a_check_in_moves_the_due_date_and_gives_one_statement_per_member(app, db) -> None:
+def test_a_check_in_moves_the_due_date_and_gives_one_statement_per_member(
+    app, db, monkeypatch
+) -> None:
     w = _active(db)
+    published: list[events.DomainEvent] = []
+    original = events.publish
+
+    def recording(session, event: events.DomainEvent) -> None:
+        published.append(event)
+        original(session, event)
+
+    monkeypatch.setattr(events, "publish", recording)
     coaching = w.world.competencies[0]
     pair = db.get(Pair, w.pair_id)
     assert pairs.aware(pair.check_in_due_at) == WHEN + timedelta(days=14)
@@ -100,7 +110,10 @@ def test_a_check_in_moves_the_due_date_and_gives_one_statement_per_member(app, d
         (parent,) = st["context"]["contextActivities"]["parent"]
         assert parent["id"].endswith(f"/mentorship/{w.pair_id}")
         assert [o["id"] for o in st["context"]["contextActivities"]["other"]] == [coaching.uri]
-    # no private text anywhere in any statement
+    # no private text in any event's data, nor anywhere in any statement
+    assert [e.kind for e in published] == [events.CHECKIN_LOGGED] * 4
+    assert {e.data["role"] for e in published} == {"mentor", "mentee"}
+    assert NOTE not in str([e.data for e in published]) and STEPS not in str(published)
     every = str([row.statement for row in db.scalars(select(XapiOutbox))])
     assert NOTE not in every and STEPS not in every and "budget" not in every
     # the check-in's activity IRI resolves on its platform, not on another
