@@ -56,6 +56,9 @@ REFUSED: dict[str, tuple[str, ...]] = {
     "author": (*OUTSIDERS, "learner_a", "mentor_a"),
     "staff": (*OUTSIDERS, "learner_a", "mentor_a"),
     "owner": (*OUTSIDERS, "learner_a", "mentor_a", "staff_a"),
+    # a mentorship (Lea and Grace): its members, and its programme's staff who read it
+    "pair": (*OUTSIDERS, "learner_a", "replier_a"),
+    "pair_member": (*OUTSIDERS, "learner_a", "replier_a", "staff_a"),
 }
 
 
@@ -69,6 +72,7 @@ class Access:
 
 A = Access
 B, T, P, C = "{board}", "{thread}", "{post}", "{competency}"
+AGREEMENT = {"starts_on": "2026-01-05", "ends_on": "2026-07-05", "cadence_days": "14"}
 ACCESS: dict[str, dict[str, Access]] = {
     # --- public -----------------------------------------------------------------------------
     "/.well-known/jwks.json": {"GET": A("public")},
@@ -271,6 +275,33 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/api/mentoring/programmes/<int:programme_id>/mentors/<int:user_id>": {
         "PUT": A("staff", {"nominated": True})
     },
+    # --- mentoring: a mentorship of course A (Lea and Grace) -----------------------------------
+    "/mentoring/programmes/<int:programme_id>/pairs": {"GET": A("member")},
+    "/mentoring/pairs/<int:pair_id>": {"GET": A("pair")},
+    "/mentoring/pairs/<int:pair_id>/agreement": {
+        "POST": A("pair_member", {**AGREEMENT, "competency_ids": C})
+    },
+    "/mentoring/pairs/<int:pair_id>/accept": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/checkins": {
+        "POST": A("pair_member", {"held_on": "2026-01-06", "duration_minutes": "30"})
+    },
+    "/mentoring/pairs/<int:pair_id>/meetings.ics": {"GET": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/pairs": {"GET": A("member")},
+    "/api/mentoring/pairs/<int:pair_id>": {"GET": A("pair")},
+    "/api/mentoring/pairs/<int:pair_id>/agreement": {
+        "PUT": A("pair_member", {**AGREEMENT, "cadence_days": 14, "competency_ids": [C]})
+    },
+    "/api/mentoring/pairs/<int:pair_id>/accept": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/checkins": {
+        "GET": A("pair"),
+        "POST": A("pair_member", {"held_on": "2026-01-06", "duration_minutes": 30}),
+    },
+    "/api/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
 }
 
 PATH_VALUES = {
@@ -286,6 +317,7 @@ PATH_VALUES = {
     "platform_id": "platform",
     "programme_id": "programme",
     "request_id": "request",
+    "pair_id": "pair",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",
@@ -476,6 +508,10 @@ def test_the_matrix_calls_real_rows(app, world: World) -> None:
     assert world.api("learner_a", "GET", programme + "/profile").status_code == 200
     assert world.api("staff_a", "GET", programme + "/roster").json()["entries"]
     assert world.people["staff_a"].get(programme + "/settings").status_code == 200
+    pair = f"/mentoring/pairs/{ids['pair']}"
+    assert world.api("author_a", "GET", pair).json()["may_accept"] is True
+    assert world.api("mentor_a", "GET", pair + "/checkins").status_code == 200
+    assert world.api("staff_a", "GET", pair).json()["staff_view"] is True
     assert world.people["author_a"].get(f"/posts/{ids['post']}").status_code in (200, 303)
     with new_session(app) as session:
         assert session.scalar(
