@@ -13,17 +13,19 @@ from sqlalchemy import select
 from plugin.db import new_session
 from plugin.mail.models import MailOutbox
 from plugin.social.mentoring.models import CheckIn, Pair
-from tests.conftest import row_counts
+from tests.conftest import CLIENT_ID, row_counts
 from tests.performance.perf_world import MOODLE_CSV
-from tests.social.mentoring.test_mentoring_web import Launched, mentoring_link
+from tests.social.mentoring.test_mentoring_web import Launched
+from tests.social.social_web import COURSE
 
 NOTE = "Talked through the reorganisation worries"
 
 
-def _setup(lms):
-    """Ines's programme with an imported framework; Lea (mentee) asked Benjamin (mentor), who
+def launched_pair(lms, title: str = "Peer mentoring"):
+    """Ines's programme (a link titled ``title``) with an imported framework; Lea (mentee) asked Benjamin (mentor), who
     accepted: a proposed pair. Returns the launches, the pair id and two competency ids."""
-    rlid = mentoring_link(lms, cadence_days="14")
+    custom = {"widget": "mentoring", "setting_cadence_days": "14"}
+    rlid = lms.platform.add_resource_link(COURSE, CLIENT_ID, title, custom=custom).resource_link_id
     ines = Launched(lms, "u-ines", rlid)
     upload = ("oecd.csv", MOODLE_CSV.read_bytes(), "text/csv")
     imported = ines.browser.http.post(
@@ -74,7 +76,7 @@ def _setup(lms):
     return ines, lea, ben, amara, pair["id"], first, second
 
 
-def _agreement(**change):
+def agreement(**change):
     return {
         "starts_on": "2026-01-05",
         "ends_on": "2026-07-05",
@@ -87,7 +89,7 @@ def _agreement(**change):
 
 
 def test_the_life_of_a_pair_on_its_pages(app, lms) -> None:
-    ines, lea, ben, amara, pair_id, first, second = _setup(lms)
+    ines, lea, ben, amara, pair_id, first, second = launched_pair(lms)
     page = f"/mentoring/pairs/{pair_id}"
     mine = lea.get(f"/mentoring/programmes/{lea.programme_id}/pairs")
     assert mine.status_code == 200 and f'href="{page}?' in mine.text
@@ -102,14 +104,14 @@ def test_the_life_of_a_pair_on_its_pages(app, lms) -> None:
         {"link": "javascript:alert(1)"},
         {"starts_on": "soon"},
     ):
-        refused = lea.post(page + "/agreement", **_agreement(**bad), competency_ids=str(first))
+        refused = lea.post(page + "/agreement", **agreement(**bad), competency_ids=str(first))
         assert refused.status_code == 400 and "<h1" in refused.text, bad
-    refused = lea.post(page + "/agreement", **_agreement(), competency_ids="abc")
+    refused = lea.post(page + "/agreement", **agreement(), competency_ids="abc")
     assert refused.status_code == 400
     assert row_counts(app) == before
     # Benjamin accepts; Lea's edit clears his acceptance and says so
     assert ben.post(page + "/accept").status_code == 303
-    edited = lea.post(page + "/agreement", **_agreement(), competency_ids=[str(first), str(second)])
+    edited = lea.post(page + "/agreement", **agreement(), competency_ids=[str(first), str(second)])
     assert edited.status_code == 303 and "saved=agreement" in edited.headers["Location"]
     told = lea.browser.http.get(lea.tool + edited.headers["Location"], timeout=10)
     assert "Benjamin Hartley must accept it again" in told.text
@@ -176,12 +178,12 @@ def test_the_life_of_a_pair_on_its_pages(app, lms) -> None:
 
 
 def test_the_pair_api(app, lms) -> None:
-    ines, lea, ben, amara, pair_id, first, _second = _setup(lms)
+    ines, lea, ben, amara, pair_id, first, _second = launched_pair(lms)
     path = f"/pairs/{pair_id}"
     got = lea.api("GET", path)
     assert got.status_code == 200, got.text
     assert got.json()["may_accept"] is True and got.json()["summary"]["health"] is None
-    body = {**_agreement(cadence_days=7), "competency_ids": [first]}
+    body = {**agreement(cadence_days=7), "competency_ids": [first]}
     assert amara.api("GET", path).status_code == 404
     assert amara.api("PUT", path + "/agreement", json=body).status_code == 404
     assert ines.api("PUT", path + "/agreement", json=body).status_code == 403
@@ -226,7 +228,7 @@ def test_the_pair_api(app, lms) -> None:
 
 
 def test_a_member_leaves_without_a_reason(app, lms) -> None:
-    _ines, _lea, ben, _amara, pair_id, _first, _second = _setup(lms)
+    _ines, _lea, ben, _amara, pair_id, _first, _second = launched_pair(lms)
     left = ben.post(f"/mentoring/pairs/{pair_id}/leave")
     assert left.status_code == 303 and "saved=left" in left.headers["Location"]
     page = ben.browser.http.get(ben.tool + left.headers["Location"], timeout=10)
