@@ -289,6 +289,11 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
     "/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
     "/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    "/mentoring/pairs/<int:pair_id>/extension": {
+        "POST": A("pair_member", {"ends_on": "2027-01-05"})
+    },
+    "/mentoring/pairs/<int:pair_id>/extension/confirm": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/extension/decline": {"POST": A("pair_member")},
     "/api/mentoring/programmes/<int:programme_id>/pairs": {"GET": A("member")},
     "/api/mentoring/pairs/<int:pair_id>": {"GET": A("pair")},
     "/api/mentoring/pairs/<int:pair_id>/agreement": {
@@ -302,6 +307,11 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/api/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
     "/api/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
     "/api/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    "/api/mentoring/pairs/<int:pair_id>/extension": {
+        "POST": A("pair_member", {"ends_on": "2027-01-05"})
+    },
+    "/api/mentoring/pairs/<int:pair_id>/extension/confirm": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/extension/decline": {"POST": A("pair_member")},
 }
 
 PATH_VALUES = {

@@ -665,6 +665,10 @@ class PairDetail:
     may_leave: bool
     may_rematch: bool
     may_end: bool
+    proposed_ends_on: date | None = None  # a pending extension
+    proposed_by_name: str = ""
+    may_extend: bool = False  # propose a later end date
+    may_confirm_extension: bool = False
 
     @property
     def id(self) -> int:
@@ -699,6 +703,16 @@ def detail(
         may_leave=member and open_,
         may_rematch=found.role == AS_MENTEE and open_,
         may_end=found.staff and open_,
+        proposed_ends_on=pair.proposed_ends_on,
+        proposed_by_name=_names(session, [pair.proposed_by]).get(pair.proposed_by, "")
+        if pair.proposed_by
+        else "",
+        may_extend=member and pair.state == PAIR_ACTIVE,
+        may_confirm_extension=member
+        and pair.state == PAIR_ACTIVE
+        and pair.proposed_ends_on is not None
+        and me is not None
+        and me.extension_confirmed_at is None,
     )
 
 
@@ -761,3 +775,88 @@ def meetings_invite(
         return calendar.invite(series, stamp=_now(now))
     except Refusal as exc:
         raise Refusal(409, exc.message, title="No invite for this agreement") from exc
+
+
+# --- extending the end date ---------------------------------------------------------------------
+
+
+def propose_extension(
+    session: Session, viewer: Viewer, pair_id: int, *, ends_on: object, now: datetime | None = None
+) -> Pair:
+    """A member of an active pair proposes a later end date (it replaces a pending proposal);
+    the other members are asked by e-mail to confirm it. Until they all have, the old date
+    holds."""
+    when = _now(now)
+    found = member_access(session, viewer, pair_id, "extend it")
+    pair, programme = found.pair, found.programme
+    if pair.state != PAIR_ACTIVE:
+        raise Refusal(
+            409,
+            "Only an active mentorship is extended; before that, change the agreement's end date.",
+        )
+    new_end = _date(ends_on, "The new end date")
+    if new_end <= pair.ends_on:
+        raise Refusal(400, f"Choose an end date after the current one ({pair.ends_on}).")
+    check_dates(pair.starts_on, new_end)
+    pair.proposed_ends_on, pair.proposed_by = new_end, viewer.user_id
+    for member in found.members:
+        member.extension_confirmed_at = when if member.user_id == viewer.user_id else None
+    session.flush()
+    names = _names(session, [viewer.user_id])
+    others = [i for i in found.member_ids if i != viewer.user_id]
+    for user in session.scalars(select(User).where(User.id.in_(others))):
+        mail.queue(
+            session,
+            user,
+            MAIL_PAIR,
+            "Extend your mentorship?",
+            f"{names.get(viewer.user_id, 'A member')} proposes to extend your mentorship in "
+            f"“{programme.title}” until {new_end:%d %B %Y} (now {pair.ends_on:%d %B %Y}).\n\n"
+            "Confirm or decline it on the mentorship's page; until everyone confirms, the "
+            "current end date holds.",
+            dedupe_key=f"mentoring-pair-extend-{pair.id}-{new_end.isoformat()}-{user.id}",
+        )
+    return pair
+
+
+def _pending(found: Access) -> Pair:
+    pair = found.pair
+    if pair.proposed_ends_on is None:
+        raise Refusal(409, "No extension is waiting for an answer.")
+    if pair.state != PAIR_ACTIVE:
+        raise Refusal(409, "This mentorship is no longer active.")
+    return pair
+
+
+def confirm_extension(
+    session: Session, viewer: Viewer, pair_id: int, *, now: datetime | None = None
+) -> Pair:
+    """A member confirms the pending extension; when every member has, the end date moves."""
+    when = _now(now)
+    found = member_access(session, viewer, pair_id, "confirm an extension")
+    pair = _pending(found)
+    me = next(m for m in found.members if m.user_id == viewer.user_id)
+    if me.extension_confirmed_at is not None:
+        raise Refusal(409, "You have already confirmed this extension.")
+    me.extension_confirmed_at = when
+    if all(m.extension_confirmed_at is not None for m in found.members):
+        pair.ends_on = pair.proposed_ends_on
+        pair.proposed_ends_on, pair.proposed_by = None, None
+        for member in found.members:
+            member.extension_confirmed_at = None
+    session.flush()
+    return pair
+
+
+def decline_extension(
+    session: Session, viewer: Viewer, pair_id: int, *, now: datetime | None = None
+) -> Pair:
+    """A member declines the pending extension (the proposer withdraws it): it is dropped and
+    the end date stays."""
+    found = member_access(session, viewer, pair_id, "decline an extension")
+    pair = _pending(found)
+    pair.proposed_ends_on, pair.proposed_by = None, None
+    for member in found.members:
+        member.extension_confirmed_at = None
+    session.flush()
+    return pair

@@ -14,6 +14,7 @@ from plugin.social.mentoring.relationship_schemas import (
     AgreementInputSchema,
     CheckInInputSchema,
     CheckInSchema,
+    ExtensionInputSchema,
     PairListArgs,
     PairSchema,
     PairSummarySchema,
@@ -145,4 +146,43 @@ def rematch(pair_id: int) -> dict[str, Any]:
 def end(pair_id: int) -> pairs.PairDetail:
     with course_act() as (session, who):
         pairs.staff_end(session, who, pair_id)
+        return pairs.detail(session, who, pair_id)
+
+
+@blp.route(PAIR + "/extension", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(
+    security=SECURITY,
+    summary="Propose a later end date (a member; the others confirm it, the old date holds)",
+)
+@launch_required
+@blp.arguments(ExtensionInputSchema)
+@blp.response(200, PairSchema)
+def propose_extension(data: dict[str, Any], pair_id: int) -> pairs.PairDetail:
+    with course_act() as (session, who):
+        pairs.propose_extension(session, who, pair_id, **data)
+        return pairs.detail(session, who, pair_id)
+
+
+@blp.route(PAIR + "/extension/confirm", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(
+    security=SECURITY, summary="Confirm the pending extension (the end date moves once all did)"
+)
+@launch_required
+@blp.response(200, PairSchema)
+def confirm_extension(pair_id: int) -> pairs.PairDetail:
+    with course_act() as (session, who):
+        pairs.confirm_extension(session, who, pair_id)
+        return pairs.detail(session, who, pair_id)
+
+
+@blp.route(PAIR + "/extension/decline", methods=["POST"])
+@blp.refusals(400, 403, 404, 409)
+@blp.doc(security=SECURITY, summary="Decline (or withdraw) the pending extension")
+@launch_required
+@blp.response(200, PairSchema)
+def decline_extension(pair_id: int) -> pairs.PairDetail:
+    with course_act() as (session, who):
+        pairs.decline_extension(session, who, pair_id)
         return pairs.detail(session, who, pair_id)

@@ -56,6 +56,12 @@ class PairSchema(Schema):
     may_leave = fields.Boolean()
     may_rematch = fields.Boolean()
     may_end = fields.Boolean()
+    proposed_ends_on = fields.Date(
+        allow_none=True, metadata={"description": "a pending extension's end date"}
+    )
+    proposed_by_name = fields.String()
+    may_extend = fields.Boolean()
+    may_confirm_extension = fields.Boolean()
 
 
 class AgreementInputSchema(Schema):
@@ -121,3 +127,7 @@ class RematchSchema(Schema):
 
 class PairListArgs(QueryArgs):
     state = fields.String(load_default=None, validate=validate.OneOf(PAIR_STATES))
+
+
+class ExtensionInputSchema(Schema):
+    ends_on = fields.Date(required=True, metadata={"description": "after the current end date"})

@@ -155,3 +155,28 @@ def staff_end(pair_id: int) -> Response:
     with course_act() as (session, who):
         pairs.staff_end(session, who, pair_id)
     return back("mentoring.pair_page", pair_id=pair_id, saved="ended")
+
+
+@bp.post("/mentoring/pairs/<int:pair_id>/extension")
+@launch_required
+def propose_extension(pair_id: int) -> Response:
+    with course_act() as (session, who):
+        pairs.propose_extension(session, who, pair_id, ends_on=request.form.get("ends_on", ""))
+    return back("mentoring.pair_page", pair_id=pair_id, saved="extension")
+
+
+@bp.post("/mentoring/pairs/<int:pair_id>/extension/confirm")
+@launch_required
+def confirm_extension(pair_id: int) -> Response:
+    with course_act() as (session, who):
+        pair = pairs.confirm_extension(session, who, pair_id)
+        saved = "extended" if pair.proposed_ends_on is None else "confirmed"
+    return back("mentoring.pair_page", pair_id=pair_id, saved=saved)
+
+
+@bp.post("/mentoring/pairs/<int:pair_id>/extension/decline")
+@launch_required
+def decline_extension(pair_id: int) -> Response:
+    with course_act() as (session, who):
+        pairs.decline_extension(session, who, pair_id)
+    return back("mentoring.pair_page", pair_id=pair_id, saved="declined")

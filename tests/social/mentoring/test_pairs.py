@@ -382,3 +382,68 @@ def test_a_platform_wide_programme_is_not_found_from_another_platform(db) -> Non
     assert refused.value.status == 404
     assert programmes.get_programme(db, w.viewer(db, "lea"), w.world.programme.id)
     assert db.scalar(select(func.count()).select_from(Pair)) == 1
+
+
+def _activate(db, w) -> None:
+    pairs.update_agreement(
+        db, w.viewer(db, "lea"), w.pair_id, **GOOD, competency_ids=[w.world.competencies[0].id]
+    )
+    pairs.accept_agreement(db, w.viewer(db, "lea"), w.pair_id, now=WHEN)
+    pairs.accept_agreement(db, w.viewer(db, "leo"), w.pair_id, now=WHEN)
+    db.commit()
+
+
+def test_an_extension_holds_only_once_everyone_confirmed(db) -> None:
+    w = pair_world(db)
+    lea, leo = w.viewer(db, "lea"), w.viewer(db, "leo")
+    with pytest.raises(Refusal) as refused:  # a proposed pair changes its agreement instead
+        pairs.propose_extension(db, lea, w.pair_id, ends_on="2026-12-31")
+    assert refused.value.status == 409
+    db.rollback()
+    _activate(db, w)
+    db.query(MailOutbox).delete()
+    db.commit()
+    for bad, words in (
+        ("2026-09-09", "after the current one"),
+        ("2026-06-01", "after the current one"),
+        ("2029-03-10", "at most 3 years"),
+        ("someday", "date"),
+    ):
+        with pytest.raises(Refusal) as refused:
+            pairs.propose_extension(db, lea, w.pair_id, ends_on=bad)
+        assert refused.value.status == 400 and words in refused.value.message, bad
+        db.rollback()
+    for who, status in (("ines", 403), ("liv", 404)):
+        with pytest.raises(Refusal) as refused:
+            pairs.propose_extension(db, w.viewer(db, who), w.pair_id, ends_on="2026-12-31")
+        assert refused.value.status == status
+        db.rollback()
+    with pytest.raises(Refusal) as refused:
+        pairs.confirm_extension(db, leo, w.pair_id)
+    assert refused.value.status == 409  # nothing pending
+    db.rollback()
+    pairs.propose_extension(db, lea, w.pair_id, ends_on="2026-12-31", now=WHEN)
+    db.commit()
+    pair = db.get(Pair, w.pair_id)
+    assert pair.ends_on == date(2026, 9, 9) and pair.proposed_ends_on == date(2026, 12, 31)
+    mails = db.scalars(select(MailOutbox)).all()
+    assert [(m.recipient, m.kind) for m in mails] == [("leo@example.org", "mentoring.pair")]
+    assert "31 December 2026" in mails[0].text_body
+    shown = pairs.detail(db, leo, w.pair_id)
+    assert shown.may_confirm_extension and shown.proposed_by_name == "Lea Learner"
+    assert not pairs.detail(db, lea, w.pair_id).may_confirm_extension  # she proposed it
+    with pytest.raises(Refusal) as refused:
+        pairs.confirm_extension(db, lea, w.pair_id)
+    assert refused.value.status == 409
+    db.rollback()
+    # Leo declines: dropped, the date stays; Lea proposes again and Leo confirms: it moves
+    pairs.decline_extension(db, leo, w.pair_id)
+    db.commit()
+    db.refresh(pair)
+    assert (pair.ends_on, pair.proposed_ends_on, pair.proposed_by) == (date(2026, 9, 9), None, None)
+    pairs.propose_extension(db, lea, w.pair_id, ends_on="2027-01-31", now=WHEN)
+    pairs.confirm_extension(db, leo, w.pair_id, now=WHEN)
+    db.commit()
+    db.refresh(pair)
+    assert (pair.ends_on, pair.proposed_ends_on) == (date(2027, 1, 31), None)
+    assert all(m.extension_confirmed_at is None for m in db.scalars(select(PairMember)))

@@ -239,3 +239,36 @@ def test_a_member_leaves_without_a_reason(app, lms) -> None:
         told = s.scalars(select(MailOutbox).where(MailOutbox.kind == "mentoring.pair")).all()
         assert [m.recipient for m in told] == ["lea.learner@example.edu"]
         assert "Benjamin" not in told[0].text_body
+
+
+def test_extending_the_end_date_on_the_page_and_through_the_api(app, lms) -> None:
+    _ines, lea, ben, amara, pair_id, first, _second = launched_pair(lms)
+    path, page = f"/pairs/{pair_id}", f"/mentoring/pairs/{pair_id}"
+    body = {**agreement(), "competency_ids": [first]}
+    assert lea.api("PUT", path + "/agreement", json=body).status_code == 200
+    assert lea.api("POST", path + "/accept").status_code == 200
+    assert ben.api("POST", path + "/accept").json()["may_extend"] is True
+    before = row_counts(app)
+    assert lea.post(page + "/extension", ends_on="2026-07-01").status_code == 400
+    assert amara.post(page + "/extension", ends_on="2026-09-01").status_code == 404
+    assert row_counts(app) == before
+    proposed = lea.post(page + "/extension", ends_on="2026-09-01")
+    assert proposed.status_code == 303 and "saved=extension" in proposed.headers["Location"]
+    shown = ben.get(page)
+    assert "Lea Learner proposes to extend the mentorship until" in shown.text
+    assert "Confirm the extension" in shown.text
+    with new_session(app) as s:
+        assert str(s.get(Pair, pair_id).ends_on) == "2026-07-05"  # the old date holds
+    confirmed = ben.post(page + "/extension/confirm")
+    assert confirmed.status_code == 303 and "saved=extended" in confirmed.headers["Location"]
+    with new_session(app) as s:
+        pair = s.get(Pair, pair_id)
+        assert (str(pair.ends_on), pair.proposed_ends_on) == ("2026-09-01", None)
+    # through the API: proposed, then declined (dropped; the date stays)
+    again = ben.api("POST", path + "/extension", json={"ends_on": "2026-10-01"})
+    assert again.status_code == 200 and again.json()["proposed_ends_on"] == "2026-10-01"
+    assert lea.api("GET", path).json()["may_confirm_extension"] is True
+    dropped = lea.api("POST", path + "/extension/decline")
+    assert dropped.status_code == 200 and dropped.json()["proposed_ends_on"] is None
+    assert dropped.json()["summary"]["ends_on"] == "2026-09-01"
+    assert lea.api("POST", path + "/extension/confirm").status_code == 409
