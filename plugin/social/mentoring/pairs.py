@@ -238,17 +238,25 @@ def member_access(session: Session, viewer: Viewer, pair_id: int, act: str) -> A
     return found
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # agreement dates outside these are typing mistakes
+
+
 def _date(value: object, what: str) -> date:
+    found: date | None = None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
+        found = value.date()
+    elif isinstance(value, date):
+        found = value
+    elif isinstance(value, str) and value.strip():
         try:
-            return date.fromisoformat(value.strip()[:10])
+            found = date.fromisoformat(value.strip()[:10])
         except ValueError:
-            pass
-    raise Refusal(400, f"{what} must be a date such as 2026-03-01.")
+            found = None
+    if found is None:
+        raise Refusal(400, f"{what} must be a date such as 2026-03-01.")
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise Refusal(400, f"{what} must be between {FIRST_YEAR} and {LAST_YEAR}.")
+    return found
 
 
 def _add_years(day: date, years: int) -> date:

@@ -6,6 +6,7 @@ on every page opened) and the pair page does not scroll sideways at 320 CSS px."
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -92,7 +93,9 @@ def test_both_accept_one_logs_a_check_in_and_downloads_the_ics(app, chromium, lm
         with open(download.path(), encoding="utf-8") as saved:
             body = saved.read()
         assert "BEGIN:VCALENDAR" in body and "RRULE:FREQ=WEEKLY" in body
-        pair_url = standalone_url(frame)
+        pair_url = urlsplit(standalone_url(frame))
+        list_path = f"/mentoring/programmes/{lea.programme_id}/pairs"
+        urls = {"pair": pair_url.geturl(), "list": pair_url._replace(path=list_path).geturl()}
     finally:
         course.close()
     with new_session(app) as s:
@@ -102,8 +105,9 @@ def test_both_accept_one_logs_a_check_in_and_downloads_the_ics(app, chromium, lm
     narrow = chromium.new_context(viewport={"width": 320, "height": 640})
     try:
         small = narrow.new_page()
-        goto(small, pair_url)
-        expect(small.get_by_role("heading", level=1)).to_be_visible()
-        assert small.evaluate(OVERFLOW) <= 0
+        for name, url in urls.items():
+            goto(small, url)
+            expect(small.get_by_role("heading", level=1)).to_be_visible()
+            assert small.evaluate(OVERFLOW) <= 0, name
     finally:
         chromium.close_context(narrow)

@@ -94,6 +94,8 @@ def test_agreement_edits_are_checked_and_clear_the_other_side(db) -> None:
         ({"ends_on": "2026-03-15"}, "at least 7 days"),
         ({"ends_on": "2029-03-10"}, "at most 3 years"),
         ({"starts_on": "next week"}, "date"),
+        ({"starts_on": "9999-12-01", "ends_on": "9999-12-31"}, "between 2000 and 2100"),
+        ({"starts_on": "0001-01-01"}, "between 2000 and 2100"),
         ({"cadence_days": "0"}, "every 1 to 180"),
         ({"cadence_days": "181"}, "every 1 to 180"),
         ({"cadence_days": "often"}, "whole number"),
@@ -408,6 +410,7 @@ def test_an_extension_holds_only_once_everyone_confirmed(db) -> None:
         ("2026-06-01", "after the current one"),
         ("2029-03-10", "at most 3 years"),
         ("someday", "date"),
+        ("9999-12-31", "between 2000 and 2100"),
     ):
         with pytest.raises(Refusal) as refused:
             pairs.propose_extension(db, lea, w.pair_id, ends_on=bad)
