@@ -4,7 +4,8 @@ check-ins and programme health. See docs/mentoring.md.
 This package's names are the mentoring service API that views, the JSON API and other packages
 call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
 ``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
-(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer). The matching engine
+(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer), ``pairs``
+(a pair's agreement, health, ending, extension) and ``checkins`` (its meetings, notes private). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an

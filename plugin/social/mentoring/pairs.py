@@ -1,9 +1,19 @@
-"""Mentorships (pairs): how a proposed pair is made, whoever made the match.
+"""Mentorships (pairs): how a proposed pair is made, whoever made the match, and its life after.
 
 A request accepted by a mentor (:mod:`.requests`) and a bulk matching approved by staff both end
 in :func:`propose`: a ``proposed`` pair with its members (mentors and mentees) and competencies,
-starting on the day it was made, for the programme's duration, at the given cadence. The
-agreement both sides accept, check-ins, health, ending and re-matching build on this row.
+starting on the day it was made, for the programme's duration, at the given cadence.
+
+After that (docs/mentoring.md, "Mentorships"): a member edits the agreement while it is proposed
+(:func:`update_agreement`; an edit clears the others' acceptance) and each member accepts it
+(:func:`accept_agreement`); when all have, the pair is ``active``. :func:`health` is the one
+health rule (at risk / needs a check-in / on track) other packages reuse; :func:`my_pairs`,
+:func:`programme_pairs` and :func:`detail` are what people see (staff read a pair without its
+check-in notes); :func:`meetings_invite` is its ``.ics``; a member leaves with no reason asked
+(:func:`leave`), the mentee ends it to find another mentor (:func:`rematch`), staff end it
+(:func:`staff_end`); a member proposes a later end date that the others confirm
+(:func:`propose_extension`, :func:`confirm_extension`, :func:`decline_extension`). Check-ins are
+:mod:`.checkins`. A pair is its members' and its programme staff's: anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from plugin import events, mail
 from plugin.access import Refusal, Viewer, not_found
-from plugin.events import DomainEvent
+from plugin.events import ActivityRef, DomainEvent
 from plugin.lti.models import User
 from plugin.performance import links
 from plugin.social.mentoring import profiles, programmes
@@ -157,7 +167,9 @@ def latest_ratings(session: Session, pair_ids: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def health_of(session: Session, pairs: Iterable[Pair], now: datetime | None = None) -> dict:
+def health_of(
+    session: Session, pairs: Iterable[Pair], now: datetime | None = None
+) -> dict[int, str | None]:
     """``{pair id: health}`` for many pairs (one query for their ratings)."""
     rows = list(pairs)
     when = _now(now)
@@ -165,7 +177,7 @@ def health_of(session: Session, pairs: Iterable[Pair], now: datetime | None = No
     return {p.id: health(p, ratings.get(p.id), when) for p in rows}
 
 
-def pair_ref(pair: Pair):
+def pair_ref(pair: Pair) -> ActivityRef:
     """The pair as the object of a statement (:func:`.requests.pair_ref`)."""
     from plugin.social.mentoring import requests
 
@@ -180,6 +192,8 @@ def competency_refs(session: Session, programme: Programme, ids: Iterable[int]) 
 
 
 def event_context(viewer: Viewer, programme: Programme) -> int:
+    """The course an event of the programme happens in: its own, or (platform-wide) the
+    viewer's."""
     return programme.context_id if programme.context_id is not None else viewer.course()
 
 
