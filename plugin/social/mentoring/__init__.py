@@ -38,5 +38,8 @@ def init_app(app: Flask) -> None:
         )
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
+    from plugin.social.mentoring import jobs_api, jobs_views, reminders  # noqa: F401 (routes)
+
+    reminders.register(float(app.config.get("MENTORING_JOBS_MINUTES") or 15))
     app.register_blueprint(bp)
     api.register_blueprint(blp)
