@@ -28,7 +28,7 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 def _world(db, **settings):
     world = programme_world(db, **settings)
-    coaching, feedback, delegating = world.competencies
+    coaching, _feedback, delegating = world.competencies
     for key, user in world.course.users.items():
         user.email = f"{key}@example.org"
     profiles.save_profile(
@@ -215,18 +215,14 @@ def test_missed_check_ins_are_reminded_once_per_due_date(db, app) -> None:
     assert reminders.remind_check_ins(db, now=due - timedelta(seconds=1)) == 0
     with new_session(app) as other:
         # another worker listed the pair as due; the first one reminds and commits first
-        assert list(other.scalars(select(Pair.id).where(Pair.check_in_due_at <= due))) == [
-            pair.id
-        ]
+        assert list(other.scalars(select(Pair.id).where(Pair.check_in_due_at <= due))) == [pair.id]
         assert reminders.remind_check_ins(db, now=due, base_url="https://tool.test") == 1
         db.commit()
         assert reminders.claim_reminder(other, pair.id, now=due + timedelta(minutes=1)) is False
         assert reminders.remind_check_ins(other, now=due + timedelta(days=2)) == 0
         other.commit()
     assert _mail(db, reminders.MAIL_REMINDER) == ["lea@example.org", "leo@example.org"]
-    lea_mail = db.scalars(
-        select(MailOutbox).where(MailOutbox.recipient == "lea@example.org")
-    ).one()
+    lea_mail = db.scalars(select(MailOutbox).where(MailOutbox.recipient == "lea@example.org")).one()
     assert "Leo Learner" in lea_mail.text_body and "17 March 2025" in lea_mail.text_body
     db.expire_all()
     assert db.get(Pair, pair.id).reminded_at == due
@@ -329,7 +325,14 @@ def test_pulses_are_made_lazily_sent_once_and_answered_once(db, app) -> None:
                 call(who)
             assert refused.value.status == 404
     before = row_counts(app)
-    for rating, comment in ((0, ""), (6, ""), ("five", ""), (True, ""), (None, ""), (3, "x" * 1001)):
+    for rating, comment in (
+        (0, ""),
+        (6, ""),
+        ("five", ""),
+        (True, ""),
+        (None, ""),
+        (3, "x" * 1001),
+    ):
         with pytest.raises(Refusal) as refused:
             reminders.answer_pulse(db, lea, lea_pulse.id, rating=rating, comment=comment)
         assert refused.value.status == 400, (rating, len(comment))
