@@ -26,7 +26,7 @@ def _user_id(session, sub: str) -> int:
     return session.scalars(select(User.id).where(User.sub == sub)).one()
 
 
-def _month_old_pair(app, programme_id: int, mentor: str, mentee: str) -> dict[str, int]:
+def month_old_pair(app, programme_id: int, mentor: str, mentee: str) -> dict[str, int]:
     """An active pair a month old with its pulses made: {sub: that person's pulse id}."""
     now = utcnow()
     with new_session(app) as session:
@@ -58,7 +58,7 @@ def test_the_pulse_page_and_the_to_do_box_through_the_launch(app, lms) -> None:
     lea = Launched(lms, "u-lea", rlid)
     grace = Launched(lms, "u-grace", rlid)
     assert "To do" not in lea.page.text
-    pulse = _month_old_pair(app, lea.programme_id, "u-grace", "u-lea")
+    pulse = month_old_pair(app, lea.programme_id, "u-grace", "u-lea")
     page = lea.get(lea.base)
     assert page.status_code == 200 and "To do" in page.text
     assert "A check-in with Grace" in page.text
