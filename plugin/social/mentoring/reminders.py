@@ -344,8 +344,13 @@ def create_pulses(session: Session, *, now: datetime | None = None) -> int:
     for row in rows:
         if (row["pair_id"], row["user_id"], row["kind"]) in have:
             continue
-        statement = _insert(session).values(**row, comment="").on_conflict_do_nothing()
-        added += session.execute(statement).rowcount or 0
+        statement = (
+            _insert(session)
+            .values(**row, comment="")
+            .on_conflict_do_nothing()
+            .returning(Pulse.__table__.c.id)
+        )
+        added += session.execute(statement).scalar() is not None
     return added
 
 
