@@ -391,8 +391,8 @@ def send_pulses(session: Session, *, now: datetime | None = None, base_url: str 
             MAIL_PULSE,
             f"How is your mentorship going? ({programme.title})"[:200],
             f"{moment} in “{programme.title}”. How is it going? Answer one question (a rating "
-            "from 1 to 5, and a comment if you like; your comment stays between the two of "
-            "you).\n\nOpen the programme from your course (it is under “To do”), or this "
+            "from 1 to 5, and a comment if you like: programme staff see only ratings, never "
+            "your comment).\n\nOpen the programme from your course (it is under “To do”), or this "
             f"page:\n{_link(base_url, f'/mentoring/pulses/{pulse_id}')}",
             dedupe_key=f"mentoring-pulse-{pulse_id}",
         )

@@ -121,7 +121,7 @@ def test_open_requests_expire_once_and_the_mentee_is_told(db, app) -> None:
     assert reminders.expire_requests(db, now=due + timedelta(days=30)) == 0
 
 
-def test_pool_requests_escalate_to_every_accepting_mentor_and_the_staff(db) -> None:
+def test_pool_requests_escalate_to_every_accepting_mentor_and_the_staff(db, app) -> None:
     world = _world(db, matching="mentor_pool")
     users = world.course.users
     coaching = world.competencies[0]
@@ -142,6 +142,8 @@ def test_pool_requests_escalate_to_every_accepting_mentor_and_the_staff(db) -> N
     later = T0 + timedelta(hours=world.programme.escalation_hours)
     assert reminders.escalate_requests(db, now=later) == 1
     db.commit()
+    with new_session(app) as other:  # a second worker that saw it due claims nothing
+        assert reminders.claim_escalation(other, request.id, now=later) is False
     assert reminders.escalate_requests(db, now=later + timedelta(hours=1)) == 0
     db.expire_all()
     assert db.get(Request, request.id).escalated_at == later
