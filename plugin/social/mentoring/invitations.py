@@ -272,6 +272,11 @@ def _views(session: Session, programme: Programme, rows: list[Invitation]) -> li
     ]
 
 
+def view(session: Session, programme: Programme, invitation: Invitation) -> InvitationView:
+    """One invitation as :class:`InvitationView` (names and still-targeted competencies)."""
+    return _views(session, programme, [invitation])[0]
+
+
 def pending_for(session: Session, viewer: Viewer, programme: Programme) -> InvitationView | None:
     """The viewer's invitation to mentor in the programme, while it waits for their answer."""
     row = session.scalar(

@@ -18,9 +18,13 @@ from sqlalchemy.orm import Session
 
 from plugin.access import Refusal, Viewer, not_found
 from plugin.lti.models import Context, Placement
+from plugin.performance import links
+from plugin.performance.models import Competency, Framework
 from plugin.social.mentoring import programmes
 from plugin.social.mentoring.models import (
     ANYONE,
+    COURSE_GROUP,
+    WHO_MENTORS,
     Profile,
     Programme,
     ProgrammeCompetency,
@@ -28,6 +32,22 @@ from plugin.social.mentoring.models import (
 )
 
 MAX_LISTED = 200  # platform-wide programmes a list shows
+#: who may mentor in a platform-wide programme (it has no course, so no course group)
+PLATFORM_WHO_MENTORS = tuple(w for w in WHO_MENTORS if w != COURSE_GROUP)
+
+
+def competency_choices(session: Session, viewer: Viewer) -> list[links.CompetencyInfo]:
+    """What a new platform-wide programme may target: the current competencies of the
+    platform's imported frameworks (administrators), framework by framework."""
+    viewer.require_admin()
+    rows = session.scalars(
+        select(Competency)
+        .join(Framework, Framework.id == Competency.framework_id)
+        .where(Framework.platform_id == viewer.platform_id, Competency.retired_at.is_(None))
+        .order_by(Framework.id, Competency.sort_order, Competency.id)
+        .limit(programmes.MAX_COMPETENCY_CHOICES)
+    )
+    return [links.CompetencyInfo.of(c) for c in rows]
 
 
 def create(
