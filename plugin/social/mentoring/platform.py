@@ -25,6 +25,7 @@ from plugin.social.mentoring.models import (
     ANYONE,
     COURSE_GROUP,
     WHO_MENTORS,
+    Invitation,
     Profile,
     Programme,
     ProgrammeCompetency,
@@ -129,8 +130,15 @@ def joinable(session: Session, viewer: Viewer, programme: Programme) -> list[Pro
 
 
 def has_people(session: Session, programme: Programme) -> bool:
-    """Whether anyone ever opted in to (or was nominated in) the programme."""
-    return bool(session.scalar(select(exists().where(Profile.programme_id == programme.id))))
+    """Whether anyone ever opted in to (or was nominated in, or invited to) the programme."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(Profile.programme_id == programme.id)
+                | exists().where(Invitation.programme_id == programme.id)
+            )
+        )
+    )
 
 
 def join(
@@ -153,7 +161,8 @@ def join(
     if has_people(session, programme):
         raise Refusal(
             409,
-            "People have already opted in to this course's programme, so its link can no longer "
+            "People have already opted in to (or been invited to) this course's programme, so "
+            "its link can no longer "
             "open a platform-wide one: their profiles would be lost. Add a new Mentoring link "
             "to the course and join that one instead.",
             title="Already in use",

@@ -213,7 +213,13 @@ def test_platform_wide_programmes_invitees_come_from_joined_courses(db, world) -
     with pytest.raises(Refusal) as refused:
         platform.join(db, other.viewer(db, "ines"), other_programme, across.id)
     assert refused.value.status == 404
-    # the course programme with people cannot join
+    # a course programme with an invitation, or with people, cannot join
+    invited = programmes.programme_for_placement(db, _mentoring_placement(db, course))
+    programmes.set_targets(db, ines, invited, [coaching.id])
+    invitations.invite(db, ines, invited, course.users["liv"].id, [coaching.id])
+    with pytest.raises(Refusal) as refused:
+        platform.join(db, ines, invited, across.id)
+    assert refused.value.status == 409 and "invited" in refused.value.message
     profiles.save_profile(
         db, course.viewer(db, "lea"), course_programme, as_mentor=False, as_mentee=True
     )
