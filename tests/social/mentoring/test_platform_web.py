@@ -378,3 +378,42 @@ def test_the_e_mail_preferences_page(app, lms) -> None:
         assert ("mentoring.invitation", "immediate") in {
             (p.kind, p.delivery) for p in s.scalars(select(MailPreference))
         }
+
+
+def test_the_invitation_e_mail_reaches_the_invitee_over_smtp(app, lms) -> None:
+    """The invitation, queued in the act, is sent by the worker to a real SMTP server: to the
+    invitee's address, naming the programme and competency, with the unsubscribe link of its
+    kind."""
+    from plugin.mail.delivery import MailConfig, send_once
+    from tests.mail.conftest import SmtpServer
+
+    answers = endorsed_answers(lms)
+    rlid = mentoring_link(lms)
+    ines = Launched(lms, "u-ines", rlid)
+    targets = {"competency_ids": [answers.competency_id]}
+    assert ines.api("PATCH", f"/programmes/{ines.programme_id}", json=targets).status_code == 200
+    with new_session(app) as s:
+        amara = s.scalars(select(User.id).where(User.sub == "u-amara")).one()
+    invited = ines.post(
+        ines.base + "/invitations", user_id=str(amara), competency_ids=str(answers.competency_id)
+    )
+    assert invited.status_code == 303
+    server = SmtpServer().start()
+    try:
+        config = MailConfig(
+            host="127.0.0.1",
+            port=server.port,
+            mail_from='"Learning Commons" <noreply@commons.test>',
+            base_url=app.config["MAIL_BASE_URL"],
+            secret_key=app.config["SECRET_KEY"],
+            timeout=5.0,
+        )
+        assert send_once(lambda: new_session(app), config).sent == 1
+    finally:
+        server.stop()
+    (message,) = server.sink.messages
+    assert "amara.okafor@example.edu" in message["To"]
+    assert message["Subject"] == f"An invitation to mentor: {answers.competency_name}"
+    text = message.get_body(("plain",)).get_content()
+    assert "Peer mentoring" in text and "only if you accept" in text
+    assert "Invitations to mentor" in text and "/mail/unsubscribe/" in message["List-Unsubscribe"]
