@@ -4,13 +4,15 @@ check-ins and programme health. See docs/mentoring.md.
 This package's names are the mentoring service API that views, the JSON API and other packages
 call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
 ``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
-(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer). The matching engine
+(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer),
+``platform`` (platform-wide programmes: made by administrators, joined by course links) and
+``invitations`` (staff invite a suggested mentor, who accepts or declines). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
 ``.ics`` invite and :mod:`.suggestions` finds people whose board answers make them likely
-mentors. The web layer is ``views`` (pages), ``api`` and
-``schemas`` (JSON API), ``widget`` (the course-link entry in :mod:`plugin.widgets`) and
+mentors. The web layer is ``views`` and ``platform_views`` (pages), ``api``,
+``platform_api`` and ``schemas`` (JSON API), ``widget`` (the course-link entry in :mod:`plugin.widgets`) and
 ``templates/mentoring/``; :func:`init_app` wires them. The tables are in ``models``.
 """
 
