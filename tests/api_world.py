@@ -6,7 +6,8 @@ thread and its posts), Amara (a learner who wrote nothing), Benjamin (a learner 
 reported one of Lea's posts, then was muted), Grace (an LTI Mentor). Two boards: the main one
 (mentors do not moderate it) and one with ``mentors_moderate`` on. Platform 1, course B: Bea
 (instructor) and Bo (learner). Platform 2: its own Ines (instructor). Course A also has a
-Mentoring programme (made by Ines's launch of its link) that Amara joined as a mentee.
+Mentoring programme (made by Ines's launch of its link) that Amara joined as a mentee, where
+Ines invited Benjamin to mentor; platform 1 has a platform-wide programme.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from plugin.db import new_session, utcnow
 from plugin.lti.models import Placement, User
-from plugin.social.mentoring import pairs, reminders
+from plugin.social.mentoring import pairs, programmes, reminders
 from plugin.social.mentoring.models import Programme, Pulse
 from plugin.social.models import Notification
 from plugin.xapi.models import XapiOutbox
@@ -184,15 +185,16 @@ def build_world(app: Flask, lms_server: LiveServer, tool_server: LiveServer) -> 
         )
     _ok(world.api("staff_a", "PUT", f"/mutes/{ids['member']}", json={"reason": "a break"}))
     ids["platform"] = _platform_id(app, lms)
-    _mentoring(world)
+    _mentoring(app, world)
     _mentoring_pulse(app, world)
     assert COURSE  # course A is the sandbox's demo course
     return world
 
 
-def _mentoring(world: World) -> None:
+def _mentoring(app: Flask, world: World) -> None:
     """Course A's mentoring programme (Ines launches its link first), targeting the framework's
-    first competency; Amara opts in as a mentee."""
+    first competency; Amara opts in as a mentee; Ines invites Benjamin to mentor. A platform-wide
+    programme of platform 1 (a row: the world has no administrator)."""
     lms, ids = world.lms, world.ids
     custom = {"widget": "mentoring", "setting_cadence_days": "14"}
     link = lms.platform.add_resource_link(COURSE, CLIENT_ID, "Mentoring", custom=custom)
@@ -239,6 +241,27 @@ def _mentoring(world: World) -> None:
         ),
         201,
     )["id"]
+    ids["invitation"] = _ok(
+        world.api(
+            "staff_a",
+            "POST",
+            programme + "/invitations",
+            json={"user_id": ids["member"], "competency_ids": [competency]},
+        ),
+        201,
+    )["id"]
+    with new_session(app) as session:
+        platform_wide = Programme(
+            platform_id=ids["platform"],
+            context_id=None,
+            title="Across courses",
+            who_mentors="anyone",
+            exclude_lti_mentor=False,
+            **programmes.settings_from_placement({}),
+        )
+        session.add(platform_wide)
+        session.commit()
+        ids["platform_programme"] = platform_wide.id
 
 
 def _mentoring_pulse(app: Flask, world: World) -> None:

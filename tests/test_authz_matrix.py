@@ -96,6 +96,7 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/lti/continue": {"POST": A("launch")},
     "/board": {"GET": A("launch")},
     "/mentoring": {"GET": A("launch")},
+    "/mail/preferences": {"GET": A("launch"), "POST": A("launch", {"kind": "mentoring.requested"})},
     "/notifications": {"GET": A("launch")},
     "/notifications/read": {"POST": A("launch", {"id": "{notification}"})},
     "/api/notifications": {"GET": A("launch")},
@@ -130,6 +131,11 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/xapi/admin/dead": {"GET": A("admin")},
     "/xapi/admin/dead/resend": {"POST": A("admin", {"statement_id": "{statement}"})},
     "/api/xapi/statements/resend": {"POST": A("admin", {"statement_ids": ["{statement}"]})},
+    "/mentoring/platform-programmes": {"GET": A("admin"), "POST": A("admin", {"title": "Across"})},
+    "/api/mentoring/platform-programmes": {
+        "GET": A("admin"),
+        "POST": A("admin", {"title": "Across"}),
+    },
     # --- rows of platform 1 -----------------------------------------------------------------
     "/api/frameworks/<int:framework_id>": {"GET": A("platform")},
     "/api/frameworks/<int:framework_id>/competencies": {"GET": A("platform")},
@@ -275,6 +281,25 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": "4"})},
     "/api/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": 4})},
     "/api/mentoring/programmes/<int:programme_id>/to-do": {"GET": A("member")},
+    # course A's programme has people: staff joining it to a platform-wide one get 409
+    "/mentoring/programmes/<int:programme_id>/platform-programme": {
+        "POST": A("staff", {"platform_programme_id": "{platform_programme}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>/platform-programme": {
+        "PUT": A("staff", {"platform_programme_id": "{platform_programme}"})
+    },
+    "/mentoring/programmes/<int:programme_id>/invitations": {
+        "POST": A("staff", {"user_id": "{mentor}", "competency_ids": "{competency}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>/invitations": {
+        "GET": A("staff"),
+        "POST": A("staff", {"user_id": "{mentor}", "competency_ids": ["{competency}"]}),
+    },
+    "/api/mentoring/programmes/<int:programme_id>/suggested-mentors": {"GET": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/invitation": {"GET": A("member")},
+    # Benjamin's invitation (course A's staff invited him)
+    "/mentoring/invitations/<int:invitation_id>/answer": {"POST": A("owner", {"answer": "accept"})},
+    "/api/mentoring/invitations/<int:invitation_id>/answer": {"POST": A("owner", {"accept": True})},
 }
 
 PATH_VALUES = {
@@ -291,6 +316,7 @@ PATH_VALUES = {
     "programme_id": "programme",
     "request_id": "request",
     "pulse_id": "pulse",
+    "invitation_id": "invitation",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",
@@ -482,6 +508,7 @@ def test_the_matrix_calls_real_rows(app, world: World) -> None:
     assert world.api("staff_a", "GET", programme + "/roster").json()["entries"]
     assert world.people["staff_a"].get(programme + "/settings").status_code == 200
     assert world.api("author_a", "GET", f"/mentoring/pulses/{ids['pulse']}").status_code == 200
+    assert world.api("replier_a", "GET", programme + "/invitation").json()["state"] == "pending"
     assert world.people["author_a"].get(f"/posts/{ids['post']}").status_code in (200, 303)
     with new_session(app) as session:
         assert session.scalar(

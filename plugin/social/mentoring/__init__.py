@@ -4,16 +4,19 @@ check-ins and programme health. See docs/mentoring.md.
 This package's names are the mentoring service API that views, the JSON API and other packages
 call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
 ``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
-(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer) and
+(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer),
 ``reminders`` (the worker's tasks: request expiry, pool escalation, check-in reminders,
-completion, pulse surveys; answering a pulse; the "To do" box). The matching engine
+completion, pulse surveys; answering a pulse; the "To do" box), ``platform`` (platform-wide
+programmes: made by administrators, joined by course links) and ``invitations`` (staff invite a
+suggested mentor, who accepts or declines). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
 ``.ics`` invite and :mod:`.suggestions` finds people whose board answers make them likely
-mentors. The web layer is ``views`` (pages), ``api`` and ``schemas`` (JSON API), ``jobs_views``
-and ``jobs_api`` (the pulse page and its API), ``widget`` (the course-link entry in
-:mod:`plugin.widgets`) and ``templates/mentoring/``; :func:`init_app` wires them. The tables are in ``models``.
+mentors. The web layer is ``views``, ``jobs_views`` and ``platform_views`` (pages), ``api``,
+``jobs_api``, ``platform_api`` and ``schemas`` (JSON API), ``widget`` (the course-link entry in
+:mod:`plugin.widgets`) and ``templates/mentoring/``; :func:`init_app` wires them. The tables are
+in ``models``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ def init_app(app: Flask) -> None:
     """Register the Mentoring widget, its pages and its API."""
     from plugin import events, mail, widgets
     from plugin.api import api
-    from plugin.social.mentoring import requests
+    from plugin.social.mentoring import (
+        invitations,
+        platform_api,  # noqa: F401 - its routes join blp
+        platform_views,  # noqa: F401 - its routes join bp
+        requests,
+    )
     from plugin.social.mentoring.api import blp
     from plugin.social.mentoring.views import bp
     from plugin.social.mentoring.widget import MENTORING
@@ -46,5 +54,6 @@ def init_app(app: Flask) -> None:
 
     minutes = os.environ.get("MENTORING_JOBS_MINUTES") or reminders.DEFAULT_EVERY_MINUTES
     reminders.register(float(app.config.setdefault("MENTORING_JOBS_MINUTES", float(minutes))))
+    mail.register_kind(invitations.MAIL_INVITATION, "Invitations to mentor")
     app.register_blueprint(bp)
     api.register_blueprint(blp)
