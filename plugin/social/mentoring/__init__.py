@@ -23,7 +23,12 @@ def init_app(app: Flask) -> None:
     """Register the Mentoring widget, its pages and its API."""
     from plugin import events, mail, widgets
     from plugin.api import api
-    from plugin.social.mentoring import requests
+    from plugin.social.mentoring import (
+        bulk,
+        matching_api,  # noqa: F401 (its routes join blp)
+        matching_views,  # noqa: F401 (its routes join bp)
+        requests,
+    )
     from plugin.social.mentoring.api import blp
     from plugin.social.mentoring.views import bp
     from plugin.social.mentoring.widget import MENTORING
@@ -38,5 +43,6 @@ def init_app(app: Flask) -> None:
         )
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
+    mail.register_kind(bulk.MAIL_MATCHED, "Mentoring matches made by programme staff")
     app.register_blueprint(bp)
     api.register_blueprint(blp)
