@@ -274,7 +274,7 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/mentoring/programmes/<int:programme_id>/find": {"GET": A("member", query={"search": "1"})},
     "/mentoring/programmes/<int:programme_id>/requests": {
         "GET": A("member"),
-        "POST": A("member", {"mentor_id": "{mentor}", "goal": "Lead"}, also=(400, 409)),
+        "POST": A("member", {"mentor_id": "{mentor}", "goal": "Lead"}, also=(409,)),
     },
     "/mentoring/programmes/<int:programme_id>/requests/to-me": {"GET": A("member")},
     "/mentoring/requests/<int:request_id>/answer": {
