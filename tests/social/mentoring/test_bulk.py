@@ -17,8 +17,8 @@ from plugin.lti.models import Membership, User
 from plugin.mail.models import MailOutbox
 from plugin.social.mentoring import bulk, pairs, profiles
 from plugin.social.mentoring.models import Pair, PairCompetency, PairMember
-from plugin.xapi import vocabulary as vocab
 from plugin.xapi import statements
+from plugin.xapi import vocabulary as vocab
 from plugin.xapi.models import XapiOutbox
 from plugin.xapi.validate import validate_statement
 from tests.social.mentoring.programme_world import programme_world
@@ -58,7 +58,14 @@ def _world(db, **settings):
         user.email = f"{key}@example.org"
     _person(db, world, "mia", "Mia Mentee")
     _person(db, world, "max", "Max Mentee")
-    _profile(db, world, "lea", as_mentee=True, mentee_needs={coaching.id: (1, 3)}, goals="Run better one-to-ones")
+    _profile(
+        db,
+        world,
+        "lea",
+        as_mentee=True,
+        mentee_needs={coaching.id: (1, 3)},
+        goals="Run better one-to-ones",
+    )
     _profile(db, world, "leo", as_mentee=True, mentee_needs={feedback.id: (0, 2)})
     _profile(db, world, "mia", as_mentee=True, mentee_needs={delegating.id: (0, 2)})
     _profile(db, world, "max", as_mentee=True)
@@ -198,7 +205,10 @@ def test_approve_makes_every_pair_with_events_and_mail_and_checks_again(db) -> N
         (made[0].id, coaching.id),
         (made[1].id, feedback.id),
     }
-    assert made[0].goals == "Run better one-to-ones" and made[0].cadence_days == world.programme.cadence_days
+    assert (
+        made[0].goals == "Run better one-to-ones"
+        and made[0].cadence_days == world.programme.cadence_days
+    )
     mails = db.scalars(select(MailOutbox).where(MailOutbox.kind == bulk.MAIL_MATCHED)).all()
     assert sorted(m.recipient for m in mails) == [
         "grace@example.org",
