@@ -142,7 +142,8 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
 
-def _check(session: Session, viewer: Viewer, programme: Programme) -> None:
+def check_access(session: Session, viewer: Viewer, programme: Programme) -> None:
+    """403 unless the viewer may manage the programme; 409 unless it is matched in bulk."""
     programmes.check_manager(viewer, programme)
     if programme.matching != STAFF_BULK:
         raise Refusal(
@@ -368,7 +369,7 @@ def preview(
 ) -> Preview:
     """The optimal matching of everyone waiting (or, with ``choices``, the matching staff
     adjusted, checked as :func:`approve` checks it), with each pair's score and parts."""
-    _check(session, viewer, programme)
+    check_access(session, viewer, programme)
     when = _now(now)
     problem = build_problem(session, programme, now=when)
     optimal = matching.solve(problem.table)
@@ -441,7 +442,7 @@ def approve(
     :func:`check_choices`): all of them or none. Each is a ``proposed`` pair on the competencies
     of the mentee the mentor covers, at the programme's cadence, with the mentee's goals; the
     approver is the actor of its ``mentoring.matched`` event, and both people get an e-mail."""
-    _check(session, viewer, programme)
+    check_access(session, viewer, programme)
     when = _now(now)
     # one approval of a programme at a time (PostgreSQL: the row lock; SQLite: one writer)
     session.execute(

@@ -118,10 +118,10 @@ def find_page(programme_id: int) -> str:
 def my_requests_page(programme_id: int) -> str | Response:
     if request.method == "POST":
         form = request.form
-        needs = needs_from_form(form)
-        mentor_id = id_or_none(form.get("mentor_id"), "mentor")
         with course_act() as (session, who):
             programme = programmes.get_programme(session, who, programme_id)
+            needs = needs_from_form(form)
+            mentor_id = id_or_none(form.get("mentor_id"), "mentor")
             requests.send_request(
                 session,
                 who,
@@ -198,6 +198,7 @@ def withdraw_request(request_id: int) -> Response:
 def bulk_page(programme_id: int) -> str:
     session, who = course_read()
     programme = programmes.get_programme(session, who, programme_id)
+    bulk.check_access(session, who, programme)
     adjusted = request.args.get("adjusted") == "1"
     choices = choices_from_form(request.args) if adjusted else None
     shown = bulk.preview(session, who, programme, choices=choices)
@@ -213,9 +214,10 @@ def bulk_page(programme_id: int) -> str:
 @bp.post("/mentoring/programmes/<int:programme_id>/bulk/approve")
 @launch_required
 def bulk_approve(programme_id: int) -> Response:
-    choices = choices_from_form(request.form)
     with course_act() as (session, who):
         programme = programmes.get_programme(session, who, programme_id)
+        bulk.check_access(session, who, programme)
+        choices = choices_from_form(request.form)
         made = bulk.approve(session, who, programme, choices)
         count = len(made)
     return back("mentoring.bulk_page", programme_id=programme_id, saved=str(count))
