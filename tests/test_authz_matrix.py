@@ -281,7 +281,10 @@ ACCESS: dict[str, dict[str, Access]] = {
         "POST": A("member", {"decision": "decline"}, also=(409,))
     },
     "/mentoring/requests/<int:request_id>/withdraw": {"POST": A("member", also=(409,))},
-    "/mentoring/programmes/<int:programme_id>/bulk": {"GET": A("staff")},
+    "/mentoring/programmes/<int:programme_id>/bulk": {
+        "GET": A("staff"),
+        "POST": A("staff", {"mentor_id": "{mentor}"}),
+    },
     "/mentoring/programmes/<int:programme_id>/bulk/approve": {
         "POST": A("staff", {"mentor_id": "{mentor}"})
     },

@@ -5,8 +5,9 @@
   mentors with every part of their score) and **Ask** / **Send to the mentor pool** (POST);
 - **My requests** (state, expiry, withdraw) and **Requests to me** (accept / decline with a
   message);
-- **Bulk matching** (staff of a ``staff_bulk`` programme): the preview, adjusted through GET
-  form fields (mentee → mentor, stateless), and **Approve** (POST), checked again on the server.
+- **Bulk matching** (staff of a ``staff_bulk`` programme): the preview; **Update the preview**
+  (POST) answers 303 to the preview of the chosen pairs, which travel in its address (mentee →
+  mentor, stateless); **Approve** (POST) checks every pair again on the server.
 
 Every POST answers 303 back to its page; a refused act is a readable 4xx page.
 """
@@ -193,12 +194,18 @@ def withdraw_request(request_id: int) -> Response:
     return back("mentoring.my_requests_page", programme_id=programme_id, saved="withdrawn")
 
 
-@bp.get("/mentoring/programmes/<int:programme_id>/bulk")
+@bp.route("/mentoring/programmes/<int:programme_id>/bulk", methods=["GET", "POST"])
 @launch_required
-def bulk_page(programme_id: int) -> str:
+def bulk_page(programme_id: int) -> str | Response:
+    """The preview; a POST (Update the preview) answers 303 to the preview of the pairs it
+    names, which travel in the page's address (stateless)."""
     session, who = course_read()
     programme = programmes.get_programme(session, who, programme_id)
     bulk.check_access(session, who, programme)
+    if request.method == "POST":
+        choices = choices_from_form(request.form)
+        fields = {f"mentor_{m}": str(t) if t else "" for m, t in sorted(choices.items())}
+        return back("mentoring.bulk_page", programme_id=programme_id, adjusted="1", **fields)
     adjusted = request.args.get("adjusted") == "1"
     choices = choices_from_form(request.args) if adjusted else None
     shown = bulk.preview(session, who, programme, choices=choices)

@@ -372,6 +372,14 @@ def test_staff_preview_adjust_and_approve_a_bulk_matching(app, lms) -> None:
         **{f"mentor_{ids['lea']}": str(ids["diego"]), f"mentor_{ids['amara']}": ""},
     )
     assert adjusted.status_code == 200 and "Your adjusted matching" in adjusted.text
+    # the page's "Update the preview" posts the choices and lands on that address
+    updated = ines.post(
+        ines.base + "/bulk",
+        **{f"mentor_{ids['lea']}": str(ids["diego"]), f"mentor_{ids['amara']}": ""},
+    )
+    assert updated.status_code == 303
+    location = updated.headers["Location"]
+    assert "adjusted=1" in location and f"mentor_{ids['lea']}={ids['diego']}" in location
     assert "Lea Learner with Diego" in adjusted.text and "No mentor chosen" in adjusted.text
     _refused(
         app,
