@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from plugin.access import Refusal
 from plugin.lti import roles
-from plugin.lti.models import Membership, User
+from plugin.lti.models import Context, Membership, User
 from plugin.mail.models import MailOutbox
 from plugin.social.mentoring import bulk, pairs, profiles
 from plugin.social.mentoring.models import Pair, PairCompetency, PairMember
@@ -277,3 +277,40 @@ def test_the_preview_query_count_does_not_grow_with_the_mentees(app, db) -> None
     assert many == few and few <= 12, (few, many)
     shown = bulk.preview(db, staff, world.programme, now=NOW)
     assert len(shown.pairs) == 2 and len(shown.unmatched) == 4 + 25 - 2  # two places
+
+
+def test_a_platform_wide_programme_reads_the_lms_mentor_in_its_courses(db) -> None:
+    """A platform-wide programme: the LMS's mentor counts in every course a link of it is in, and
+    a membership in a course without such a link does not."""
+    world = _world(db)
+    lea, grace = _ids(world, "lea", "grace")
+    world.programme.context_id = None  # platform-wide; its link stays in the course
+    world.programme.exclude_lti_mentor = True
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.user_id == grace, Membership.context_id == world.course.context.id
+        )
+    )
+    membership.mentor_scope = [world.course.users["lea"].sub]
+    db.commit()
+    assert (lea, grace) in bulk.build_problem(db, world.programme, now=NOW).forbidden
+    # the same claim recorded in a course the programme has no link in is not read
+    other = Context(
+        platform_id=world.course.platform.id,
+        issuer=world.course.platform.issuer,
+        context_id="c-other",
+        title="Elsewhere",
+    )
+    db.add(other)
+    db.flush()
+    membership.mentor_scope = None
+    db.add(
+        Membership(
+            context_id=other.id,
+            user_id=grace,
+            roles=[roles.MENTOR],
+            mentor_scope=[world.course.users["lea"].sub],
+        )
+    )
+    db.commit()
+    assert (lea, grace) not in bulk.build_problem(db, world.programme, now=NOW).forbidden
