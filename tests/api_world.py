@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
-from plugin.db import new_session
+from plugin.db import new_session, utcnow
 from plugin.lti.models import Placement, User
+from plugin.social.mentoring import pairs, reminders
+from plugin.social.mentoring.models import Programme, Pulse
 from plugin.social.models import Notification
 from plugin.xapi.models import XapiOutbox
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, register_platform_with_tool
@@ -182,6 +185,7 @@ def build_world(app: Flask, lms_server: LiveServer, tool_server: LiveServer) -> 
     _ok(world.api("staff_a", "PUT", f"/mutes/{ids['member']}", json={"reason": "a break"}))
     ids["platform"] = _platform_id(app, lms)
     _mentoring(world)
+    _mentoring_pulse(app, world)
     assert COURSE  # course A is the sandbox's demo course
     return world
 
@@ -235,6 +239,36 @@ def _mentoring(world: World) -> None:
         ),
         201,
     )["id"]
+
+
+def _mentoring_pulse(app: Flask, world: World) -> None:
+    """An active mentorship of Benjamin (mentor) and Lea (mentee) in course A's programme, a month
+    old, and the pulse surveys the worker made for it: ``pulse`` is Lea's."""
+    ids = world.ids
+    now = utcnow()
+    with new_session(app) as session:
+        programme = session.get(Programme, ids["programme"])
+        lea = session.scalars(
+            select(User.id).where(User.sub == "u-lea", User.platform_id == programme.platform_id)
+        ).one()
+        pair = pairs.propose(
+            session,
+            programme,
+            mentor_ids=[ids["member"]],
+            mentee_ids=[lea],
+            competency_ids=[ids["competency"]],
+            cadence_days=14,
+            goals="",
+            when=now - timedelta(days=31),
+        )
+        pair.state = "active"
+        pair.activated_at = now - timedelta(days=31)
+        pair.check_in_due_at = now - timedelta(days=17)
+        assert reminders.create_pulses(session, now=now) == 2
+        ids["pulse"] = session.scalars(
+            select(Pulse.id).where(Pulse.pair_id == pair.id, Pulse.user_id == lea)
+        ).one()
+        session.commit()
 
 
 def _platform_id(app: Flask, lms: Lms) -> int:

@@ -292,6 +292,10 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/api/mentoring/programmes/<int:programme_id>/bulk/approve": {
         "POST": A("staff", {"pairs": [{"mentee_id": "{member}", "mentor_id": "{mentor}"}]})
     },
+    # mentoring jobs: a pulse survey is its person's only (Lea's, in api_world)
+    "/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": "4"})},
+    "/api/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": 4})},
+    "/api/mentoring/programmes/<int:programme_id>/to-do": {"GET": A("member")},
 }
 
 PATH_VALUES = {
@@ -307,6 +311,7 @@ PATH_VALUES = {
     "platform_id": "platform",
     "programme_id": "programme",
     "request_id": "request",
+    "pulse_id": "pulse",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",
@@ -497,6 +502,7 @@ def test_the_matrix_calls_real_rows(app, world: World) -> None:
     assert world.api("learner_a", "GET", programme + "/profile").status_code == 200
     assert world.api("staff_a", "GET", programme + "/roster").json()["entries"]
     assert world.people["staff_a"].get(programme + "/settings").status_code == 200
+    assert world.api("author_a", "GET", f"/mentoring/pulses/{ids['pulse']}").status_code == 200
     assert world.people["author_a"].get(f"/posts/{ids['post']}").status_code in (200, 303)
     with new_session(app) as session:
         assert session.scalar(

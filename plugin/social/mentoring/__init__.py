@@ -4,17 +4,21 @@ check-ins and programme health. See docs/mentoring.md.
 This package's names are the mentoring service API that views, the JSON API and other packages
 call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
 ``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
-(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer). The matching engine
+(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer) and
+``reminders`` (the worker's tasks: request expiry, pool escalation, check-in reminders,
+completion, pulse surveys; answering a pulse; the "To do" box). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
 ``.ics`` invite and :mod:`.suggestions` finds people whose board answers make them likely
-mentors. The web layer is ``views`` (pages), ``api`` and
-``schemas`` (JSON API), ``widget`` (the course-link entry in :mod:`plugin.widgets`) and
-``templates/mentoring/``; :func:`init_app` wires them. The tables are in ``models``.
+mentors. The web layer is ``views`` (pages), ``api`` and ``schemas`` (JSON API), ``jobs_views``
+and ``jobs_api`` (the pulse page and its API), ``widget`` (the course-link entry in
+:mod:`plugin.widgets`) and ``templates/mentoring/``; :func:`init_app` wires them. The tables are in ``models``.
 """
 
 from __future__ import annotations
+
+import os
 
 from flask import Flask
 
@@ -44,5 +48,9 @@ def init_app(app: Flask) -> None:
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
     mail.register_kind(bulk.MAIL_MATCHED, "Mentoring matches made by programme staff")
+    from plugin.social.mentoring import jobs_api, jobs_views, reminders  # noqa: F401 (routes)
+
+    minutes = os.environ.get("MENTORING_JOBS_MINUTES") or reminders.DEFAULT_EVERY_MINUTES
+    reminders.register(float(app.config.setdefault("MENTORING_JOBS_MINUTES", float(minutes))))
     app.register_blueprint(bp)
     api.register_blueprint(blp)

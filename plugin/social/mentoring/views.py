@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from plugin.access import Refusal
 from plugin.pages import back, course_read, form_flag, id_or_none, render
-from plugin.social.mentoring import profiles, programmes
+from plugin.social.mentoring import profiles, programmes, reminders
 from plugin.social.mentoring.models import AS_MENTEE, AS_MENTOR
 from plugin.web import course_act, current, launch_required
 
@@ -117,6 +117,7 @@ def programme_page(programme_id: int) -> str:
         matching=programmes.MATCHING_LABELS,
         who_mentors=programmes.WHO_MENTORS_LABELS,
         saved=request.args.get("saved", ""),
+        todo=reminders.to_do(session, who, programme),
     )
 
 
