@@ -277,6 +277,27 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/api/mentoring/programmes/<int:programme_id>/mentors/<int:user_id>": {
         "PUT": A("staff", {"nominated": True})
     },
+    "/mentoring/programmes/<int:programme_id>/find": {"GET": A("member", query={"search": "1"})},
+    "/mentoring/programmes/<int:programme_id>/requests": {
+        "GET": A("member"),
+        "POST": A("member", {"mentor_id": "{mentor}", "goal": "Lead"}, also=(409,)),
+    },
+    "/mentoring/programmes/<int:programme_id>/requests/to-me": {"GET": A("member")},
+    "/mentoring/requests/<int:request_id>/answer": {
+        "POST": A("member", {"decision": "decline"}, also=(409,))
+    },
+    "/mentoring/requests/<int:request_id>/withdraw": {"POST": A("member", also=(409,))},
+    "/mentoring/programmes/<int:programme_id>/bulk": {
+        "GET": A("staff"),
+        "POST": A("staff", {"mentor_id": "{mentor}"}),
+    },
+    "/mentoring/programmes/<int:programme_id>/bulk/approve": {
+        "POST": A("staff", {"mentor_id": "{mentor}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>/bulk/preview": {"POST": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/bulk/approve": {
+        "POST": A("staff", {"pairs": [{"mentee_id": "{member}", "mentor_id": "{mentor}"}]})
+    },
     # mentoring jobs: a pulse survey is its person's only (Lea's, in api_world)
     "/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": "4"})},
     "/api/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": 4})},

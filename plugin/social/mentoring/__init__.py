@@ -31,7 +31,10 @@ def init_app(app: Flask) -> None:
     from plugin import events, mail, widgets
     from plugin.api import api
     from plugin.social.mentoring import (
+        bulk,
         invitations,
+        matching_api,  # noqa: F401 (its routes join blp)
+        matching_views,  # noqa: F401 (its routes join bp)
         platform_api,  # noqa: F401 - its routes join blp
         platform_views,  # noqa: F401 - its routes join bp
         requests,
@@ -50,6 +53,7 @@ def init_app(app: Flask) -> None:
         )
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
+    mail.register_kind(bulk.MAIL_MATCHED, "Mentoring matches made by programme staff")
     from plugin.social.mentoring import jobs_api, jobs_views, reminders  # noqa: F401 (routes)
 
     minutes = os.environ.get("MENTORING_JOBS_MINUTES") or reminders.DEFAULT_EVERY_MINUTES
