@@ -6,7 +6,8 @@ thread and its posts), Amara (a learner who wrote nothing), Benjamin (a learner 
 reported one of Lea's posts, then was muted), Grace (an LTI Mentor). Two boards: the main one
 (mentors do not moderate it) and one with ``mentors_moderate`` on. Platform 1, course B: Bea
 (instructor) and Bo (learner). Platform 2: its own Ines (instructor). Course A also has a
-Mentoring programme (made by Ines's launch of its link) that Amara joined as a mentee.
+Mentoring programme (made by Ines's launch of its link) that Amara joined as a mentee, where
+Ines invited Benjamin to mentor; platform 1 has a platform-wide programme.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
-from plugin.db import new_session
+from plugin.db import new_session, utcnow
 from plugin.lti.models import Placement, User
+from plugin.social.mentoring import pairs, programmes, reminders
+from plugin.social.mentoring.models import Programme, Pulse
 from plugin.social.models import Notification
 from plugin.xapi.models import XapiOutbox
 from tests.conftest import CLIENT_ID, DEPLOYMENT_ID, Lms, register_platform_with_tool
@@ -181,14 +185,16 @@ def build_world(app: Flask, lms_server: LiveServer, tool_server: LiveServer) -> 
         )
     _ok(world.api("staff_a", "PUT", f"/mutes/{ids['member']}", json={"reason": "a break"}))
     ids["platform"] = _platform_id(app, lms)
-    _mentoring(world)
+    _mentoring(app, world)
+    _mentoring_pulse(app, world)
     assert COURSE  # course A is the sandbox's demo course
     return world
 
 
-def _mentoring(world: World) -> None:
+def _mentoring(app: Flask, world: World) -> None:
     """Course A's mentoring programme (Ines launches its link first), targeting the framework's
-    first competency; Amara opts in as a mentee."""
+    first competency; Amara opts in as a mentee; Ines invites Benjamin to mentor. A platform-wide
+    programme of platform 1 (a row: the world has no administrator)."""
     lms, ids = world.lms, world.ids
     custom = {"widget": "mentoring", "setting_cadence_days": "14"}
     link = lms.platform.add_resource_link(COURSE, CLIENT_ID, "Mentoring", custom=custom)
@@ -235,6 +241,27 @@ def _mentoring(world: World) -> None:
         ),
         201,
     )["id"]
+    ids["invitation"] = _ok(
+        world.api(
+            "staff_a",
+            "POST",
+            programme + "/invitations",
+            json={"user_id": ids["member"], "competency_ids": [competency]},
+        ),
+        201,
+    )["id"]
+    with new_session(app) as session:
+        platform_wide = Programme(
+            platform_id=ids["platform"],
+            context_id=None,
+            title="Across courses",
+            who_mentors="anyone",
+            exclude_lti_mentor=False,
+            **programmes.settings_from_placement({}),
+        )
+        session.add(platform_wide)
+        session.commit()
+        ids["platform_programme"] = platform_wide.id
     _pair(world, programme, competency)
 
 
@@ -260,6 +287,36 @@ def _pair(world: World, programme: str, competency: int) -> None:
     )
     (pair,) = _ok(world.api("author_a", "GET", programme + "/pairs"))
     ids["pair"] = pair["id"]
+
+
+def _mentoring_pulse(app: Flask, world: World) -> None:
+    """An active mentorship of Benjamin (mentor) and Lea (mentee) in course A's programme, a month
+    old, and the pulse surveys the worker made for it: ``pulse`` is Lea's."""
+    ids = world.ids
+    now = utcnow()
+    with new_session(app) as session:
+        programme = session.get(Programme, ids["programme"])
+        lea = session.scalars(
+            select(User.id).where(User.sub == "u-lea", User.platform_id == programme.platform_id)
+        ).one()
+        pair = pairs.propose(
+            session,
+            programme,
+            mentor_ids=[ids["member"]],
+            mentee_ids=[lea],
+            competency_ids=[ids["competency"]],
+            cadence_days=14,
+            goals="",
+            when=now - timedelta(days=31),
+        )
+        pair.state = "active"
+        pair.activated_at = now - timedelta(days=31)
+        pair.check_in_due_at = now - timedelta(days=17)
+        assert reminders.create_pulses(session, now=now) == 2
+        ids["pulse"] = session.scalars(
+            select(Pulse.id).where(Pulse.pair_id == pair.id, Pulse.user_id == lea)
+        ).one()
+        session.commit()
 
 
 def _platform_id(app: Flask, lms: Lms) -> int:

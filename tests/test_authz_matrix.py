@@ -100,6 +100,7 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/lti/continue": {"POST": A("launch")},
     "/board": {"GET": A("launch")},
     "/mentoring": {"GET": A("launch")},
+    "/mail/preferences": {"GET": A("launch"), "POST": A("launch", {"kind": "mentoring.requested"})},
     "/notifications": {"GET": A("launch")},
     "/notifications/read": {"POST": A("launch", {"id": "{notification}"})},
     "/api/notifications": {"GET": A("launch")},
@@ -134,6 +135,11 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/xapi/admin/dead": {"GET": A("admin")},
     "/xapi/admin/dead/resend": {"POST": A("admin", {"statement_id": "{statement}"})},
     "/api/xapi/statements/resend": {"POST": A("admin", {"statement_ids": ["{statement}"]})},
+    "/mentoring/platform-programmes": {"GET": A("admin"), "POST": A("admin", {"title": "Across"})},
+    "/api/mentoring/platform-programmes": {
+        "GET": A("admin"),
+        "POST": A("admin", {"title": "Across"}),
+    },
     # --- rows of platform 1 -----------------------------------------------------------------
     "/api/frameworks/<int:framework_id>": {"GET": A("platform")},
     "/api/frameworks/<int:framework_id>/competencies": {"GET": A("platform")},
@@ -275,6 +281,50 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/api/mentoring/programmes/<int:programme_id>/mentors/<int:user_id>": {
         "PUT": A("staff", {"nominated": True})
     },
+    "/mentoring/programmes/<int:programme_id>/find": {"GET": A("member", query={"search": "1"})},
+    "/mentoring/programmes/<int:programme_id>/requests": {
+        "GET": A("member"),
+        "POST": A("member", {"mentor_id": "{mentor}", "goal": "Lead"}, also=(409,)),
+    },
+    "/mentoring/programmes/<int:programme_id>/requests/to-me": {"GET": A("member")},
+    "/mentoring/requests/<int:request_id>/answer": {
+        "POST": A("member", {"decision": "decline"}, also=(409,))
+    },
+    "/mentoring/requests/<int:request_id>/withdraw": {"POST": A("member", also=(409,))},
+    "/mentoring/programmes/<int:programme_id>/bulk": {
+        "GET": A("staff"),
+        "POST": A("staff", {"mentor_id": "{mentor}"}),
+    },
+    "/mentoring/programmes/<int:programme_id>/bulk/approve": {
+        "POST": A("staff", {"mentor_id": "{mentor}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>/bulk/preview": {"POST": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/bulk/approve": {
+        "POST": A("staff", {"pairs": [{"mentee_id": "{member}", "mentor_id": "{mentor}"}]})
+    },
+    # mentoring jobs: a pulse survey is its person's only (Lea's, in api_world)
+    "/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": "4"})},
+    "/api/mentoring/pulses/<int:pulse_id>": {"GET": A("owner"), "POST": A("owner", {"rating": 4})},
+    "/api/mentoring/programmes/<int:programme_id>/to-do": {"GET": A("member")},
+    # course A's programme has people: staff joining it to a platform-wide one get 409
+    "/mentoring/programmes/<int:programme_id>/platform-programme": {
+        "POST": A("staff", {"platform_programme_id": "{platform_programme}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>/platform-programme": {
+        "PUT": A("staff", {"platform_programme_id": "{platform_programme}"})
+    },
+    "/mentoring/programmes/<int:programme_id>/invitations": {
+        "POST": A("staff", {"user_id": "{mentor}", "competency_ids": "{competency}"})
+    },
+    "/api/mentoring/programmes/<int:programme_id>/invitations": {
+        "GET": A("staff"),
+        "POST": A("staff", {"user_id": "{mentor}", "competency_ids": ["{competency}"]}),
+    },
+    "/api/mentoring/programmes/<int:programme_id>/suggested-mentors": {"GET": A("staff")},
+    "/api/mentoring/programmes/<int:programme_id>/invitation": {"GET": A("member")},
+    # Benjamin's invitation (course A's staff invited him)
+    "/mentoring/invitations/<int:invitation_id>/answer": {"POST": A("owner", {"answer": "accept"})},
+    "/api/mentoring/invitations/<int:invitation_id>/answer": {"POST": A("owner", {"accept": True})},
     # --- mentoring: a mentorship of course A (Lea and Grace) -----------------------------------
     "/mentoring/programmes/<int:programme_id>/pairs": {"GET": A("member")},
     "/mentoring/pairs/<int:pair_id>": {"GET": A("pair")},
@@ -327,6 +377,8 @@ PATH_VALUES = {
     "platform_id": "platform",
     "programme_id": "programme",
     "request_id": "request",
+    "pulse_id": "pulse",
+    "invitation_id": "invitation",
     "pair_id": "pair",
 }
 OTHER_PATH_VALUES = {
@@ -518,6 +570,8 @@ def test_the_matrix_calls_real_rows(app, world: World) -> None:
     assert world.api("learner_a", "GET", programme + "/profile").status_code == 200
     assert world.api("staff_a", "GET", programme + "/roster").json()["entries"]
     assert world.people["staff_a"].get(programme + "/settings").status_code == 200
+    assert world.api("author_a", "GET", f"/mentoring/pulses/{ids['pulse']}").status_code == 200
+    assert world.api("replier_a", "GET", programme + "/invitation").json()["state"] == "pending"
     pair = f"/mentoring/pairs/{ids['pair']}"
     assert world.api("author_a", "GET", pair).json()["may_accept"] is True
     assert world.api("mentor_a", "GET", pair + "/checkins").status_code == 200

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -183,6 +184,43 @@ def set_delivery(session: Session, user_id: int, kind: str, delivery: str) -> in
         .execution_options(synchronize_session=False)
     )
     return cancelled.rowcount or 0
+
+
+@dataclass(frozen=True)
+class Preference:
+    """One registered kind of e-mail and whether this person gets it."""
+
+    kind: MailKind
+    on: bool
+
+
+def preferences(session: Session, user_id: int) -> list[Preference]:
+    """Every registered kind of e-mail, by label, with this person's choice (on without a row).
+    One query."""
+    chosen = dict(
+        session.execute(
+            select(MailPreference.kind, MailPreference.delivery).where(
+                MailPreference.user_id == user_id
+            )
+        ).all()
+    )
+    return [Preference(k, chosen.get(k.name, IMMEDIATE) != OFF) for k in kinds()]
+
+
+def save_preferences(session: Session, user_id: int, wanted: Iterable[str]) -> list[Preference]:
+    """This person gets the kinds in ``wanted`` and no other registered kind (turning one off
+    cancels their e-mail of that kind still queued). A kind nobody registered is a 400 and
+    changes nothing."""
+    on = set(wanted)
+    known = {k.name for k in kinds()}
+    unknown = on - known
+    if unknown:
+        raise Refusal(400, "Choose among the kinds of e-mail listed on the page.")
+    current = {p.kind.name: p.on for p in preferences(session, user_id)}
+    for name in sorted(known):
+        if current.get(name) != (name in on):
+            set_delivery(session, user_id, name, IMMEDIATE if name in on else OFF)
+    return preferences(session, user_id)
 
 
 # --- unsubscribe links ---------------------------------------------------------------------------

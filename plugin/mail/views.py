@@ -1,4 +1,10 @@
-"""The unsubscribe pages: ``GET /mail/unsubscribe/<token>`` asks to confirm, ``POST`` to the same
+"""The e-mail preferences page and the unsubscribe pages.
+
+``GET /mail/preferences`` (needs the launch token, like every page in the LMS frame; any widget
+may link to it) lists every registered kind of e-mail with a checkbox; ``POST`` saves the
+person's choices and answers 303 back to the page.
+
+The unsubscribe pages: ``GET /mail/unsubscribe/<token>`` asks to confirm, ``POST`` to the same
 address turns that kind of e-mail off (RFC 8058 one-click: mail programs POST
 ``List-Unsubscribe=One-Click`` to it). No launch is needed: the signed token names the person
 and the kind, and a token that does not verify is a 404 page that changes nothing."""
@@ -6,9 +12,12 @@ and the kind, and a token that does not verify is a 404 page that changes nothin
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from plugin.db import unit_of_work
+from plugin.db import db_session, unit_of_work
 from plugin.mail import services
+from plugin.pages import back, render
+from plugin.web import current, launch_required
 
 bp = Blueprint("mail", __name__, url_prefix="/mail", template_folder="templates")
 
@@ -38,3 +47,20 @@ def unsubscribe(token: str) -> str:
 def _page(current: services.Subscription, token: str, *, done: bool) -> str:
     action = url_for("mail.unsubscribe", token=token)
     return render_template("mail/unsubscribe.html", sub=current, done=done, action=action)
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@launch_required
+def preferences() -> str | Response:
+    """The launch's person's e-mail preferences: one labelled checkbox per registered kind."""
+    user_id = current().user.id
+    if request.method == "POST":
+        with unit_of_work() as session:
+            services.save_preferences(session, user_id, request.form.getlist("kind"))
+        return back("mail.preferences", saved=1)
+    return render(
+        "mail/preferences.html",
+        prefs=services.preferences(db_session(), user_id),
+        email=current().user.email,
+        saved=request.args.get("saved", ""),
+    )

@@ -4,18 +4,25 @@ check-ins and programme health. See docs/mentoring.md.
 This package's names are the mentoring service API that views, the JSON API and other packages
 call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
 ``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
-(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer), ``pairs``
-(a pair's agreement, health, ending, extension) and ``checkins`` (its meetings, notes private). The matching engine
+(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer),
+``reminders`` (the worker's tasks: request expiry, pool escalation, check-in reminders,
+completion, pulse surveys; answering a pulse; the "To do" box), ``platform`` (platform-wide
+programmes: made by administrators, joined by course links) and ``invitations`` (staff invite a
+suggested mentor, who accepts or declines), ``pairs`` (a pair's agreement, health, ending,
+extension) and ``checkins`` (its meetings, notes private to the pair). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
 ``.ics`` invite and :mod:`.suggestions` finds people whose board answers make them likely
-mentors. The web layer is ``views`` (pages), ``api`` and
-``schemas`` (JSON API), ``widget`` (the course-link entry in :mod:`plugin.widgets`) and
-``templates/mentoring/``; :func:`init_app` wires them. The tables are in ``models``.
+mentors. The web layer is ``views``, ``jobs_views`` and ``platform_views`` (pages), ``api``,
+``jobs_api``, ``platform_api`` and ``schemas`` (JSON API), ``widget`` (the course-link entry in
+:mod:`plugin.widgets`) and ``templates/mentoring/``; :func:`init_app` wires them. The tables are
+in ``models``.
 """
 
 from __future__ import annotations
+
+import os
 
 from flask import Flask
 
@@ -24,7 +31,19 @@ def init_app(app: Flask) -> None:
     """Register the Mentoring widget, its pages and its API."""
     from plugin import events, mail, widgets
     from plugin.api import api
-    from plugin.social.mentoring import checkins, pairs, requests
+    from plugin.social.mentoring import (
+        bulk,
+        checkins,
+        invitations,
+        matching_api,  # noqa: F401 (its routes join blp)
+        matching_views,  # noqa: F401 (its routes join bp)
+        pairs,
+        platform_api,  # noqa: F401 - its routes join blp
+        platform_views,  # noqa: F401 - its routes join bp
+        relationship_api,  # noqa: F401 - its routes join blp
+        relationship_views,  # noqa: F401 - its routes join bp
+        requests,
+    )
     from plugin.social.mentoring.api import blp
     from plugin.social.mentoring.views import bp
     from plugin.social.mentoring.widget import MENTORING
@@ -39,9 +58,13 @@ def init_app(app: Flask) -> None:
         )
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
+    mail.register_kind(bulk.MAIL_MATCHED, "Mentoring matches made by programme staff")
+    from plugin.social.mentoring import jobs_api, jobs_views, reminders  # noqa: F401 (routes)
+
+    minutes = os.environ.get("MENTORING_JOBS_MINUTES") or reminders.DEFAULT_EVERY_MINUTES
+    reminders.register(float(app.config.setdefault("MENTORING_JOBS_MINUTES", float(minutes))))
+    mail.register_kind(invitations.MAIL_INVITATION, "Invitations to mentor")
     events.register_finder("checkin", checkins.find_activity)
     mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
-    from plugin.social.mentoring import relationship_api, relationship_views  # noqa: F401
-
     app.register_blueprint(bp)
     api.register_blueprint(blp)

@@ -301,7 +301,7 @@ class Pair(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    # A later end date a member proposed (migration 0016); the old date holds until every
+    # A later end date a member proposed (migration 0017); the old date holds until every
     # member confirmed it (PairMember.extension_confirmed_at).
     proposed_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     proposed_by: Mapped[int | None] = mapped_column(
@@ -389,3 +389,36 @@ class Pulse(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
+
+
+# Invitation.state
+INVITATION_PENDING = "pending"
+INVITATION_ACCEPTED = "accepted"
+INVITATION_DECLINED = "declined"
+INVITATION_STATES = (INVITATION_PENDING, INVITATION_ACCEPTED, INVITATION_DECLINED)
+
+
+class Invitation(Base):
+    """Staff invite someone to mentor in a programme (migration 0016): the person becomes a
+    mentor only when they accept. One row per person and programme, ever: a declined invitation
+    stays, so they are never invited again (nor suggested). ``competency_ids`` are the targeted
+    competencies they were invited for (to rate on their profile)."""
+
+    __tablename__ = "mentoring_invitation"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "user_id"),
+        Index("ix_mentoring_invitation_user", "user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_programme.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
+    invited_by: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
+    )
+    competency_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(10), default=INVITATION_PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -44,6 +44,7 @@ from plugin.social.mentoring.models import (
     Profile,
     Programme,
     Pulse,
+    RequestCompetency,
 )
 
 
@@ -530,11 +531,33 @@ def leave(session: Session, viewer: Viewer, pair_id: int, *, now: datetime | Non
 
 @dataclass(frozen=True)
 class Rematch:
-    """An ended pair and what the mentee's new request starts from."""
+    """An ended pair and what the mentee's new request starts from: its competencies, goal and
+    cadence, and ``needs`` (``{competency id: (level, target)}``) from the request that made the
+    pair, else from the mentee's profile (only those known)."""
 
     pair: Pair
     competency_ids: list[int]
     goal: str
+    cadence_days: int
+    needs: dict[int, tuple[int, int]]
+
+
+def _needs(session: Session, pair: Pair, mentee_id: int, ids: list[int]) -> dict:
+    found: dict[int, tuple[int, int]] = {}
+    if pair.request_id is not None:
+        for row in session.scalars(
+            select(RequestCompetency).where(RequestCompetency.request_id == pair.request_id)
+        ):
+            found[row.competency_id] = (row.level, row.target)
+    profile = session.scalar(
+        select(Profile).where(
+            Profile.programme_id == pair.programme_id, Profile.user_id == mentee_id
+        )
+    )
+    for pc in profile.competencies if profile is not None else []:
+        if pc.role == AS_MENTEE and pc.target is not None:
+            found.setdefault(pc.competency_id, (pc.level, pc.target))
+    return {i: found[i] for i in ids if i in found}
 
 
 def rematch(
@@ -549,7 +572,10 @@ def rematch(
         )
     others = [i for i in found.member_ids if i != viewer.user_id]
     pair = _end(session, found, END_REMATCH, _now(now), others)
-    return Rematch(pair, pair_competency_ids(session, pair.id), pair.goals)
+    ids = pair_competency_ids(session, pair.id)
+    return Rematch(
+        pair, ids, pair.goals, pair.cadence_days, _needs(session, pair, viewer.user_id, ids)
+    )
 
 
 def staff_end(

@@ -161,13 +161,16 @@ def programme_for_placement(session: Session, placement: Placement) -> Programme
 
 
 def get_programme(session: Session, viewer: Viewer, programme_id: int) -> Programme:
-    """A programme of the viewer's course, or a platform-wide one a link of their course opens
-    (404 for any other)."""
+    """A programme of the viewer's course, or a platform-wide one a link of their course opens,
+    or (for the platform's administrators) any platform-wide one of their platform (404 for any
+    other)."""
     course = viewer.course()
     programme = session.get(Programme, programme_id)
     if programme is None or programme.platform_id != viewer.platform_id:
         raise not_found("This programme")
     if programme.context_id == course:
+        return programme
+    if programme.context_id is None and viewer.admin:  # its managers, joined yet or not
         return programme
     if programme.context_id is None and session.scalar(
         select(

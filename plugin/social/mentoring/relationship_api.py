@@ -132,9 +132,7 @@ def rematch(pair_id: int) -> dict[str, Any]:
             "pair": pairs.detail(session, who, pair_id),
             "competency_ids": found.competency_ids,
             "goal": found.goal,
-            "request_form": path_for(
-                "mentoring.programme_page", programme_id=found.pair.programme_id
-            ),
+            "request_form": path_for("mentoring.find_page", programme_id=found.pair.programme_id),
         }
 
 

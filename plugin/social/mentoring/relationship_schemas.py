@@ -121,7 +121,7 @@ class RematchSchema(Schema):
     competency_ids = fields.List(fields.Integer())
     goal = fields.String()
     request_form = fields.String(
-        metadata={"description": "the page to ask for a new mentor, prefilled"}
+        metadata={"description": "the Find a mentor page (the web form rematch lands on)"}
     )
 
 

@@ -8,7 +8,7 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from plugin.pages import back, course_read, id_or_none, render
-from plugin.social.mentoring import calendar, checkins, pairs, programmes
+from plugin.social.mentoring import calendar, checkins, pairs, programmes, requests
 from plugin.social.mentoring.views import bp
 from plugin.web import course_act, launch_required
 
@@ -134,18 +134,24 @@ def leave_pair(pair_id: int) -> Response:
 @bp.post("/mentoring/pairs/<int:pair_id>/rematch")
 @launch_required
 def rematch(pair_id: int) -> Response:
-    """The mentee ends the pair and lands on the programme page with the pair's competencies
-    and goal as query parameters (``competency_id`` repeated, ``goal``): the request form reads
-    them to prefill a new request."""
+    """The mentee ends the pair and lands on Find a mentor with the pair's competencies (their
+    level and target), goal and cadence filled in and searched (``search=1``, ``level_<id>``,
+    ``target_<id>``, ``goal``, ``cadence_days``: the find form's own fields)."""
     with course_act() as (session, who):
         found = pairs.rematch(session, who, pair_id)
         programme_id = found.pair.programme_id
+    if not found.needs:
+        return back("mentoring.find_page", programme_id=programme_id)
+    fields: dict[str, object] = {}
+    for cid, (level, target) in found.needs.items():
+        fields[f"level_{cid}"], fields[f"target_{cid}"] = level, target
     return back(
-        "mentoring.programme_page",
+        "mentoring.find_page",
         programme_id=programme_id,
-        competency_id=found.competency_ids,
-        goal=found.goal[:500],
-        rematch=1,
+        search=1,
+        goal=found.goal[: requests.MAX_GOAL_CHARS],
+        cadence_days=found.cadence_days,
+        **fields,
     )
 
 

@@ -397,6 +397,8 @@ def _pool_mentor(session: Session, viewer: Viewer, request: Request) -> Profile 
     )
     if profile is None:
         return None
+    if request.escalated_at is not None:  # escalated: every mentor of the programme may answer
+        return profile
     wanted = {rc.competency_id for rc in request.competencies}
     held = {pc.competency_id for pc in profile.competencies if pc.role == AS_MENTOR}
     return profile if wanted & held else None
@@ -652,7 +654,8 @@ def requests_to_me(
     session: Session, viewer: Viewer, programme: Programme, *, now: datetime | None = None
 ) -> list[RequestView]:
     """Requests that name the viewer as mentor (any state), and the programme's open pool
-    requests on a competency the viewer mentors that they have not declined; newest first."""
+    requests on a competency the viewer mentors (any, once escalated and the viewer accepts
+    mentees) that they have not declined; newest first."""
     when = _now(now)
     held = (
         select(ProfileCompetency.competency_id)
@@ -665,13 +668,29 @@ def requests_to_me(
         )
     )
     declined = select(RequestDecline.request_id).where(RequestDecline.mentor_id == viewer.user_id)
+    # an escalated pool request goes to every accepting mentor of the programme
+    accepting_mentor = (
+        select(Profile.id)
+        .where(
+            Profile.programme_id == programme.id,
+            Profile.user_id == viewer.user_id,
+            Profile.is_mentor.is_(True),
+            Profile.accepting.is_(True),
+        )
+        .exists()
+    )
     pool = (
         Request.to_pool.is_(True)
         & Request.mentor_id.is_(None)
         & _open_clause(when)
         & (Request.mentee_id != viewer.user_id)
-        & Request.id.in_(
-            select(RequestCompetency.request_id).where(RequestCompetency.competency_id.in_(held))
+        & (
+            Request.id.in_(
+                select(RequestCompetency.request_id).where(
+                    RequestCompetency.competency_id.in_(held)
+                )
+            )
+            | (Request.escalated_at.is_not(None) & accepting_mentor)
         )
         & Request.id.not_in(declined)
     )

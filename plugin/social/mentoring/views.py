@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from plugin.access import Refusal
 from plugin.pages import back, course_read, form_flag, id_or_none, render
-from plugin.social.mentoring import profiles, programmes
+from plugin.social.mentoring import invitations, platform, profiles, programmes, reminders
 from plugin.social.mentoring.models import AS_MENTEE, AS_MENTOR
 from plugin.web import course_act, current, launch_required
 
@@ -116,7 +116,9 @@ def programme_page(programme_id: int) -> str:
         kinds=programmes.KIND_LABELS,
         matching=programmes.MATCHING_LABELS,
         who_mentors=programmes.WHO_MENTORS_LABELS,
+        invitation=invitations.pending_for(session, who, programme),
         saved=request.args.get("saved", ""),
+        todo=reminders.to_do(session, who, programme),
     )
 
 
@@ -200,6 +202,8 @@ def settings_page(programme_id: int) -> str | Response:
         matching=programmes.MATCHING_LABELS,
         who_mentors=programmes.WHO_MENTORS_LABELS,
         may_manage=True,
+        joinable=platform.joinable(session, who, programme),
+        has_people=platform.has_people(session, programme),
         saved=request.args.get("saved", ""),
     )
 
@@ -218,6 +222,8 @@ def roster_page(programme_id: int) -> str:
         role=role,
         roles={AS_MENTOR: "Mentors", AS_MENTEE: "Mentees"},
         members=profiles.course_members(session, who, programme),
+        suggested=invitations.suggested(session, who, programme),
+        invitations=invitations.of_programme(session, who, programme),
         may_manage=True,
         saved=request.args.get("saved", ""),
     )

@@ -334,6 +334,9 @@ def test_rematch_ends_the_pair_and_keeps_what_to_ask_for(db) -> None:
     assert found.pair.end_reason == "rematch" and found.pair.state == "ended"
     assert found.competency_ids == sorted(c.id for c in w.world.competencies[:2])
     assert found.goal == "Run better one-to-ones."
+    coaching, feedback = w.world.competencies[:2]
+    assert found.needs == {coaching.id: (1, 3), feedback.id: (0, 2)}  # from Lea's request
+    assert found.cadence_days == 14
     mails = db.scalars(select(MailOutbox).where(MailOutbox.kind == "mentoring.pair")).all()
     assert [m.recipient for m in mails] == ["leo@example.org"]
 

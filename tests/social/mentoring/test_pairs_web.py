@@ -161,14 +161,18 @@ def test_the_life_of_a_pair_on_its_pages(app, lms) -> None:
     assert "BEGIN:VEVENT" in body and "RRULE:FREQ=WEEKLY;" in body and "INTERVAL=2" in body
     assert "lea.learner@example.edu" in body and "benjamin.hartley@example.edu" in body
     assert NOTE not in body
-    # re-match: Lea ends it and lands on the programme page with what to ask for
+    # re-match: Lea ends it and lands on Find a mentor, searched with what the pair was about
     moved = lea.post(page + "/rematch")
     assert moved.status_code == 303
     target = urlsplit(moved.headers["Location"])
     query = parse_qs(target.query)
-    assert target.path == f"/mentoring/programmes/{lea.programme_id}"
-    assert sorted(query["competency_id"]) == sorted([str(first), str(second)])
-    assert query["goal"] == ["Prepare the team day"] and query["rematch"] == ["1"]
+    assert target.path == f"/mentoring/programmes/{lea.programme_id}/find"
+    assert query["search"] == ["1"] and query["goal"] == ["Prepare the team day"]
+    assert (query[f"level_{first}"], query[f"target_{first}"]) == (["0"], ["1"])
+    assert query["cadence_days"] == ["14"]
+    found = lea.browser.http.get(lea.tool + moved.headers["Location"], timeout=10)
+    assert found.status_code == 200, found.text[:300]
+    assert "Prepare the team day" in found.text and "Benjamin Hartley" in found.text
     with new_session(app) as s:
         pair = s.get(Pair, pair_id)
         assert (pair.state, pair.end_reason) == ("ended", "rematch")

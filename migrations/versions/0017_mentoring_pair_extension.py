@@ -1,7 +1,7 @@
 """mentoring: a proposed extension of a pair's end date
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01 23:00:00
 
 A member of an active pair proposes a later end date; the other members confirm it, and until
@@ -20,8 +20,8 @@ from alembic import op
 
 import plugin.db
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
