@@ -38,5 +38,7 @@ def init_app(app: Flask) -> None:
         )
     mail.register_kind(requests.MAIL_REQUESTED, "Mentoring requests to you")
     mail.register_kind(requests.MAIL_ANSWERED, "Answers to your mentoring requests")
+    from plugin.social.mentoring import health_api, health_views  # noqa: F401 - their routes
+
     app.register_blueprint(bp)
     api.register_blueprint(blp)
