@@ -2,8 +2,8 @@
 accessible SVG drawn on the server by pygal (docs/mentoring.md, "Programme health").
 
 The SVG needs no script (pygal's tooltip configuration script is removed), is an image with a
-name and a description (``role="img"``, ``aria-labelledby`` pointing at its ``<title>`` and
-``<desc>``: the description says every number, and the page has the same numbers in a table
+name and a description (``role="img"``, ``aria-labelledby`` pointing at its ``<title>``,
+``aria-describedby`` at its ``<desc>``: the description says every number, and the page has the same numbers in a table
 beside it), and draws in dark colours on white with large text.
 """
 
@@ -87,7 +87,7 @@ def demand_chart(health: Health, *, chart_id: str = "health-chart") -> str:
 
 def accessible(svg: str, *, title: str, description: str, chart_id: str) -> str:
     """An SVG made an accessible image: scripts removed, ``role="img"``, a first ``<title>``
-    and ``<desc>`` that name and describe it, ``aria-labelledby`` on both; no fixed size (it
+    and ``<desc>`` that name and describe it (``aria-labelledby``, ``aria-describedby``); no fixed size (it
     scales to its box). pygal's own id on the ``<svg>`` scopes its style sheet."""
     ET.register_namespace("", SVG)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
@@ -99,7 +99,8 @@ def accessible(svg: str, *, title: str, description: str, chart_id: str) -> str:
     for name in ("width", "height"):
         root.attrib.pop(name, None)
     root.set("role", "img")
-    root.set("aria-labelledby", f"{chart_id}-title {chart_id}-desc")
+    root.set("aria-labelledby", f"{chart_id}-title")
+    root.set("aria-describedby", f"{chart_id}-desc")
     root.set("focusable", "false")
     desc = ET.Element(f"{{{SVG}}}desc", {"id": f"{chart_id}-desc"})
     desc.text = description

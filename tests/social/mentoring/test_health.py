@@ -198,7 +198,7 @@ def test_csv_and_chart_have_the_numbers_and_no_private_text(db) -> None:
     ]
     svg = demand_chart(figures)
     assert svg.startswith("<svg") and 'role="img"' in svg
-    assert 'aria-labelledby="health-chart-title health-chart-desc"' in svg
+    assert 'aria-labelledby="health-chart-title" aria-describedby="health-chart-desc"' in svg
     assert "<script" not in svg
     assert "Coaching conversations: open demand 3, free capacity 0, a gap of 3" in svg
     for secret in ("PRIVATE", "private goal"):

@@ -73,7 +73,10 @@ def test_staff_read_the_health_page_csv_and_api(app, lms) -> None:
         "<strong>Recruit 2 more mentors for Coaching conversations</strong>: 3 waiting, 0 free places.",
     ):
         assert figure in text, figure
-    assert 'role="img"' in text and 'aria-labelledby="health-chart-title health-chart-desc"' in text
+    assert (
+        'role="img"' in text
+        and 'aria-labelledby="health-chart-title" aria-describedby="health-chart-desc"' in text
+    )
     assert "<script" not in text.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert '<th scope="row">Giving feedback</th>' in text
     assert "/roster?" in text and "#nominate" in text
