@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    Date,
     Float,
     Integer,
     Select,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -82,8 +84,8 @@ DAY_SECONDS = 86_400
 
 
 class epoch(FunctionElement):
-    """Seconds since 1970-01-01 UTC of a UTC datetime or a date column (at 00:00 UTC), so
-    date arithmetic is the same on PostgreSQL and SQLite."""
+    """Seconds since 1970-01-01 UTC of a UTC datetime column, so date arithmetic is the same on
+    PostgreSQL and SQLite."""
 
     type = Float()
     inherit_cache = True
@@ -91,12 +93,30 @@ class epoch(FunctionElement):
 
 @compiles(epoch)
 def _epoch_default(element, compiler, **kw) -> str:
-    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+    # date_part gives a double; EXTRACT gives a numeric, many times slower to add and compare
+    return f"date_part('epoch', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element, compiler, **kw) -> str:
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+class utc_date(FunctionElement):
+    """The UTC calendar date of a UTC datetime column."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_date)
+def _utc_date_default(element, compiler, **kw) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element, compiler, **kw) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
 
 
 class whole(FunctionElement):
@@ -135,7 +155,8 @@ def pair_health(
 
 
 def latest_rating():
-    """The latest answered pulse rating of the pair in the enclosing query (any member)."""
+    """The latest answered pulse rating of the pair in the enclosing query (any member), as a
+    correlated subquery (for a few pairs; :func:`latest_ratings` for a whole programme)."""
     return (
         select(Pulse.rating)
         .where(
@@ -150,14 +171,42 @@ def latest_rating():
     )
 
 
-def health_case(now: datetime):
+def latest_ratings(programme_id: int):
+    """(pair_id, rating): the latest answered pulse rating of each active pair of the programme
+    that has one, in one pass over its pulses (a window function; PostgreSQL and SQLite)."""
+    ranked = (
+        select(
+            Pulse.pair_id,
+            Pulse.rating,
+            func.row_number()
+            .over(
+                partition_by=Pulse.pair_id,
+                order_by=(Pulse.answered_at.desc(), Pulse.id.desc()),
+            )
+            .label("n"),
+        )
+        .join(Pair, Pair.id == Pulse.pair_id)
+        .where(
+            Pair.programme_id == programme_id,
+            Pair.state == PAIR_ACTIVE,
+            Pulse.rating.is_not(None),
+            Pulse.answered_at.is_not(None),
+        )
+        .subquery()
+    )
+    return select(ranked.c.pair_id, ranked.c.rating).where(ranked.c.n == 1).subquery()
+
+
+def health_case(now: datetime, rating=None):
     """The pair-health rule as a SQL expression over ``mentoring_pair`` (for active pairs):
-    one of :data:`HEALTH_STATES`."""
+    one of :data:`HEALTH_STATES`. ``rating``: the pair's latest answered pulse rating (a column
+    of :func:`latest_ratings` joined to the pair; by default :func:`latest_rating`)."""
     t = now.timestamp()
     due = epoch(Pair.check_in_due_at)
+    rating = latest_rating() if rating is None else rating
     return case(
         (
-            or_(latest_rating() <= RISKY_RATING, due + Pair.cadence_days * DAY_SECONDS < t),
+            or_(rating <= RISKY_RATING, due + Pair.cadence_days * DAY_SECONDS < t),
             literal(AT_RISK),
         ),
         (due < t, literal(NEEDS_CHECK_IN)),
@@ -394,13 +443,6 @@ def programme_health(
     t = now.timestamp()
     pid = programme.id
 
-    states = dict(
-        session.execute(
-            select(Pair.state, func.count())
-            .where(Pair.programme_id == pid, Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)))
-            .group_by(Pair.state)
-        ).all()
-    )
     open_requests = session.scalar(
         select(func.count())
         .select_from(Request)
@@ -420,15 +462,28 @@ def programme_health(
         ).all()
     ]
 
+    # one pass over the programme's proposed and active pairs: counts, expected check-ins and
+    # the pair-health rule
+    latest = latest_ratings(pid)
+    active = Pair.state == PAIR_ACTIVE
+    health = health_case(now, latest.c.rating)
     elapsed = (t - epoch(Pair.activated_at)) / (Pair.cadence_days * float(DAY_SECONDS))
-    expected = session.scalar(
+
+    def among_active(condition, value=1):
+        return func.coalesce(func.sum(case((and_(active, condition), value), else_=0)), 0)
+
+    pair_row = session.execute(
         select(
-            func.coalesce(
-                func.sum(case((elapsed > 0, whole(elapsed)), else_=0)),
-                0,
-            )
-        ).where(Pair.programme_id == pid, Pair.state == PAIR_ACTIVE)
-    )
+            func.coalesce(func.sum(case((Pair.state == PAIR_PROPOSED, 1), else_=0)), 0),
+            among_active(true()),
+            among_active(elapsed > 0, whole(elapsed)),
+            *(among_active(health == state) for state in HEALTH_STATES),
+        )
+        .outerjoin(latest, latest.c.pair_id == Pair.id)
+        .where(Pair.programme_id == pid, Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)))
+    ).one()
+    proposed, active_pairs, expected = (int(v) for v in pair_row[:3])
+    by_health = dict(zip(HEALTH_STATES, (int(v) for v in pair_row[3:]), strict=True))
     logged = session.scalar(
         select(func.count())
         .select_from(CheckIn)
@@ -436,7 +491,7 @@ def programme_health(
         .where(
             Pair.programme_id == pid,
             Pair.state == PAIR_ACTIVE,
-            epoch(CheckIn.held_on) + DAY_SECONDS > epoch(Pair.activated_at),
+            CheckIn.held_on >= utc_date(Pair.activated_at),
         )
     )
 
@@ -449,15 +504,6 @@ def programme_health(
             .group_by(Pulse.kind)
         ).all()
     }
-
-    health = health_case(now).label("health")
-    by_health = dict(
-        session.execute(
-            select(health, func.count())
-            .where(Pair.programme_id == pid, Pair.state == PAIR_ACTIVE)
-            .group_by(health)
-        ).all()
-    )
 
     shown, targeted = _competencies(session, programme)
     ids = [cid for cid, _ in shown]
@@ -491,21 +537,21 @@ def programme_health(
         programme_id=pid,
         title=programme.title,
         as_of=now,
-        active_pairs=int(states.get(PAIR_ACTIVE, 0)),
-        proposed_pairs=int(states.get(PAIR_PROPOSED, 0)),
+        active_pairs=active_pairs,
+        proposed_pairs=proposed,
         open_requests=int(open_requests or 0),
         matched_recently=len(waits),
         median_hours_to_match=round(statistics.median(waits), 2) if waits else None,
         p90_hours_to_match=round(_percentile(waits, 0.9), 2) if waits else None,
-        check_ins_expected=int(expected or 0),
+        check_ins_expected=expected,
         check_ins_logged=int(logged or 0),
         pulse_day_30_average=average(PULSE_DAY_30),
         pulse_day_30_answers=pulses.get(PULSE_DAY_30, (None, 0))[1],
         pulse_end_average=average(PULSE_END),
         pulse_end_answers=pulses.get(PULSE_END, (None, 0))[1],
-        at_risk=int(by_health.get(AT_RISK, 0)),
-        needs_check_in=int(by_health.get(NEEDS_CHECK_IN, 0)),
-        on_track=int(by_health.get(ON_TRACK, 0)),
+        at_risk=by_health[AT_RISK],
+        needs_check_in=by_health[NEEDS_CHECK_IN],
+        on_track=by_health[ON_TRACK],
         targeted=targeted,
         competencies=competencies,
     )
