@@ -10,6 +10,7 @@ beside it), and draws in dark colours on white with large text.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 
 import pygal
 from pygal.style import Style
@@ -54,13 +55,20 @@ def describe(health: Health) -> str:
 
 def demand_chart(health: Health, *, chart_id: str = "health-chart") -> str:
     """The chart as an ``<svg>`` element to put inline in a page (no XML declaration, no
-    script); ``chart_id`` prefixes the ids of its title and description."""
+    script); ``chart_id`` prefixes the ids of its title and description. The same numbers give
+    the same drawing, kept (a small cache): staff reloading the page do not redraw it."""
+    rows = tuple((c.name, c.demand, c.free_capacity) for c in health.competencies)
+    return _drawn(rows, describe(health), chart_id)
+
+
+@lru_cache(maxsize=256)
+def _drawn(rows: tuple[tuple[str, int, int], ...], description: str, chart_id: str) -> str:
     chart = pygal.HorizontalBar(
         style=STYLE,
         js=[],
         disable_xml_declaration=True,
         width=720,
-        height=160 + ROW_HEIGHT * max(1, len(health.competencies)),
+        height=160 + ROW_HEIGHT * max(1, len(rows)),
         show_legend=True,
         legend_at_bottom=True,
         legend_at_bottom_columns=2,
@@ -73,14 +81,14 @@ def demand_chart(health: Health, *, chart_id: str = "health-chart") -> str:
         margin=16,
         no_data_text="No competencies yet",
     )
-    rows = health.competencies[::-1]  # pygal draws the first row at the bottom
-    chart.x_labels = [c.name for c in rows]
-    chart.add("Open demand", [c.demand for c in rows])
-    chart.add("Free capacity", [c.free_capacity for c in rows])
+    upward = rows[::-1]  # pygal draws the first row at the bottom
+    chart.x_labels = [name for name, _, _ in upward]
+    chart.add("Open demand", [demand for _, demand, _ in upward])
+    chart.add("Free capacity", [free for _, _, free in upward])
     return accessible(
         chart.render(is_unicode=True),
         title="Open demand and free mentor capacity per competency",
-        description=describe(health),
+        description=description,
         chart_id=chart_id,
     )
 
