@@ -59,5 +59,7 @@ def init_app(app: Flask) -> None:
     minutes = os.environ.get("MENTORING_JOBS_MINUTES") or reminders.DEFAULT_EVERY_MINUTES
     reminders.register(float(app.config.setdefault("MENTORING_JOBS_MINUTES", float(minutes))))
     mail.register_kind(invitations.MAIL_INVITATION, "Invitations to mentor")
+    from plugin.social.mentoring import health_api, health_views  # noqa: F401 - their routes
+
     app.register_blueprint(bp)
     api.register_blueprint(blp)
