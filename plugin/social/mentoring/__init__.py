@@ -66,5 +66,7 @@ def init_app(app: Flask) -> None:
     mail.register_kind(invitations.MAIL_INVITATION, "Invitations to mentor")
     events.register_finder("checkin", checkins.find_activity)
     mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
+    from plugin.social.mentoring import health_api, health_views  # noqa: F401 - their routes
+
     app.register_blueprint(bp)
     api.register_blueprint(blp)

@@ -31,6 +31,7 @@ from plugin.access import Refusal, Viewer, not_found
 from plugin.events import ActivityRef, DomainEvent
 from plugin.lti.models import User
 from plugin.performance import links
+from plugin.social.mentoring import health as programme_health
 from plugin.social.mentoring import profiles, programmes
 from plugin.social.mentoring.models import (
     AS_MENTEE,
@@ -91,14 +92,12 @@ def propose(
 
 # --- the life of a pair after propose: agreement, health, lists, ending ------------------------
 
-AT_RISK = "at_risk"
-NEEDS_CHECK_IN = "needs_check_in"
-ON_TRACK = "on_track"
-HEALTH_LABELS = {
-    AT_RISK: "At risk",
-    NEEDS_CHECK_IN: "Needs a check-in",
-    ON_TRACK: "On track",
-}
+# The health rule and its names are :mod:`.health`'s (one rule: its SQL CASE for programme
+# figures, its ``pair_health`` in Python); :func:`health` applies it to one pair.
+AT_RISK = programme_health.AT_RISK
+NEEDS_CHECK_IN = programme_health.NEEDS_CHECK_IN
+ON_TRACK = programme_health.ON_TRACK
+HEALTH_LABELS = programme_health.HEALTH_LABELS
 
 END_COMPLETED = "completed"  # the end date was reached (the jobs close the pair)
 END_NO_FAULT = "no_fault"  # a member left; no reason asked
@@ -137,19 +136,15 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def health(pair: Pair, latest_rating: int | None, now: datetime) -> str | None:
-    """The pair's health by the contract's rule (None unless the pair is active): ``at_risk``
-    when its latest answered pulse rating is 2 or less or a whole cadence has passed since the
-    check-in was due; else ``needs_check_in`` once the check-in is due; else ``on_track``."""
-    due = aware(pair.check_in_due_at)
-    if pair.state != PAIR_ACTIVE or due is None:
+    """The pair's health by the contract's rule (:func:`.health.pair_health`); None unless the
+    pair is active: ``at_risk`` when its latest answered pulse rating is 2 or less or a whole
+    cadence has passed since the check-in was due; else ``needs_check_in`` once the check-in is
+    due; else ``on_track``."""
+    if pair.state != PAIR_ACTIVE:
         return None
-    if (latest_rating is not None and latest_rating <= 2) or now > due + timedelta(
-        days=pair.cadence_days
-    ):
-        return AT_RISK
-    if now > due:
-        return NEEDS_CHECK_IN
-    return ON_TRACK
+    return programme_health.pair_health(
+        latest_rating, aware(pair.check_in_due_at), pair.cadence_days, now
+    )
 
 
 def latest_ratings(session: Session, pair_ids: Iterable[int]) -> dict[int, int]:
