@@ -262,6 +262,31 @@ def _mentoring(app: Flask, world: World) -> None:
         session.add(platform_wide)
         session.commit()
         ids["platform_programme"] = platform_wide.id
+    _pair(world, programme, competency)
+
+
+def _pair(world: World, programme: str, competency: int) -> None:
+    """A proposed mentorship of course A: Lea (a mentee) asked Grace, who accepted; Amara and
+    Benjamin are other members of the course (not in it)."""
+    ids = world.ids
+    need = [{"competency_id": competency, "level": 0, "target": 1}]
+    _ok(world.api("author_a", "PUT", programme + "/profile", json={"as_mentee": True}))
+    asked = _ok(
+        world.api(
+            "author_a",
+            "POST",
+            programme + "/requests",
+            json={"competencies": need, "mentor_id": ids["mentor"]},
+        ),
+        201,
+    )
+    _ok(
+        world.api(
+            "mentor_a", "POST", f"/mentoring/requests/{asked['id']}/answer", json={"accept": True}
+        )
+    )
+    (pair,) = _ok(world.api("author_a", "GET", programme + "/pairs"))
+    ids["pair"] = pair["id"]
 
 
 def _mentoring_pulse(app: Flask, world: World) -> None:

@@ -56,6 +56,9 @@ REFUSED: dict[str, tuple[str, ...]] = {
     "author": (*OUTSIDERS, "learner_a", "mentor_a"),
     "staff": (*OUTSIDERS, "learner_a", "mentor_a"),
     "owner": (*OUTSIDERS, "learner_a", "mentor_a", "staff_a"),
+    # a mentorship (Lea and Grace): its members, and its programme's staff who read it
+    "pair": (*OUTSIDERS, "learner_a", "replier_a"),
+    "pair_member": (*OUTSIDERS, "learner_a", "replier_a", "staff_a"),
 }
 
 
@@ -69,6 +72,7 @@ class Access:
 
 A = Access
 B, T, P, C = "{board}", "{thread}", "{post}", "{competency}"
+AGREEMENT = {"starts_on": "2026-01-05", "ends_on": "2026-07-05", "cadence_days": "14"}
 ACCESS: dict[str, dict[str, Access]] = {
     # --- public -----------------------------------------------------------------------------
     "/.well-known/jwks.json": {"GET": A("public")},
@@ -323,6 +327,43 @@ ACCESS: dict[str, dict[str, Access]] = {
     # Benjamin's invitation (course A's staff invited him)
     "/mentoring/invitations/<int:invitation_id>/answer": {"POST": A("owner", {"answer": "accept"})},
     "/api/mentoring/invitations/<int:invitation_id>/answer": {"POST": A("owner", {"accept": True})},
+    # --- mentoring: a mentorship of course A (Lea and Grace) -----------------------------------
+    "/mentoring/programmes/<int:programme_id>/pairs": {"GET": A("member")},
+    "/mentoring/pairs/<int:pair_id>": {"GET": A("pair")},
+    "/mentoring/pairs/<int:pair_id>/agreement": {
+        "POST": A("pair_member", {**AGREEMENT, "competency_ids": C})
+    },
+    "/mentoring/pairs/<int:pair_id>/accept": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/checkins": {
+        "POST": A("pair_member", {"held_on": "2026-01-06", "duration_minutes": "30"})
+    },
+    "/mentoring/pairs/<int:pair_id>/meetings.ics": {"GET": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    "/mentoring/pairs/<int:pair_id>/extension": {
+        "POST": A("pair_member", {"ends_on": "2027-01-05"})
+    },
+    "/mentoring/pairs/<int:pair_id>/extension/confirm": {"POST": A("pair_member")},
+    "/mentoring/pairs/<int:pair_id>/extension/decline": {"POST": A("pair_member")},
+    "/api/mentoring/programmes/<int:programme_id>/pairs": {"GET": A("member")},
+    "/api/mentoring/pairs/<int:pair_id>": {"GET": A("pair")},
+    "/api/mentoring/pairs/<int:pair_id>/agreement": {
+        "PUT": A("pair_member", {**AGREEMENT, "cadence_days": 14, "competency_ids": [C]})
+    },
+    "/api/mentoring/pairs/<int:pair_id>/accept": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/checkins": {
+        "GET": A("pair"),
+        "POST": A("pair_member", {"held_on": "2026-01-06", "duration_minutes": 30}),
+    },
+    "/api/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    "/api/mentoring/pairs/<int:pair_id>/extension": {
+        "POST": A("pair_member", {"ends_on": "2027-01-05"})
+    },
+    "/api/mentoring/pairs/<int:pair_id>/extension/confirm": {"POST": A("pair_member")},
+    "/api/mentoring/pairs/<int:pair_id>/extension/decline": {"POST": A("pair_member")},
 }
 
 PATH_VALUES = {
@@ -340,6 +381,7 @@ PATH_VALUES = {
     "request_id": "request",
     "pulse_id": "pulse",
     "invitation_id": "invitation",
+    "pair_id": "pair",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",
@@ -532,6 +574,10 @@ def test_the_matrix_calls_real_rows(app, world: World) -> None:
     assert world.people["staff_a"].get(programme + "/settings").status_code == 200
     assert world.api("author_a", "GET", f"/mentoring/pulses/{ids['pulse']}").status_code == 200
     assert world.api("replier_a", "GET", programme + "/invitation").json()["state"] == "pending"
+    pair = f"/mentoring/pairs/{ids['pair']}"
+    assert world.api("author_a", "GET", pair).json()["may_accept"] is True
+    assert world.api("mentor_a", "GET", pair + "/checkins").status_code == 200
+    assert world.api("staff_a", "GET", pair).json()["staff_view"] is True
     assert world.people["author_a"].get(f"/posts/{ids['post']}").status_code in (200, 303)
     with new_session(app) as session:
         assert session.scalar(

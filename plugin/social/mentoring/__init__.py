@@ -8,7 +8,8 @@ call: ``programmes`` (a programme per placement, its settings and targeted compe
 ``reminders`` (the worker's tasks: request expiry, pool escalation, check-in reminders,
 completion, pulse surveys; answering a pulse; the "To do" box), ``platform`` (platform-wide
 programmes: made by administrators, joined by course links) and ``invitations`` (staff invite a
-suggested mentor, who accepts or declines). The matching engine
+suggested mentor, who accepts or declines), ``pairs`` (a pair's agreement, health, ending,
+extension) and ``checkins`` (its meetings, notes private to the pair). The matching engine
 is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
 request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
 and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
@@ -32,11 +33,15 @@ def init_app(app: Flask) -> None:
     from plugin.api import api
     from plugin.social.mentoring import (
         bulk,
+        checkins,
         invitations,
         matching_api,  # noqa: F401 (its routes join blp)
         matching_views,  # noqa: F401 (its routes join bp)
+        pairs,
         platform_api,  # noqa: F401 - its routes join blp
         platform_views,  # noqa: F401 - its routes join bp
+        relationship_api,  # noqa: F401 - its routes join blp
+        relationship_views,  # noqa: F401 - its routes join bp
         requests,
     )
     from plugin.social.mentoring.api import blp
@@ -59,6 +64,8 @@ def init_app(app: Flask) -> None:
     minutes = os.environ.get("MENTORING_JOBS_MINUTES") or reminders.DEFAULT_EVERY_MINUTES
     reminders.register(float(app.config.setdefault("MENTORING_JOBS_MINUTES", float(minutes))))
     mail.register_kind(invitations.MAIL_INVITATION, "Invitations to mentor")
+    events.register_finder("checkin", checkins.find_activity)
+    mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
     from plugin.social.mentoring import health_api, health_views  # noqa: F401 - their routes
 
     app.register_blueprint(bp)

@@ -301,6 +301,12 @@ class Pair(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # A later end date a member proposed (migration 0017); the old date holds until every
+    # member confirmed it (PairMember.extension_confirmed_at).
+    proposed_ends_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    proposed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class PairMember(Base):
@@ -316,6 +322,7 @@ class PairMember(Base):
     )
     role: Mapped[str] = mapped_column(String(10))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    extension_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PairCompetency(Base):
