@@ -307,6 +307,12 @@ class Pair(Base):
     proposed_by: Mapped[int | None] = mapped_column(
         ForeignKey("lti_user.id", ondelete="SET NULL"), nullable=True
     )
+    # Figures programme health reads (migration 0018), kept in the same transaction as the act:
+    # check-ins held on or after the activation day (checkins.log_check_in), and the latest
+    # answered pulse rating (reminders.answer_pulse).
+    check_ins_logged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    latest_rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latest_rating_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PairMember(Base):
@@ -323,6 +329,8 @@ class PairMember(Base):
     role: Mapped[str] = mapped_column(String(10))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     extension_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When this member left a group circle that goes on without them (migration 0018).
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PairCompetency(Base):
