@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
     events.register_finder("checkin", checkins.find_activity)
     mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
     from plugin.social.mentoring import health_api, health_views  # noqa: F401 - their routes
+    from plugin.social.mentoring import circles_api, circles_views  # noqa: F401 - their routes
 
     app.register_blueprint(bp)
     api.register_blueprint(blp)

@@ -799,12 +799,7 @@ def add_co_mentor(
     when = _now(now)
     found = access(session, viewer, pair_id)
     pair, programme = found.pair, found.programme
-    if not found.staff and (found.role != AS_MENTOR or found.left):
-        raise Refusal(
-            403,
-            "Only programme staff or a mentor of this circle can add a co-mentor.",
-            title="Only staff or a mentor can add a co-mentor",
-        )
+    _check_adder(found)
     if not is_circle(programme):
         raise Refusal(
             409,
@@ -860,6 +855,15 @@ def add_co_mentor(
     return member
 
 
+def _check_adder(found: Access) -> None:
+    if not found.staff and (found.role != AS_MENTOR or found.left):
+        raise Refusal(
+            403,
+            "Only programme staff or a mentor of this circle can add a co-mentor.",
+            title="Only staff or a mentor can add a co-mentor",
+        )
+
+
 @dataclass(frozen=True)
 class CoMentorOption:
     user_id: int
@@ -869,11 +873,11 @@ class CoMentorOption:
 
 def co_mentor_options(session: Session, viewer: Viewer, pair_id: int) -> list[CoMentorOption]:
     """The mentors of the programme who could join the circle as co-mentor (a place for each
-    of its mentees, not in it), by name; two queries. Empty when the viewer may not add one."""
+    of its mentees, not in it), by name; two queries. Empty for an ended pair or one that is not
+    a circle; 403 for who may not add one (a mentee), 404 for anyone else."""
     found = access(session, viewer, pair_id)
+    _check_adder(found)
     if not is_circle(found.programme) or found.pair.state == PAIR_ENDED:
-        return []
-    if not found.staff and (found.role != AS_MENTOR or found.left):
         return []
     current = set(found.current_ids)
     mentees = sum(1 for m in found.current if m.role == AS_MENTEE)
