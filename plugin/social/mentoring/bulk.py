@@ -462,7 +462,6 @@ def approve(
             Request.state == REQUEST_OPEN,
         )
         .values(state=REQUEST_WITHDRAWN, answered_at=when)
-        .execution_options(synchronize_session=False)
     )
     ids = {c for m in chosen for c in problem.requests[m].competencies}
     found = links.platform_competencies(session, programme.platform_id, ids)
