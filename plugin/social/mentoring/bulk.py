@@ -442,7 +442,10 @@ def approve(
     """Make the chosen pairs (``mentee id → mentor id``), every one checked again first (see
     :func:`check_choices`): all of them or none. Each is a ``proposed`` pair on the competencies
     of the mentee the mentor covers, at the programme's cadence, with the mentee's goals; the
-    approver is the actor of its ``mentoring.matched`` event, and both people get an e-mail."""
+    approver is the actor of its ``mentoring.matched`` event, and both people get an e-mail.
+    Returns the pair of each chosen mentee, in mentee id order; in a ``group`` programme the
+    mentees of one mentor share one circle (:func:`_approve_circles`), so a circle repeats.
+    The matched mentees' open requests are withdrawn in the same transaction."""
     check_access(session, viewer, programme)
     when = _now(now)
     # one approval or accept of a programme at a time (PostgreSQL: the row lock; SQLite: one
@@ -529,12 +532,13 @@ def _approve_circles(
     circle, the mentor's open one (they join it) or a new one; one ``mentoring.matched`` event
     per mentee (the circle as object, its competencies), one e-mail to the mentor naming their
     new mentees and one to each mentee. A new circle of several mentees starts with no goals
-    (they are each mentee's own: the circle writes its goals in the agreement)."""
+    (they are each mentee's own: the circle writes its goals in the agreement). Returns each
+    mentee's circle, in mentee id order (as :func:`approve` returns pairs)."""
     programme = problem.programme
     by_mentor: dict[int, list[int]] = defaultdict(list)
     for mentee_id, mentor_id in sorted(chosen.items()):
         by_mentor[mentor_id].append(mentee_id)
-    made: list[Pair] = []
+    circle_of: dict[int, Pair] = {}
     for mentor_id, mentee_ids in sorted(by_mentor.items()):
         mentor = problem.mentors[mentor_id]
         covered = {m: covered_by(problem.requests[m], mentor) for m in mentee_ids}
@@ -590,5 +594,6 @@ def _approve_circles(
             "They accept the circle's agreement from the programme's page.",
             dedupe_key=f"mentoring-matched-{pair.id}-{mentor_id}-{when.isoformat()}",
         )
-        made.append(pair)
-    return made
+        for mentee_id in mentee_ids:
+            circle_of[mentee_id] = pair
+    return [circle_of[m] for m in sorted(circle_of)]

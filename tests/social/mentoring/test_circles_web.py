@@ -145,3 +145,54 @@ def test_a_programme_switched_to_staff_matching_refuses_an_old_request(app, lms)
     with new_session(app) as session:
         assert session.scalars(select(Pair)).all() == []
         assert session.scalars(select(PairMember)).all() == []
+
+
+def test_bulk_approval_in_a_group_programme_makes_one_circle(app, lms) -> None:
+    rlid = mentoring_link(lms, kind="group", matching="staff_bulk")
+    ines = Launched(lms, "u-ines", rlid)
+    competency = _competency(ines)
+    ben_id = _mentor(Launched(lms, "u-benjamin", rlid), competency, 3)
+    ids = []
+    for sub in ("u-lea", "u-amara"):
+        who = Launched(lms, sub, rlid)
+        saved = who.api(
+            "PUT",
+            f"/programmes/{who.programme_id}/profile",
+            json={
+                "as_mentee": True,
+                "mentee_competencies": [{"competency_id": competency, "level": 0, "target": 1}],
+            },
+        )
+        assert saved.status_code == 200, saved.text
+        ids.append(saved.json()["user_id"])
+    base = f"/mentoring/programmes/{ines.programme_id}/bulk"
+    approved = ines.post(base + "/approve", **{f"mentor_{m}": str(ben_id) for m in ids})
+    assert approved.status_code == 303 and "saved=1" in approved.headers["Location"]
+    shown = ines.browser.http.get(ines.tool + approved.headers["Location"], timeout=10)
+    assert "1 pair made" in shown.text
+    with new_session(app) as session:
+        (pair,) = session.scalars(select(Pair)).all()
+        members = {m.user_id: m.role for m in session.scalars(select(PairMember))}
+    assert members == {ben_id: "mentor", ids[0]: "mentee", ids[1]: "mentee"}
+    listed = ines.api("GET", f"/programmes/{ines.programme_id}/pairs").json()
+    assert [p["id"] for p in listed] == [pair.id]
+    # a later approval through the API adds Chen to Benjamin's open circle
+    chen = Launched(lms, "u-chen", rlid)
+    saved = chen.api(
+        "PUT",
+        f"/programmes/{chen.programme_id}/profile",
+        json={
+            "as_mentee": True,
+            "mentee_competencies": [{"competency_id": competency, "level": 0, "target": 1}],
+        },
+    )
+    chen_id = saved.json()["user_id"]
+    made = ines.api(
+        "POST",
+        f"/programmes/{ines.programme_id}/bulk/approve",
+        json={"pairs": [{"mentee_id": chen_id, "mentor_id": ben_id}]},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["pairs"] == [
+        {"id": pair.id, "state": "proposed", "mentee_id": chen_id, "mentor_id": ben_id}
+    ]
