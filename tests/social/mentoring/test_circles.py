@@ -20,13 +20,22 @@ from plugin.db import new_session
 from plugin.lti import roles
 from plugin.lti.models import Membership, User
 from plugin.mail.models import MailOutbox
-from plugin.social.mentoring import bulk, checkins, health, pairs, profiles, requests
+from plugin.social.mentoring import (
+    bulk,
+    checkins,
+    health,
+    pairs,
+    profiles,
+    reminders,
+    requests,
+)
 from plugin.social.mentoring.models import (
     CheckIn,
     Pair,
     PairCompetency,
     PairMember,
     Programme,
+    Pulse,
     Request,
 )
 from plugin.xapi import statements
@@ -673,3 +682,23 @@ def test_the_co_mentor_options_read_in_a_fixed_number_of_queries(app, db) -> Non
     with count_queries(app) as large:
         options = pairs.co_mentor_options(db, ines, pair.id)
     assert len(options) == 5 and len(large) == len(small)
+
+
+def test_reminders_pulses_and_to_do_are_for_the_current_members(db) -> None:
+    world = _world(db)
+    pair = _accept(db, world, "grace", _ask(db, world, "lea", "grace"))
+    _accept(db, world, "grace", _ask(db, world, "leo", "grace"))
+    _accept_all(db, world, pair.id, T0)
+    pairs.leave(db, world.viewer(db, "leo"), pair.id, now=T0 + timedelta(days=1))
+    db.commit()
+    later = T0 + timedelta(days=31)
+    assert reminders.remind_check_ins(db, now=later) == 1
+    assert reminders.create_pulses(db, now=later) == 2
+    db.commit()
+    reminded = sorted(m.recipient for m in _mails(db, reminders.MAIL_REMINDER))
+    assert reminded == ["grace@example.org", "lea@example.org"]
+    owed = set(db.scalars(select(Pulse.user_id).where(Pulse.pair_id == pair.id)))
+    assert owed == {_uid(world, "grace"), _uid(world, "lea")}
+    assert reminders.to_do(db, world.viewer(db, "leo"), world.programme, now=later).check_ins == []
+    (due,) = reminders.to_do(db, world.viewer(db, "lea"), world.programme, now=later).check_ins
+    assert due.partners == ["Grace Mentor"]
