@@ -569,7 +569,7 @@ def update_agreement(
         session.add_all([PairCompetency(pair_id=pair.id, competency_id=c) for c in chosen])
     cleared_ids = [
         m.user_id
-        for m in found.members
+        for m in found.current
         if m.user_id != viewer.user_id and m.accepted_at is not None
     ]
     for member in found.members:
@@ -1077,7 +1077,7 @@ def detail(
         may_accept=member and open_ and me is not None and not me.accepted_at,
         may_log=member and pair.state == PAIR_ACTIVE,
         may_leave=member and open_,
-        may_rematch=found.role == AS_MENTEE and open_,
+        may_rematch=member and found.role == AS_MENTEE and open_,
         may_end=found.staff and open_,
         proposed_ends_on=pair.proposed_ends_on,
         proposed_by_name=_names(session, [pair.proposed_by]).get(pair.proposed_by, "")

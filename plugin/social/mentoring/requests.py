@@ -483,9 +483,10 @@ def answer(
             "can no longer be accepted. Decline it, or ask staff to include the mentee.",
             title="Matching is now by staff",
         )
+    if mentor_profile is not None:
+        session.refresh(mentor_profile)  # its capacity and "accepting" as they are now
     if mentor_profile is None or not mentor_profile.accepting:
         raise Refusal(409, "Turn on “accepting mentees” in your profile first.")
-    session.refresh(mentor_profile)  # its capacity as it is now
     taken = pairs.taken_places(session, programme.id, [viewer.user_id]).get(viewer.user_id, 0)
     if taken >= mentor_profile.capacity:
         raise Refusal(409, "You have no free place: raise your capacity or end a mentorship first.")

@@ -17,7 +17,7 @@ from tests.performance.perf_world import MOODLE_CSV
 from tests.social.mentoring.test_mentoring_web import Launched, mentoring_link
 
 
-def _competency(ines: Launched) -> int:
+def import_competency(ines: Launched) -> int:
     upload = ("oecd.csv", MOODLE_CSV.read_bytes(), "text/csv")
     imported = ines.browser.http.post(
         ines.tool + "/api/frameworks/import",
@@ -34,7 +34,7 @@ def _competency(ines: Launched) -> int:
     return items[0]["id"]
 
 
-def _mentor(who: Launched, competency: int, capacity: int) -> int:
+def opt_in_mentor(who: Launched, competency: int, capacity: int) -> int:
     saved = who.api(
         "PUT",
         f"/programmes/{who.programme_id}/profile",
@@ -48,7 +48,7 @@ def _mentor(who: Launched, competency: int, capacity: int) -> int:
     return saved.json()["user_id"]
 
 
-def _ask(who: Launched, competency: int, mentor_id: int) -> int:
+def ask_mentor(who: Launched, competency: int, mentor_id: int) -> int:
     base = f"/programmes/{who.programme_id}"
     assert who.api("PUT", base + "/profile", json={"as_mentee": True}).status_code == 200
     sent = who.api(
@@ -66,13 +66,13 @@ def _ask(who: Launched, competency: int, mentor_id: int) -> int:
 def test_a_group_circle_on_its_pages_and_api(app, lms) -> None:
     rlid = mentoring_link(lms, kind="group", cadence_days="14")
     ines = Launched(lms, "u-ines", rlid)
-    competency = _competency(ines)
+    competency = import_competency(ines)
     lea, amara = Launched(lms, "u-lea", rlid), Launched(lms, "u-amara", rlid)
     ben, chen = Launched(lms, "u-benjamin", rlid), Launched(lms, "u-chen", rlid)
-    ben_id = _mentor(ben, competency, 3)
-    chen_id = _mentor(chen, competency, 2)
+    ben_id = opt_in_mentor(ben, competency, 3)
+    chen_id = opt_in_mentor(chen, competency, 2)
     for who in (lea, amara):
-        request_id = _ask(who, competency, ben_id)
+        request_id = ask_mentor(who, competency, ben_id)
         answered = ben.post(f"/mentoring/requests/{request_id}/answer", decision="accept")
         assert answered.status_code == 303, answered.text[:300]
     (pair,) = lea.api("GET", f"/programmes/{lea.programme_id}/pairs").json()
@@ -132,9 +132,9 @@ def test_a_group_circle_on_its_pages_and_api(app, lms) -> None:
 def test_a_programme_switched_to_staff_matching_refuses_an_old_request(app, lms) -> None:
     rlid = mentoring_link(lms, kind="group")
     ines = Launched(lms, "u-ines", rlid)
-    competency = _competency(ines)
+    competency = import_competency(ines)
     lea, ben = Launched(lms, "u-lea", rlid), Launched(lms, "u-benjamin", rlid)
-    request_id = _ask(lea, competency, _mentor(ben, competency, 2))
+    request_id = ask_mentor(lea, competency, opt_in_mentor(ben, competency, 2))
     with new_session(app) as session:
         session.get(Programme, ines.programme_id).matching = "staff_bulk"
         session.commit()
@@ -150,8 +150,8 @@ def test_a_programme_switched_to_staff_matching_refuses_an_old_request(app, lms)
 def test_bulk_approval_in_a_group_programme_makes_one_circle(app, lms) -> None:
     rlid = mentoring_link(lms, kind="group", matching="staff_bulk")
     ines = Launched(lms, "u-ines", rlid)
-    competency = _competency(ines)
-    ben_id = _mentor(Launched(lms, "u-benjamin", rlid), competency, 3)
+    competency = import_competency(ines)
+    ben_id = opt_in_mentor(Launched(lms, "u-benjamin", rlid), competency, 3)
     ids = []
     for sub in ("u-lea", "u-amara"):
         who = Launched(lms, sub, rlid)
