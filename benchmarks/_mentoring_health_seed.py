@@ -216,6 +216,10 @@ def seed(app: Flask, *, pairs: int, rng_seed: int = 12) -> HealthWorld:
             "ended_at": ended,
             "end_reason": "completed" if ended else None,
             "check_in_due_at": None,
+            # the figures the services keep on the pair (pairs.note_check_in, note_rating)
+            "check_ins_logged": 0,
+            "latest_rating": None,
+            "latest_rating_at": None,
         }
         p_rows.append(row)
         pm_rows += [
@@ -244,6 +248,8 @@ def seed(app: Flask, *, pairs: int, rng_seed: int = 12) -> HealthWorld:
                     }
                 )
                 last = day
+                if day.date() >= activated.date():
+                    row["check_ins_logged"] += 1
             day += cadence * DAY
         if state == "active":
             row["check_in_due_at"] = last.replace(hour=0, minute=0, second=0) + cadence * DAY
@@ -255,6 +261,11 @@ def seed(app: Flask, *, pairs: int, rng_seed: int = 12) -> HealthWorld:
         for kind, due in kinds:
             for uid in (mentor, mentee):
                 answered = due + DAY if rng.random() < 0.8 else None
+                rating = rng.choice((1, 2, 3, 4, 4, 5, 5)) if answered else None
+                if answered is not None and (
+                    row["latest_rating_at"] is None or answered >= row["latest_rating_at"]
+                ):
+                    row["latest_rating"], row["latest_rating_at"] = rating, answered
                 pu_rows.append(
                     {
                         "id": next(pu_ids),
@@ -264,7 +275,7 @@ def seed(app: Flask, *, pairs: int, rng_seed: int = 12) -> HealthWorld:
                         "due_at": due,
                         "sent_at": due,
                         "answered_at": answered,
-                        "rating": rng.choice((1, 2, 3, 4, 4, 5, 5)) if answered else None,
+                        "rating": rating,
                         "comment": "",
                     }
                 )

@@ -19,7 +19,10 @@ Prints, in one run:
    ``benchmarks/_mentoring_health_seed.py`` with bulk inserts) on PostgreSQL, in a scratch
    database it creates and drops (``TEST_POSTGRES_URL``, the tests' default when unset): p95 of
    ``--health-rounds`` requests against the goal (< 100 ms), beside ``GET /lti/jwks`` timed in the
-   same run as the baseline; ``--no-health`` leaves it out.
+   same run as the baseline; ``--no-health`` leaves it out. The page shows a snapshot of the
+   figures at most five minutes old (``health.current_health``), so most looks read one row; the
+   other cost is a fresh computation (the first look after five minutes, "Refresh the figures
+   now", the worker's refresh), timed as ``POST …/health`` with its own goal (< 500 ms).
 
 Exits with status 1 when a goal is missed or the certificate does not hold.
 
@@ -58,6 +61,8 @@ from plugin.social.mentoring.scoring import (  # noqa: E402
 
 GOAL_SECONDS = 5.0
 HEALTH_GOAL_MS = 100.0
+REFRESH_GOAL_MS = 500.0
+REFRESH_ROUNDS = 20
 HEALTH_WARMUP = 5
 POOL = 30  # competencies the programme targets
 SCALE = 5  # levels on the framework's scale
@@ -296,18 +301,32 @@ def programme_health(args: argparse.Namespace) -> bool:
                 if round_ >= HEALTH_WARMUP:
                     health_times.append(t2 - t1)
                     base_times.append(t4 - t3)
+            refresh_times = []
+            for _ in range(REFRESH_ROUNDS):
+                t1 = time.perf_counter()
+                refreshed = client.post(page)
+                refresh_times.append(time.perf_counter() - t1)
+                if refreshed.status_code != 303:
+                    raise RuntimeError(f"health refresh: {refreshed.status_code}")
             text_ = response.get_data(as_text=True)
             active = world.counts["active"]
             if f'<span class="figure">{active}</span> active pairs' not in text_:
                 raise RuntimeError("the health page does not show the seeded active pairs")
             p95_ms, base_ms = _p95(health_times) * 1000, _p95(base_times) * 1000
-            met = p95_ms < HEALTH_GOAL_MS
+            refresh_ms = _p95(refresh_times) * 1000
+            met = p95_ms < HEALTH_GOAL_MS and refresh_ms < REFRESH_GOAL_MS
             c = world.counts
             print(
                 f"5. Programme health page on {server_version(app)}: p95 {p95_ms:.1f} ms "
                 f"(median {statistics.median(health_times) * 1000:.1f} ms; goal < "
-                f"{HEALTH_GOAL_MS:g} ms: {'met' if met else 'NOT met'}); baseline GET /lti/jwks "
-                f"p95 {base_ms:.1f} ms, ratio {p95_ms / base_ms:.1f}x"
+                f"{HEALTH_GOAL_MS:g} ms: {'met' if p95_ms < HEALTH_GOAL_MS else 'NOT met'}); "
+                f"baseline GET /lti/jwks p95 {base_ms:.1f} ms, ratio {p95_ms / base_ms:.1f}x"
+            )
+            print(
+                f"   a fresh computation (POST …/health: first look after 5 minutes, refresh, the "
+                f"worker) p95 {refresh_ms:.1f} ms (median "
+                f"{statistics.median(refresh_times) * 1000:.1f} ms; goal < {REFRESH_GOAL_MS:g} ms: "
+                f"{'met' if refresh_ms < REFRESH_GOAL_MS else 'NOT met'}); N={REFRESH_ROUNDS}"
             )
             print(
                 f"   {c['pairs']:,} pairs ({c['active']:,} active), {c['requests']:,} requests, "

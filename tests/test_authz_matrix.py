@@ -242,7 +242,7 @@ ACCESS: dict[str, dict[str, Access]] = {
         "POST": A("staff", {"title": "Ours now", "cadence_days": "7"}),
     },
     "/mentoring/programmes/<int:programme_id>/roster": {"GET": A("staff")},
-    "/mentoring/programmes/<int:programme_id>/health": {"GET": A("staff")},
+    "/mentoring/programmes/<int:programme_id>/health": {"GET": A("staff"), "POST": A("staff")},
     "/mentoring/programmes/<int:programme_id>/mentors": {
         "POST": A("staff", {"user_id": "{member}"})
     },

@@ -29,7 +29,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the Mentoring widget, its pages and its API."""
-    from plugin import events, mail, widgets
+    from plugin import events, jobs, mail, widgets
     from plugin.api import api
     from plugin.social.mentoring import (
         bulk,
@@ -68,7 +68,13 @@ def init_app(app: Flask) -> None:
     from plugin.social.mentoring import circles_api, circles_views  # noqa: F401 - their routes
 
     mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
-    from plugin.social.mentoring import health_api, health_views  # noqa: F401 - their routes
+    from plugin.social.mentoring import health, health_api, health_views  # noqa: F401 - their routes
+
+    jobs.every(
+        health.SNAPSHOT_MAX_AGE.total_seconds() / 120,
+        "mentoring.health_refresh",
+        health.refresh_task,
+    )
 
     app.register_blueprint(bp)
     api.register_blueprint(blp)

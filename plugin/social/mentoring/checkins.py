@@ -127,6 +127,7 @@ def log(
         pair.check_in_due_at = due
     pair.reminded_at = None
     session.flush()
+    pairs.note_check_in(session, pair, day)
     refs = pairs.competency_refs(session, programme, touched)
     obj, parent = checkin_ref(check_in), pairs.pair_ref(pair)
     context_id = pairs.event_context(viewer, programme)

@@ -20,11 +20,10 @@ import io
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    Date,
     Float,
     Integer,
     Select,
@@ -38,6 +37,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -54,7 +54,7 @@ from plugin.social.mentoring.models import (
     PULSE_DAY_30,
     PULSE_END,
     REQUEST_OPEN,
-    CheckIn,
+    HealthSnapshot,
     Pair,
     PairCompetency,
     PairMember,
@@ -102,23 +102,6 @@ def _epoch_sqlite(element, compiler, **kw) -> str:
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
 
 
-class utc_date(FunctionElement):
-    """The UTC calendar date of a UTC datetime column."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(utc_date)
-def _utc_date_default(element, compiler, **kw) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
-
-
-@compiles(utc_date, "sqlite")
-def _utc_date_sqlite(element, compiler, **kw) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
 class whole(FunctionElement):
     """The whole part of a number at or above 0 (FLOOR; SQLite's CAST truncates the same)."""
 
@@ -154,56 +137,13 @@ def pair_health(
     return ON_TRACK
 
 
-def latest_rating():
-    """The latest answered pulse rating of the pair in the enclosing query (any member), as a
-    correlated subquery (for a few pairs; :func:`latest_ratings` for a whole programme)."""
-    return (
-        select(Pulse.rating)
-        .where(
-            Pulse.pair_id == Pair.id,
-            Pulse.rating.is_not(None),
-            Pulse.answered_at.is_not(None),
-        )
-        .order_by(Pulse.answered_at.desc(), Pulse.id.desc())
-        .limit(1)
-        .correlate(Pair)
-        .scalar_subquery()
-    )
-
-
-def latest_ratings(programme_id: int):
-    """(pair_id, rating): the latest answered pulse rating of each active pair of the programme
-    that has one, in one pass over its pulses (a window function; PostgreSQL and SQLite)."""
-    ranked = (
-        select(
-            Pulse.pair_id,
-            Pulse.rating,
-            func.row_number()
-            .over(
-                partition_by=Pulse.pair_id,
-                order_by=(Pulse.answered_at.desc(), Pulse.id.desc()),
-            )
-            .label("n"),
-        )
-        .join(Pair, Pair.id == Pulse.pair_id)
-        .where(
-            Pair.programme_id == programme_id,
-            Pair.state == PAIR_ACTIVE,
-            Pulse.rating.is_not(None),
-            Pulse.answered_at.is_not(None),
-        )
-        .subquery()
-    )
-    return select(ranked.c.pair_id, ranked.c.rating).where(ranked.c.n == 1).subquery()
-
-
-def health_case(now: datetime, rating=None):
+def health_case(now: datetime):
     """The pair-health rule as a SQL expression over ``mentoring_pair`` (for active pairs):
-    one of :data:`HEALTH_STATES`. ``rating``: the pair's latest answered pulse rating (a column
-    of :func:`latest_ratings` joined to the pair; by default :func:`latest_rating`)."""
+    one of :data:`HEALTH_STATES`. The pair's latest answered pulse rating is its
+    ``latest_rating``, kept by the service that records an answer (``pairs.note_rating``)."""
     t = now.timestamp()
     due = epoch(Pair.check_in_due_at)
-    rating = latest_rating() if rating is None else rating
+    rating = Pair.latest_rating
     return case(
         (
             or_(rating <= RISKY_RATING, due + Pair.cadence_days * DAY_SECONDS < t),
@@ -428,9 +368,15 @@ def _demand(
 def programme_health(
     session: Session, viewer: Viewer, programme: Programme, *, now: datetime | None = None
 ) -> Health:
-    """The programme's figures (staff of its course; a platform-wide programme, the platform's
-    administrators: 403 for anyone else)."""
+    """The programme's figures computed now (staff of its course; a platform-wide programme,
+    the platform's administrators: 403 for anyone else). Pages read :func:`current_health`."""
     programmes.check_manager(viewer, programme)
+    return compute(session, programme, now=now)
+
+
+def compute(session: Session, programme: Programme, *, now: datetime | None = None) -> Health:
+    """The figures of ``programme`` at ``now``, from the tables (no permission check: the
+    callers decide)."""
     now = now or utcnow()
     t = now.timestamp()
     pid = programme.id
@@ -455,20 +401,11 @@ def programme_health(
     ]
 
     # one pass over the programme's proposed and active pairs: counts, expected and logged
-    # check-ins, and the pair-health rule
-    latest = latest_ratings(pid)
+    # check-ins (the count kept on each pair by ``pairs.note_check_in``), and the pair-health
+    # rule (the latest rating kept on each pair by ``pairs.note_rating``)
     active = Pair.state == PAIR_ACTIVE
-    health = health_case(now, latest.c.rating)
+    health = health_case(now)
     elapsed = (t - epoch(Pair.activated_at)) / (Pair.cadence_days * float(DAY_SECONDS))
-
-    # check-ins of the pair since its activation day: an index-only count per active pair on
-    # (pair_id, held_on), cheaper than joining every check-in row
-    logged = (
-        select(func.count())
-        .where(CheckIn.pair_id == Pair.id, CheckIn.held_on >= utc_date(Pair.activated_at))
-        .correlate(Pair)
-        .scalar_subquery()
-    )
 
     def among_active(condition, value=1):
         return func.coalesce(func.sum(case((and_(active, condition), value), else_=0)), 0)
@@ -478,11 +415,9 @@ def programme_health(
             func.coalesce(func.sum(case((Pair.state == PAIR_PROPOSED, 1), else_=0)), 0),
             among_active(true()),
             among_active(elapsed > 0, whole(elapsed)),
-            among_active(true(), logged),
+            among_active(true(), Pair.check_ins_logged),
             *(among_active(health == state) for state in HEALTH_STATES),
-        )
-        .outerjoin(latest, latest.c.pair_id == Pair.id)
-        .where(Pair.programme_id == pid, Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)))
+        ).where(Pair.programme_id == pid, Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)))
     ).one()
     proposed, active_pairs, expected, logged_count = (int(v) for v in pair_row[:4])
     by_health = dict(zip(HEALTH_STATES, (int(v) for v in pair_row[4:]), strict=True))
@@ -546,6 +481,100 @@ def programme_health(
         targeted=targeted,
         competencies=competencies,
     )
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+#: How old a snapshot the page may show; an older one is computed again on the spot.
+SNAPSHOT_MAX_AGE = timedelta(minutes=5)
+#: Snapshots the worker refreshes in one run (the oldest first).
+REFRESH_BATCH = 20
+
+
+def _stored(figures: Health) -> dict[str, object]:
+    data = asdict(figures)
+    data["as_of"] = figures.as_of.isoformat()
+    return data
+
+
+def _restored(data: dict[str, object]) -> Health:
+    values = dict(data)
+    values["as_of"] = datetime.fromisoformat(str(values["as_of"]))
+    values["competencies"] = [
+        CompetencyHealth(**c)  # type: ignore[arg-type]
+        for c in values["competencies"]  # type: ignore[union-attr]
+    ]
+    return Health(**values)  # type: ignore[arg-type]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def keep(session: Session, figures: Health) -> None:
+    """Store ``figures`` as their programme's snapshot (one upsert: two pages computing at once
+    both succeed, the later wins)."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(HealthSnapshot.__table__)
+    values = {"computed_at": figures.as_of, "figures": _stored(figures)}
+    session.execute(
+        insert.values(programme_id=figures.programme_id, **values).on_conflict_do_update(
+            index_elements=["programme_id"], set_=values
+        )
+    )
+
+
+def current_health(
+    session: Session,
+    viewer: Viewer,
+    programme: Programme,
+    *,
+    now: datetime | None = None,
+    refresh: bool = False,
+) -> Health:
+    """The figures staff see (the managers only, as :func:`programme_health`): the programme's
+    snapshot when it is at most :data:`SNAPSHOT_MAX_AGE` old, else — or with ``refresh`` —
+    computed now and kept as the new snapshot (the caller commits). ``as_of`` says when."""
+    programmes.check_manager(viewer, programme)
+    now = now or utcnow()
+    row = session.get(HealthSnapshot, programme.id)
+    if row is not None and not refresh:
+        age = now - _aware(row.computed_at)
+        if timedelta(0) <= age <= SNAPSHOT_MAX_AGE:
+            try:
+                return _restored(row.figures)
+            except (KeyError, TypeError, ValueError):
+                pass  # a snapshot of an older shape: compute it again
+    figures = compute(session, programme, now=now)
+    keep(session, figures)
+    return figures
+
+
+def refresh_snapshots(
+    session: Session, *, now: datetime | None = None, batch: int = REFRESH_BATCH
+) -> int:
+    """The worker's task: compute again the oldest snapshots about to be too old (the programmes
+    staff look at), at most ``batch``; the number refreshed."""
+    now = now or utcnow()
+    due = now - SNAPSHOT_MAX_AGE / 2
+    ids = list(
+        session.scalars(
+            select(HealthSnapshot.programme_id)
+            .where(HealthSnapshot.computed_at <= due)
+            .order_by(HealthSnapshot.computed_at)
+            .limit(batch)
+        )
+    )
+    for programme_id in ids:
+        programme = session.get(Programme, programme_id)
+        if programme is not None:
+            keep(session, compute(session, programme, now=now))
+    return len(ids)
+
+
+def refresh_task(session: Session, payload: dict[str, object], config: object) -> str:
+    """``mentoring.health_refresh`` (every few minutes in ``commons worker``)."""
+    return f"{refresh_snapshots(session)} programme health snapshots refreshed"
 
 
 # --- CSV ------------------------------------------------------------------------------------------

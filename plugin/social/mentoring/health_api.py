@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plugin.db import unit_of_work
 from plugin.pages import course_read
 from plugin.social.mentoring import health, programmes
 from plugin.social.mentoring.api import PROGRAMME, SECURITY, blp
@@ -21,4 +22,5 @@ from plugin.web import launch_required
 def programme_health(programme_id: int) -> health.Health:
     session, who = course_read()
     programme = programmes.get_programme(session, who, programme_id)
-    return health.programme_health(session, who, programme)
+    with unit_of_work(session):  # a new snapshot, when the kept one is too old
+        return health.current_health(session, who, programme)

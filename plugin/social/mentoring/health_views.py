@@ -8,11 +8,12 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from plugin.access import Refusal
-from plugin.pages import course_read, render
+from plugin.db import unit_of_work
+from plugin.pages import back, course_read, render
 from plugin.social.mentoring import health, programmes
 from plugin.social.mentoring.health_chart import demand_chart
 from plugin.social.mentoring.views import bp
-from plugin.web import launch_required
+from plugin.web import course_act, launch_required
 
 
 @bp.get("/mentoring/programmes/<int:programme_id>/health")
@@ -23,7 +24,8 @@ def health_page(programme_id: int) -> str | Response:
         raise Refusal(400, "Choose the format html (the page) or csv (the table as a file).")
     session, who = course_read()
     programme = programmes.get_programme(session, who, programme_id)
-    figures = health.programme_health(session, who, programme)
+    with unit_of_work(session):  # a new snapshot, when the kept one is too old
+        figures = health.current_health(session, who, programme)
     if fmt == "csv":
         response = Response(health.health_csv(figures), mimetype="text/csv")
         response.headers["Content-Disposition"] = (
@@ -39,3 +41,13 @@ def health_page(programme_id: int) -> str | Response:
         labels=health.HEALTH_LABELS,
         may_manage=True,
     )
+
+
+@bp.post("/mentoring/programmes/<int:programme_id>/health")
+@launch_required
+def refresh_health(programme_id: int) -> Response:
+    """ "Refresh now": the figures computed again at once."""
+    with course_act() as (session, who):
+        programme = programmes.get_programme(session, who, programme_id)
+        health.current_health(session, who, programme, refresh=True)
+    return back("mentoring.health_page", programme_id=programme_id)

@@ -430,3 +430,16 @@ class Invitation(Base):
     state: Mapped[str] = mapped_column(String(10), default=INVITATION_PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class HealthSnapshot(Base):
+    """The figures of a programme's health page as computed at ``computed_at`` (migration 0019;
+    :mod:`.health` keeps it, at most a few minutes old)."""
+
+    __tablename__ = "mentoring_health_snapshot"
+
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_programme.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)

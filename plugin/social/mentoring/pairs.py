@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from plugin import events, mail
@@ -45,7 +45,6 @@ from plugin.social.mentoring.models import (
     PairMember,
     Profile,
     Programme,
-    Pulse,
     RequestCompetency,
 )
 
@@ -287,19 +286,43 @@ def health(pair: Pair, latest_rating: int | None, now: datetime) -> str | None:
 
 
 def latest_ratings(session: Session, pair_ids: Iterable[int]) -> dict[int, int]:
-    """The latest answered pulse rating of each pair (any member), in one query."""
+    """The latest answered pulse rating of each pair (any member; kept on the pair by
+    :func:`note_rating`), in one query."""
     ids = list(dict.fromkeys(pair_ids))
     if not ids:
         return {}
-    found: dict[int, int] = {}
     rows = session.execute(
-        select(Pulse.pair_id, Pulse.rating)
-        .where(Pulse.pair_id.in_(ids), Pulse.answered_at.is_not(None), Pulse.rating.is_not(None))
-        .order_by(Pulse.pair_id, Pulse.answered_at.desc(), Pulse.id.desc())
+        select(Pair.id, Pair.latest_rating).where(Pair.id.in_(ids), Pair.latest_rating.is_not(None))
     )
-    for pair_id, rating in rows:
-        found.setdefault(pair_id, rating)
-    return found
+    return {pair_id: rating for pair_id, rating in rows}
+
+
+def note_rating(session: Session, pair_id: int, rating: int, answered_at: datetime) -> None:
+    """Keep the pair's latest answered pulse rating (the pair-health rule reads it), in the
+    transaction that records the answer; an answer older than the kept one changes nothing."""
+    session.execute(
+        update(Pair)
+        .where(
+            Pair.id == pair_id,
+            or_(Pair.latest_rating_at.is_(None), Pair.latest_rating_at <= answered_at),
+        )
+        .values(latest_rating=rating, latest_rating_at=answered_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def note_check_in(session: Session, pair: Pair, held_on: date) -> None:
+    """Count a check-in held on or after the pair's activation day (UTC) on the pair (programme
+    health reads the count), in the transaction that logs it: one atomic increment."""
+    activated = aware(pair.activated_at)
+    if activated is None or held_on < activated.date():
+        return
+    session.execute(
+        update(Pair)
+        .where(Pair.id == pair.id)
+        .values(check_ins_logged=Pair.check_ins_logged + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def health_of(

@@ -39,7 +39,7 @@ from plugin.events import DomainEvent
 from plugin.lti.models import Membership, Placement, User
 from plugin.lti.roles import permissions
 from plugin.performance import links
-from plugin.social.mentoring import profiles, programmes
+from plugin.social.mentoring import pairs, profiles, programmes
 from plugin.social.mentoring.models import (
     PAIR_ACTIVE,
     PAIR_ENDED,
@@ -582,6 +582,7 @@ def answer_pulse(
     ):
         raise Refusal(409, "You have already answered this survey.", title="Already answered")
     session.refresh(pulse)
+    pairs.note_rating(session, pair.id, value, when)
     competency_ids = list(
         session.scalars(
             select(PairCompetency.competency_id)

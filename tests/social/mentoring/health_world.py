@@ -185,6 +185,9 @@ def pair(
 
 
 def check_in(session: Session, pair_row: Pair, held_on: date, by: User) -> None:
+    """A check-in row, counted on its pair as ``checkins.log`` counts it."""
+    session.flush()
+    pairs.note_check_in(session, pair_row, held_on)
     session.add(
         CheckIn(
             pair_id=pair_row.id,
@@ -205,6 +208,10 @@ def pulse(
     rating: int | None,
     answered: datetime | None,
 ) -> None:
+    """A pulse row; an answered one kept on its pair as ``reminders.answer_pulse`` keeps it."""
+    if rating is not None and answered is not None:
+        session.flush()
+        pairs.note_rating(session, pair_row.id, rating, answered)
     session.add(
         Pulse(
             pair_id=pair_row.id,

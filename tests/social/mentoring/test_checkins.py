@@ -91,6 +91,9 @@ def test_a_check_in_moves_the_due_date_and_gives_one_statement_per_member(
     db.commit()
     db.refresh(pair)
     assert pairs.aware(pair.check_in_due_at) == datetime(2026, 4, 2, tzinfo=UTC)
+    # both were held on or after the activation day: programme health counts them from the pair
+    assert pairs.aware(pair.activated_at).date() <= date(2026, 3, 5)
+    assert pair.check_ins_logged == 2
 
     assert _count(db, XapiOutbox) == statements_before + 4  # two check-ins, two members each
     rows = list(

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from plugin.access import Refusal
 from plugin.lti.models import Placement
-from plugin.social.mentoring import health, programmes
+from plugin.social.mentoring import health, pairs, programmes
 from plugin.social.mentoring.health_chart import demand_chart
-from plugin.social.mentoring.models import PAIR_ACTIVE, Pair, Pulse
+from plugin.social.mentoring.models import PAIR_ACTIVE, HealthSnapshot, Pair, Pulse
 from tests.social.mentoring.health_world import NOW, pair, person, profile, pulse, seed_health
 from tests.social.mentoring.programme_world import programme_world
 from tests.social.social_world import count_queries
@@ -244,3 +244,51 @@ def test_queries_do_not_grow_with_pairs_or_competencies(app, db) -> None:
     assert figures.active_pairs == 44 and len(figures.competencies) == 3
     assert len(big) == len(small) <= 12, big
     assert db.scalar(select(Pulse.id).limit(1)) is not None
+
+
+def test_the_page_reads_a_snapshot_at_most_five_minutes_old(db) -> None:
+    """The first look computes and keeps the figures; a look within five minutes reads them
+    back (a change since does not show), a later one or "refresh" computes them again, and the
+    worker's task refreshes the snapshots about to be too old."""
+    world, _seeded = _world(db)
+    ines = world.viewer(db, "ines")
+    first = health.current_health(db, ines, world.programme, now=NOW)
+    db.commit()
+    assert first == health.programme_health(db, ines, world.programme, now=NOW)
+    kept = db.get(HealthSnapshot, world.programme.id)
+    assert kept is not None and pairs.aware(kept.computed_at) == NOW
+    # one more active pair, made after the snapshot
+    platform = world.course.platform
+    newcomer = person(db, platform.id, platform.issuer, "Nia Newcomer")
+    mentor = person(db, platform.id, platform.issuer, "Nat Mentor")
+    pair(
+        db,
+        world.programme,
+        mentor,
+        newcomer,
+        world.competencies[:1],
+        made=NOW,
+        activated=NOW,
+        due=NOW + timedelta(days=14),
+    )
+    db.commit()
+    soon = NOW + timedelta(minutes=4)
+    again = health.current_health(db, ines, world.programme, now=soon)
+    assert again == first and again.as_of == NOW and again.active_pairs == 4
+    fresh = health.current_health(db, ines, world.programme, now=soon, refresh=True)
+    db.commit()
+    assert fresh.as_of == soon and fresh.active_pairs == 5
+    later = health.current_health(db, ines, world.programme, now=soon + timedelta(minutes=6))
+    db.commit()
+    assert later.as_of == soon + timedelta(minutes=6) and later.active_pairs == 5
+    # a snapshot half its age or older is refreshed by the worker's task
+    assert health.refresh_snapshots(db, now=later.as_of + timedelta(minutes=1)) == 0
+    assert health.refresh_snapshots(db, now=later.as_of + timedelta(minutes=3)) == 1
+    db.commit()
+    db.expire_all()
+    kept = db.get(HealthSnapshot, world.programme.id)
+    assert pairs.aware(kept.computed_at) == later.as_of + timedelta(minutes=3)
+    # the snapshot is the managers' only
+    with pytest.raises(Refusal) as refused:
+        health.current_health(db, world.viewer(db, "lea"), world.programme, now=soon)
+    assert refused.value.status == 403

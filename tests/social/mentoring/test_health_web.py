@@ -8,10 +8,12 @@ import csv
 import io
 from datetime import timedelta
 
+from sqlalchemy import delete
+
 from plugin.db import new_session, utcnow
 from plugin.lti.models import Platform
 from plugin.social.mentoring import programmes
-from plugin.social.mentoring.models import Programme, ProgrammeCompetency
+from plugin.social.mentoring.models import HealthSnapshot, Programme, ProgrammeCompetency
 from tests.conftest import row_counts
 from tests.social.mentoring.health_world import pair, person, profile, pulse, seed_health
 from tests.social.mentoring.programme_world import make_framework
@@ -147,6 +149,17 @@ def test_the_page_queries_do_not_grow_with_pairs_or_competencies(app, lms) -> No
         s.add(ProgrammeCompetency(programme_id=programme.id, competency_id=delegating.id))
         s.commit()
         assert len(programmes.targets(s, programme)) == 3
+    # within five minutes the page shows its snapshot; "Refresh the figures now" computes again
+    stale = ines.get(ines.base + "/health")
+    assert '<span class="figure">4</span> active pairs' in stale.text
+    refreshed = ines.post(ines.base + "/health")
+    assert refreshed.status_code == 303
+    assert "/health" in refreshed.headers["Location"]
+    fresh = ines.get(ines.base + "/health")
+    assert '<span class="figure">34</span> active pairs' in fresh.text
+    with new_session(app) as s:  # as if five minutes had passed: the page computes again
+        s.execute(delete(HealthSnapshot))
+        s.commit()
     with count_queries(app) as big:
         page = ines.get(ines.base + "/health")
     assert page.status_code == 200 and '<span class="figure">34</span> active pairs' in page.text

@@ -354,6 +354,11 @@ def test_pulses_are_made_lazily_sent_once_and_answered_once(db, app) -> None:
     assert refused.value.status == 409
     db.rollback()
     assert db.get(Pulse, lea_pulse.id).rating == 2
+    # the pair keeps its latest rating, so the pair-health rule now says at risk
+    kept = db.get(Pair, pair.id)
+    db.refresh(kept)
+    assert (kept.latest_rating, pairs.aware(kept.latest_rating_at)) == (2, day_30)
+    assert pairs.health_of(db, [kept], day_30)[kept.id] == "at_risk"
     assert reminders.to_do(db, lea, world.programme, now=day_30).pulses == []
 
     # the statement: Lea rated the mentorship 2, the competency in context, never the comment

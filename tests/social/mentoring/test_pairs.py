@@ -249,10 +249,13 @@ def test_health_follows_the_shared_rule(db) -> None:
         ]
     )
     db.commit()
+    # as reminders.answer_pulse keeps them: Leo's later 4 wins over Lea's 1, in either order
+    pairs.note_rating(db, pair.id, 4, WHEN + timedelta(days=1))
+    pairs.note_rating(db, pair.id, 1, WHEN)
+    db.commit()
     assert pairs.latest_ratings(db, [pair.id]) == {pair.id: 4}
     assert pairs.health_of(db, [pair], WHEN) == {pair.id: "on_track"}
-    leos = db.scalar(select(Pulse).where(Pulse.user_id == leo))
-    leos.rating = 2
+    pairs.note_rating(db, pair.id, 2, WHEN + timedelta(days=2))
     db.commit()
     assert pairs.health_of(db, [pair], WHEN) == {pair.id: "at_risk"}
 
