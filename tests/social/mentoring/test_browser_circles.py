@@ -75,6 +75,7 @@ def test_a_co_mentor_is_added_and_a_mentee_leaves_the_circle(app, chromium, lms)
         submit(frame, frame.get_by_role("button", name="Add as co-mentor"))
         expect(frame.get_by_role("status")).to_contain_text("Co-mentor added")
         expect(frame.get_by_text("Chen Wei, mentor: not accepted yet")).to_be_visible()
+        pair_url = standalone_url(frame)
     finally:
         course.close()
     course = CoursePage(chromium, lms)
@@ -87,7 +88,6 @@ def test_a_co_mentor_is_added_and_a_mentee_leaves_the_circle(app, chromium, lms)
         frame.wait_for_url(PAIR_URL)
         expect(frame.get_by_role("status")).to_contain_text("You left this circle")
         expect(frame.get_by_role("button", name="Leave this mentorship")).to_have_count(0)
-        pair_url = standalone_url(frame)
     finally:
         course.close()
     with new_session(app) as s:
