@@ -110,6 +110,18 @@ def test_a_group_circle_on_its_pages_and_api(app, lms) -> None:
             select(MailOutbox).where(MailOutbox.recipient == "chen.wei@example.edu")
         ).all()
         assert "co-mentor" in mail.text_body
+    edited = lea.api(
+        "PUT",
+        f"/pairs/{pair['id']}/agreement",
+        json={
+            "starts_on": "2026-01-05",
+            "ends_on": "2026-07-05",
+            "cadence_days": 14,
+            "place": "Library, room 2",
+            "competency_ids": [competency],
+        },
+    )
+    assert edited.status_code == 200, edited.text
     for who in (ben, lea, amara, chen):
         assert who.post(page + "/accept").status_code == 303
     assert lea.api("GET", f"/pairs/{pair['id']}").json()["summary"]["state"] == "active"
@@ -124,9 +136,11 @@ def test_a_group_circle_on_its_pages_and_api(app, lms) -> None:
     hers = amara.get(page)
     assert hers.status_code == 200 and "You left this circle" in hers.text
     assert "Log the check-in" not in hers.text and "Leave this mentorship" not in hers.text
+    assert "meetings.ics" not in hers.text and "Accept the agreement" not in hers.text
     refused = amara.post(page + "/checkins", held_on="2026-01-06", duration_minutes="30")
     assert refused.status_code == 403 and "You left this circle" in refused.text
-    assert "Log the check-in" in lea.get(page).text
+    leas = lea.get(page).text
+    assert "Log the check-in" in leas and "meetings.ics" in leas
 
 
 def test_a_programme_switched_to_staff_matching_refuses_an_old_request(app, lms) -> None:
