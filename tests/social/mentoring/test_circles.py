@@ -7,6 +7,7 @@ approval; a programme switched to staff matching), as two sessions in turn."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -702,3 +703,76 @@ def test_reminders_pulses_and_to_do_are_for_the_current_members(db) -> None:
     assert reminders.to_do(db, world.viewer(db, "leo"), world.programme, now=later).check_ins == []
     (due,) = reminders.to_do(db, world.viewer(db, "lea"), world.programme, now=later).check_ins
     assert due.partners == ["Grace Mentor"]
+
+
+@pytest.mark.postgres
+def test_an_accept_waits_for_the_programme_lock_held_by_another(app, db) -> None:
+    """Truly at the same moment (PostgreSQL): while one accept holds the programme's row, a
+    second accept for the same mentor waits, then finds her place taken."""
+    world = _world(db)
+    profiles.my_profile(db, world.viewer(db, "liv"), world.programme).capacity = 1
+    db.commit()
+    first = _ask(db, world, "lea", "liv")
+    second = _ask(db, world, "leo", "liv")
+    outcome: dict[str, object] = {}
+
+    def other_accept() -> None:
+        with new_session(app) as other:
+            try:
+                requests.answer(other, world.viewer(other, "liv"), second.id, accept=True, now=T0)
+                other.commit()
+                outcome["result"] = "accepted"
+            except Refusal as exc:
+                other.rollback()
+                outcome["result"] = (exc.status, exc.message)
+
+    requests.answer(db, world.viewer(db, "liv"), first.id, accept=True, now=T0)  # holds the lock
+    waiting = threading.Thread(target=other_accept)
+    waiting.start()
+    waiting.join(timeout=1.5)
+    assert waiting.is_alive() and outcome == {}  # blocked on the programme's row
+    db.commit()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    status, message = outcome["result"]  # type: ignore[misc]
+    assert status == 409 and "no free place" in message
+    db.expire_all()
+    assert pairs.taken_places(db, world.programme.id) == {_uid(world, "liv"): 1}
+    assert db.get(Request, second.id).state == "open"
+
+
+@pytest.mark.postgres
+def test_an_accept_waits_for_a_bulk_approval_holding_the_lock(app, db) -> None:
+    """A bulk approval and an accept at the same moment (PostgreSQL): the accept waits for the
+    approval's lock, then reads the programme as the approval left it and is refused (409); the
+    mentor's one place went to the bulk match."""
+    world = _world(db)
+    liv = _uid(world, "liv")
+    profiles.my_profile(db, world.viewer(db, "liv"), world.programme).capacity = 1
+    db.commit()
+    asked = _ask(db, world, "lea", "liv")
+    outcome: dict[str, object] = {}
+
+    def other_accept() -> None:
+        with new_session(app) as other:
+            try:
+                requests.answer(other, world.viewer(other, "liv"), asked.id, accept=True, now=T0)
+                other.commit()
+                outcome["result"] = "accepted"
+            except Refusal as exc:
+                other.rollback()
+                outcome["result"] = (exc.status, exc.message)
+
+    world.programme.matching = "staff_bulk"
+    db.commit()
+    bulk.approve(db, world.viewer(db, "ines"), world.programme, {_uid(world, "leo"): liv}, now=T0)
+    waiting = threading.Thread(target=other_accept)
+    waiting.start()
+    waiting.join(timeout=1.5)
+    assert waiting.is_alive() and outcome == {}
+    db.commit()
+    waiting.join(timeout=30)
+    status, _message = outcome["result"]  # type: ignore[misc]
+    assert status == 409
+    db.expire_all()
+    assert pairs.taken_places(db, world.programme.id) == {liv: 1}
