@@ -341,6 +341,8 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
     "/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
     "/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    # a group circle's co-mentor: staff or a mentor of it (a mentee of it gets 403)
+    "/mentoring/pairs/<int:pair_id>/co-mentor": {"POST": A("pair", {"user_id": "{member}"})},
     "/mentoring/pairs/<int:pair_id>/extension": {
         "POST": A("pair_member", {"ends_on": "2027-01-05"})
     },
@@ -359,6 +361,10 @@ ACCESS: dict[str, dict[str, Access]] = {
     "/api/mentoring/pairs/<int:pair_id>/leave": {"POST": A("pair_member")},
     "/api/mentoring/pairs/<int:pair_id>/rematch": {"POST": A("pair_member")},
     "/api/mentoring/pairs/<int:pair_id>/end": {"POST": A("staff")},
+    "/api/mentoring/pairs/<int:pair_id>/co-mentors": {
+        "GET": A("pair"),
+        "POST": A("pair", {"user_id": "{member}"}),
+    },
     "/api/mentoring/pairs/<int:pair_id>/extension": {
         "POST": A("pair_member", {"ends_on": "2027-01-05"})
     },

@@ -65,6 +65,8 @@ def init_app(app: Flask) -> None:
     reminders.register(float(app.config.setdefault("MENTORING_JOBS_MINUTES", float(minutes))))
     mail.register_kind(invitations.MAIL_INVITATION, "Invitations to mentor")
     events.register_finder("checkin", checkins.find_activity)
+    from plugin.social.mentoring import circles_api, circles_views  # noqa: F401 - their routes
+
     mail.register_kind(pairs.MAIL_PAIR, "Changes to your mentorships")
     from plugin.social.mentoring import health, health_api, health_views  # noqa: F401 - their routes
 

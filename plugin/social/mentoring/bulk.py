@@ -25,8 +25,9 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from plugin import events, mail
@@ -40,6 +41,8 @@ from plugin.social.mentoring.models import (
     AS_MENTOR,
     PAIR_ACTIVE,
     PAIR_PROPOSED,
+    REQUEST_OPEN,
+    REQUEST_WITHDRAWN,
     STAFF_BULK,
     Pair,
     PairMember,
@@ -200,20 +203,18 @@ def build_problem(session: Session, programme: Programme, *, now: datetime) -> P
         .order_by(Profile.user_id)
     ).all()
     member = aliased(PairMember)
-    taken: Counter[int] = Counter()
+    taken = pairs.taken_places(session, programme.id)
     busy: set[int] = set()
     past: dict[int, dict[str, set[int]]] = defaultdict(lambda: {AS_MENTOR: set(), AS_MENTEE: set()})
-    for pair_id, state, user_id, role in session.execute(
-        select(Pair.id, Pair.state, member.user_id, member.role)
+    for pair_id, state, user_id, role, left_at in session.execute(
+        select(Pair.id, Pair.state, member.user_id, member.role, member.left_at)
         .join(member, member.pair_id == Pair.id)
         .where(Pair.programme_id == programme.id)
     ):
         past[pair_id][role].add(user_id)
-        if state in (PAIR_PROPOSED, PAIR_ACTIVE):
-            if role == AS_MENTOR:
-                taken[user_id] += 1
-            else:
-                busy.add(user_id)
+        # a mentee who left a circle that goes on is waiting again
+        if state in (PAIR_PROPOSED, PAIR_ACTIVE) and role == AS_MENTEE and left_at is None:
+            busy.add(user_id)
     forbidden = {
         (mentee, mentor)
         for people in past.values()
@@ -441,20 +442,35 @@ def approve(
     """Make the chosen pairs (``mentee id → mentor id``), every one checked again first (see
     :func:`check_choices`): all of them or none. Each is a ``proposed`` pair on the competencies
     of the mentee the mentor covers, at the programme's cadence, with the mentee's goals; the
-    approver is the actor of its ``mentoring.matched`` event, and both people get an e-mail."""
+    approver is the actor of its ``mentoring.matched`` event, and both people get an e-mail.
+    Returns the pair of each chosen mentee, in mentee id order; in a ``group`` programme the
+    mentees of one mentor share one circle (:func:`_approve_circles`), so a circle repeats.
+    The matched mentees' open requests are withdrawn in the same transaction."""
     check_access(session, viewer, programme)
     when = _now(now)
-    # one approval of a programme at a time (PostgreSQL: the row lock; SQLite: one writer)
-    session.execute(
-        select(Programme.id).where(Programme.id == programme.id).with_for_update()
-    ).all()
+    # one approval or accept of a programme at a time (PostgreSQL: the row lock; SQLite: one
+    # writer), its settings read again
+    pairs.lock_programme(session, programme)
+    check_access(session, viewer, programme)
     problem = build_problem(session, programme, now=when)
     chosen = check_choices(problem, choices)
     if not chosen:
         raise Refusal(400, "Choose at least one pair to approve.")
-    made = []
+    # the matched mentees' open requests are withdrawn: staff matched them
+    session.execute(
+        update(Request)
+        .where(
+            Request.programme_id == programme.id,
+            Request.mentee_id.in_(list(chosen)),
+            Request.state == REQUEST_OPEN,
+        )
+        .values(state=REQUEST_WITHDRAWN, answered_at=when)
+    )
     ids = {c for m in chosen for c in problem.requests[m].competencies}
     found = links.platform_competencies(session, programme.platform_id, ids)
+    if pairs.is_circle(programme):
+        return _approve_circles(session, viewer, problem, chosen, found, when)
+    made = []
     for mentee_id, mentor_id in sorted(chosen.items()):
         request, mentor = problem.requests[mentee_id], problem.mentors[mentor_id]
         competency_ids = covered_by(request, mentor)
@@ -502,3 +518,82 @@ def approve(
             )
         made.append(pair)
     return made
+
+
+def _approve_circles(
+    session: Session,
+    viewer: Viewer,
+    problem: Problem,
+    chosen: Mapping[int, int],
+    found: Mapping[int, Any],
+    when: datetime,
+) -> list[Pair]:
+    """A ``group`` programme's approval: all the mentees chosen for one mentor go into one
+    circle, the mentor's open one (they join it) or a new one; one ``mentoring.matched`` event
+    per mentee (the circle as object, its competencies), one e-mail to the mentor naming their
+    new mentees and one to each mentee. A new circle of several mentees starts with no goals
+    (they are each mentee's own: the circle writes its goals in the agreement). Returns each
+    mentee's circle, in mentee id order (as :func:`approve` returns pairs)."""
+    programme = problem.programme
+    by_mentor: dict[int, list[int]] = defaultdict(list)
+    for mentee_id, mentor_id in sorted(chosen.items()):
+        by_mentor[mentor_id].append(mentee_id)
+    circle_of: dict[int, Pair] = {}
+    for mentor_id, mentee_ids in sorted(by_mentor.items()):
+        mentor = problem.mentors[mentor_id]
+        covered = {m: covered_by(problem.requests[m], mentor) for m in mentee_ids}
+        pair, _joined = pairs.join_or_propose(
+            session,
+            programme,
+            mentor_id=mentor_id,
+            mentee_ids=mentee_ids,
+            competency_ids=[c for m in mentee_ids for c in covered[m]],
+            cadence_days=programme.cadence_days,
+            goals=problem.goals.get(mentee_ids[0], "") if len(mentee_ids) == 1 else "",
+            when=when,
+        )
+        mentor_name = problem.names[mentor_id]
+        for mentee_id in mentee_ids:
+            refs = [
+                {"iri": found[c].uri, "name": found[c].name}
+                for c in covered[mentee_id]
+                if c in found
+            ]
+            events.publish(
+                session,
+                DomainEvent(
+                    kind=events.MENTORSHIP_MATCHED,
+                    identity=f"mentorship-matched:{pair.id}:{mentee_id}",
+                    occurred_at=when,
+                    platform_id=programme.platform_id,
+                    actor_user_id=viewer.user_id,
+                    object=requests.pair_ref(pair),
+                    context_id=programme.context_id
+                    if programme.context_id is not None
+                    else viewer.course(),
+                    data={"competencies": refs},
+                ),
+            )
+            mail.queue(
+                session,
+                problem.users[mentee_id],
+                MAIL_MATCHED,
+                f"Your mentoring match in {programme.title}"[:200],
+                f"Programme staff matched you with {mentor_name}'s mentoring circle in "
+                f"“{programme.title}”.\n\n"
+                "Next, read the circle's agreement and accept it from the programme's page.",
+                dedupe_key=f"mentoring-matched-{pair.id}-{mentee_id}",
+            )
+        names = ", ".join(problem.names[m] for m in mentee_ids)
+        mail.queue(
+            session,
+            problem.users[mentor_id],
+            MAIL_MATCHED,
+            f"New mentees in your circle in {programme.title}"[:200],
+            f"Programme staff added {names} to your mentoring circle in “{programme.title}”.\n\n"
+            "They accept the circle's agreement from the programme's page.",
+            dedupe_key=f"mentoring-matched-{pair.id}-{mentor_id}-{when.isoformat()}",
+        )
+        for mentee_id in mentee_ids:
+            circle_of[mentee_id] = pair
+    return [circle_of[m] for m in sorted(circle_of)]

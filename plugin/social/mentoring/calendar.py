@@ -16,8 +16,8 @@ semicolons, new lines), quotes parameters, folds long lines and writes the time 
   days), and "monthly" in iCalendar means the same day of each month, which drifts away from
   every 30 days. ``UNTIL`` is the end of the end date in the pair's time zone, in UTC (as RFC
   5545 requires with a ``TZID`` start), so a meeting on the end date is included;
-- ``ORGANIZER`` the mentor, ``ATTENDEE`` both people (the mentor accepted, the mentee asked to
-  answer);
+- ``ORGANIZER`` the mentor, ``ATTENDEE`` every person (the mentor accepted, the mentee asked to
+  answer; in a group circle also the co-mentor and the other mentees);
 - ``LOCATION`` the place (or the link when there is no place), ``URL`` the meeting link.
 
 What the pair writes to each other — check-in notes, goals, next steps — never goes in: the
@@ -86,6 +86,9 @@ class MeetingSeries:
     place: str | None = None
     link: str | None = None
     sequence: int = 0
+    # a group circle's other current members: a second mentor, the other mentees
+    co_mentors: tuple[Person, ...] = ()
+    other_mentees: tuple[Person, ...] = ()
 
 
 def _bad(message: str) -> Refusal:
@@ -208,6 +211,8 @@ def invite(series: MeetingSeries, *, stamp: datetime | None = None) -> bytes:
     title = _line(series.title, "title", MAX_TITLE_CHARS)
     mentor_name, mentor_email = _person(series.mentor, "mentor")
     mentee_name, mentee_email = _person(series.mentee, "mentee")
+    co_mentors = [_person(p, "co-mentor") for p in series.co_mentors]
+    other_mentees = [_person(p, "mentee") for p in series.other_mentees]
     zone = time_zone(series.time_zone)
     duration = _whole(series.duration_minutes, "meeting length in minutes", 1, MAX_DURATION_MINUTES)
     cadence = _whole(series.cadence_days, "cadence in days", 1, MAX_CADENCE_DAYS)
@@ -238,7 +243,7 @@ def invite(series: MeetingSeries, *, stamp: datetime | None = None) -> bytes:
     event.add("rrule", recurrence(cadence, until))
     event.add(
         "description",
-        f"Mentoring meetings of {mentor_name} and {mentee_name}: {_every(cadence)}, "
+        f"Mentoring meetings of {_together([mentor_name, *(n for n, _ in co_mentors), mentee_name, *(n for n, _ in other_mentees)])}: {_every(cadence)}, "
         f"{duration} minutes, until {series.end_date:%d %B %Y}."
         + (f"\nJoin: {link}" if link else ""),
     )
@@ -258,6 +263,16 @@ def invite(series: MeetingSeries, *, stamp: datetime | None = None) -> bytes:
             mentee_email, mentee_name, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"
         ),
     )
+    for name, email in co_mentors:
+        event.add(
+            "attendee",
+            _address(email, name, ROLE="CHAIR", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
+        )
+    for name, email in other_mentees:
+        event.add(
+            "attendee",
+            _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
+        )
 
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -269,6 +284,11 @@ def invite(series: MeetingSeries, *, stamp: datetime | None = None) -> bytes:
         first_date=series.start_date, last_date=series.end_date + timedelta(days=2)
     )
     return calendar.to_ical()
+
+
+def _together(names: list[str]) -> str:
+    """``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _address(email: str, name: str, **params: str) -> vCalAddress:

@@ -5,7 +5,7 @@ A check-in has its date (not in the future, not before the agreement's start), i
 notes and next steps that are **private to the pair**: staff see only the date and the length,
 and no statement or e-mail carries them. Logging one moves the pair's next due check-in to the
 meeting's day plus the cadence (when later) and clears the reminder, and publishes one
-``CHECKIN_LOGGED`` event per member of the pair (mentors "mentored", mentees "attended", with the
+``CHECKIN_LOGGED`` event per current member of the pair (not those who left a circle) (mentors "mentored", mentees "attended", with the
 length as ``result.duration``), the check-in as object and the pair as parent.
 """
 
@@ -131,7 +131,7 @@ def log(
     refs = pairs.competency_refs(session, programme, touched)
     obj, parent = checkin_ref(check_in), pairs.pair_ref(pair)
     context_id = pairs.event_context(viewer, programme)
-    for member in found.members:
+    for member in found.current:  # people who left a circle are not part of it any more
         events.publish(
             session,
             DomainEvent(

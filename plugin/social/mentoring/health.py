@@ -311,17 +311,9 @@ def _competencies(session: Session, programme: Programme) -> tuple[list[tuple[in
 
 def _supply(session: Session, programme: Programme, ids: list[int]) -> dict[int, tuple[int, int]]:
     """competency -> (accepting mentors holding it, their free places)."""
-    taken = (
-        select(PairMember.user_id, func.count().label("taken"))
-        .join(Pair, Pair.id == PairMember.pair_id)
-        .where(
-            Pair.programme_id == programme.id,
-            Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)),
-            PairMember.role == AS_MENTOR,
-        )
-        .group_by(PairMember.user_id)
-        .subquery()
-    )
+    from plugin.social.mentoring import pairs  # pairs imports this module
+
+    taken = pairs.taken_places_query(programme.id).subquery()
     free = Profile.capacity - func.coalesce(taken.c.taken, 0)
     rows = session.execute(
         select(

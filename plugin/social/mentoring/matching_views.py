@@ -226,5 +226,5 @@ def bulk_approve(programme_id: int) -> Response:
         bulk.check_access(session, who, programme)
         choices = choices_from_form(request.form)
         made = bulk.approve(session, who, programme, choices)
-        count = len(made)
+        count = len({p.id for p in made})  # a group circle counts once
     return back("mentoring.bulk_page", programme_id=programme_id, saved=str(count))

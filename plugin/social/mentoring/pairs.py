@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from plugin import events, mail
 from plugin.access import Refusal, Viewer, not_found
@@ -36,6 +36,7 @@ from plugin.social.mentoring import profiles, programmes
 from plugin.social.mentoring.models import (
     AS_MENTEE,
     AS_MENTOR,
+    GROUP,
     PAIR_ACTIVE,
     PAIR_ENDED,
     PAIR_PROPOSED,
@@ -89,6 +90,143 @@ def propose(
     return pair
 
 
+# --- places: one notion of a mentor's taken places, and the programme lock ---------------------
+
+
+def taken_places_query(programme_id: int) -> Select:
+    """``SELECT user_id, taken``: for each mentor of the programme, their **taken places** — the
+    mentees (not left) of the proposed and active pairs (circles) where they are a mentor (not
+    left). A one-to-one pair takes one place, a circle one per mentee. Use it as a subquery."""
+    mentor = aliased(PairMember)
+    mentee = aliased(PairMember)
+    return (
+        select(mentor.user_id.label("user_id"), func.count(mentee.user_id).label("taken"))
+        .join(Pair, Pair.id == mentor.pair_id)
+        .join(
+            mentee,
+            (mentee.pair_id == Pair.id) & (mentee.role == AS_MENTEE) & mentee.left_at.is_(None),
+        )
+        .where(
+            Pair.programme_id == programme_id,
+            Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)),
+            mentor.role == AS_MENTOR,
+            mentor.left_at.is_(None),
+        )
+        .group_by(mentor.user_id)
+    )
+
+
+def taken_places(
+    session: Session, programme_id: int, user_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """``{mentor id: taken places}`` in the programme (:func:`taken_places_query`; mentors with
+    none are left out), for every mentor or only ``user_ids``; one query."""
+    query = taken_places_query(programme_id)
+    if user_ids is not None:
+        ids = list(dict.fromkeys(user_ids))
+        if not ids:
+            return {}
+        sub = query.subquery()
+        query = select(sub.c.user_id, sub.c.taken).where(sub.c.user_id.in_(ids))
+    return {int(uid): int(n) for uid, n in session.execute(query).all()}
+
+
+def lock_programme(session: Session, programme: Programme) -> Programme:
+    """Hold the programme's row until the transaction ends (PostgreSQL ``SELECT … FOR UPDATE``;
+    SQLite has one writer) and read it again: whoever counts taken places and then makes or
+    joins a pair (an accept, a bulk approval, a co-mentor) does it one at a time per programme,
+    and sees a change of its settings (matching) made meanwhile."""
+    session.refresh(programme, with_for_update=True)
+    return programme
+
+
+def open_circle(session: Session, programme: Programme, mentor_id: int) -> Pair | None:
+    """The mentor's open circle in a ``group`` programme: its proposed or active pair where they
+    are a mentor (not left), the oldest when there are several; None otherwise."""
+    return session.scalar(
+        select(Pair)
+        .join(PairMember, PairMember.pair_id == Pair.id)
+        .where(
+            Pair.programme_id == programme.id,
+            Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)),
+            PairMember.user_id == mentor_id,
+            PairMember.role == AS_MENTOR,
+            PairMember.left_at.is_(None),
+        )
+        .order_by(Pair.id)
+        .limit(1)
+    )
+
+
+def is_circle(programme: Programme) -> bool:
+    """Pairs of a ``group`` programme are circles: people join and leave, the circle goes on."""
+    return programme.kind == GROUP
+
+
+def join(
+    session: Session, pair: Pair, user_id: int, role: str, competency_ids: Iterable[int]
+) -> PairMember:
+    """``user_id`` joins the circle ``pair`` as ``role`` (not accepted yet: they accept the
+    agreement on the pair's page; an active circle stays active and the others are not asked
+    again); the competencies join the pair's. Someone who left it comes back. 409 when they are
+    already in it."""
+    member = session.get(PairMember, (pair.id, user_id))
+    if member is not None and member.left_at is None:
+        raise Refusal(409, "This person is already in this circle.", title="Already in the circle")
+    if member is None:
+        member = PairMember(pair_id=pair.id, user_id=user_id, role=role)
+        session.add(member)
+    else:
+        member.role, member.left_at, member.accepted_at = role, None, None
+        member.extension_confirmed_at = None
+    have = set(pair_competency_ids(session, pair.id))
+    session.add_all(
+        [
+            PairCompetency(pair_id=pair.id, competency_id=cid)
+            for cid in dict.fromkeys(competency_ids)
+            if cid not in have
+        ]
+    )
+    session.flush()
+    return member
+
+
+def join_or_propose(
+    session: Session,
+    programme: Programme,
+    *,
+    mentor_id: int,
+    mentee_ids: Iterable[int],
+    competency_ids: Iterable[int],
+    cadence_days: int,
+    goals: str,
+    when: datetime,
+    request_id: int | None = None,
+) -> tuple[Pair, bool]:
+    """In a ``group`` programme the mentees join the mentor's open circle (:func:`open_circle`)
+    when there is one, else a new circle is proposed (:func:`propose`); elsewhere a new pair is
+    proposed. Returns the pair and whether it already existed (joined)."""
+    mentees = list(dict.fromkeys(mentee_ids))
+    competencies = list(dict.fromkeys(competency_ids))
+    circle = open_circle(session, programme, mentor_id) if is_circle(programme) else None
+    if circle is None:
+        pair = propose(
+            session,
+            programme,
+            mentor_ids=[mentor_id],
+            mentee_ids=mentees,
+            competency_ids=competencies,
+            cadence_days=cadence_days,
+            goals=goals,
+            when=when,
+            request_id=request_id,
+        )
+        return pair, False
+    for mentee_id in mentees:
+        join(session, circle, mentee_id, AS_MENTEE, competencies)
+    return circle, True
+
+
 # --- the life of a pair after propose: agreement, health, lists, ending ------------------------
 
 # The health rule and its names are :mod:`.health`'s (one rule: its SQL CASE for programme
@@ -119,6 +257,7 @@ MAX_LINK_CHARS = 1000
 MAX_GOALS_CHARS = 2000
 MAX_COMPETENCIES = 20
 MAX_LISTED = 200
+MAX_MENTORS = 2  # a circle has one or two mentors
 
 MAIL_PAIR = "mentoring.pair"
 
@@ -218,17 +357,29 @@ def event_context(viewer: Viewer, programme: Programme) -> int:
 
 @dataclass(frozen=True)
 class Access:
-    """A pair as the viewer may see it: ``role`` their role in it (None for staff, who read)."""
+    """A pair as the viewer may see it: ``role`` their role in it (None for staff, who read);
+    ``left`` when the viewer left the circle (they read what they were part of, nothing more)."""
 
     pair: Pair
     programme: Programme
     members: list[PairMember]
     role: str | None
     staff: bool
+    left: bool = False
 
     @property
     def member_ids(self) -> list[int]:
+        """Every member, left or not."""
         return [m.user_id for m in self.members]
+
+    @property
+    def current(self) -> list[PairMember]:
+        """The members who have not left."""
+        return [m for m in self.members if m.left_at is None]
+
+    @property
+    def current_ids(self) -> list[int]:
+        return [m.user_id for m in self.current]
 
 
 def members_of(session: Session, pair_id: int) -> list[PairMember]:
@@ -252,11 +403,12 @@ def access(session: Session, viewer: Viewer, pair_id: int) -> Access:
     except Refusal as exc:
         raise not_found("This mentorship") from exc
     members = members_of(session, pair.id)
-    role = next((m.role for m in members if m.user_id == viewer.user_id), None)
+    me = next((m for m in members if m.user_id == viewer.user_id), None)
+    role = me.role if me is not None else None
     staff = programmes.may_manage(viewer, programme)
     if role is None and not staff:
         raise not_found("This mentorship")
-    return Access(pair, programme, members, role, staff)
+    return Access(pair, programme, members, role, staff, me is not None and me.left_at is not None)
 
 
 def member_access(session: Session, viewer: Viewer, pair_id: int, act: str) -> Access:
@@ -267,6 +419,12 @@ def member_access(session: Session, viewer: Viewer, pair_id: int, act: str) -> A
             403,
             f"Only the people of this mentorship can {act}; staff may end it.",
             title="Only the mentorship's people can do this",
+        )
+    if found.left:
+        raise Refusal(
+            403,
+            f"You left this circle: you can read what you were part of, but not {act}.",
+            title="You left this circle",
         )
     return found
 
@@ -434,7 +592,7 @@ def update_agreement(
         session.add_all([PairCompetency(pair_id=pair.id, competency_id=c) for c in chosen])
     cleared_ids = [
         m.user_id
-        for m in found.members
+        for m in found.current
         if m.user_id != viewer.user_id and m.accepted_at is not None
     ]
     for member in found.members:
@@ -460,9 +618,9 @@ def accept_agreement(
     when = _now(now)
     found = member_access(session, viewer, pair_id, "accept its agreement")
     pair, programme = found.pair, found.programme
-    if pair.state != PAIR_PROPOSED:
-        raise Refusal(409, f"This mentorship is already {pair.state}.")
     me = next(m for m in found.members if m.user_id == viewer.user_id)
+    if pair.state == PAIR_ENDED or (pair.state == PAIR_ACTIVE and me.accepted_at is not None):
+        raise Refusal(409, f"This mentorship is already {pair.state}.")
     if me.accepted_at is not None:
         raise Refusal(409, "You have already accepted this agreement.")
     me.accepted_at = when
@@ -484,11 +642,19 @@ def accept_agreement(
             },
         ),
     )
-    # Active only when no member is left to accept: one conditional UPDATE, so two members
-    # accepting at once activate it exactly once.
+    return activate_if_ready(session, pair, when)
+
+
+def activate_if_ready(session: Session, pair: Pair, when: datetime) -> Pair:
+    """A proposed pair becomes active when no current member (not left) is left to accept: one
+    conditional UPDATE, so two members accepting at once activate it exactly once."""
     pending = (
         select(PairMember.user_id)
-        .where(PairMember.pair_id == pair.id, PairMember.accepted_at.is_(None))
+        .where(
+            PairMember.pair_id == pair.id,
+            PairMember.accepted_at.is_(None),
+            PairMember.left_at.is_(None),
+        )
         .exists()
     )
     session.execute(
@@ -539,11 +705,46 @@ def _end(session: Session, found: Access, reason: str, when: datetime, told: Ite
     return pair
 
 
+def _leave_circle(session: Session, viewer: Viewer, found: Access, when: datetime) -> Pair:
+    """The viewer leaves a circle (``left_at``): it goes on for the others, who are told
+    neutrally; it ends (``no_fault``) when no mentor or no mentee is left. A proposed circle
+    whose remaining members have all accepted becomes active."""
+    pair, programme = found.pair, found.programme
+    if pair.state == PAIR_ENDED:
+        raise Refusal(409, "This mentorship has already ended.", title="Already ended")
+    me = next(m for m in found.members if m.user_id == viewer.user_id)
+    me.left_at = when
+    me.extension_confirmed_at = None
+    session.flush()
+    rest = [m for m in found.current if m.user_id != viewer.user_id]
+    others = [m.user_id for m in rest]
+    if not any(m.role == AS_MENTOR for m in rest) or not any(m.role == AS_MENTEE for m in rest):
+        return _end(session, found, END_NO_FAULT, when, others)
+    names = _names(session, [viewer.user_id])
+    for user in session.scalars(select(User).where(User.id.in_(others))):
+        mail.queue(
+            session,
+            user,
+            MAIL_PAIR,
+            "Someone left your mentoring circle",
+            f"{names.get(viewer.user_id, 'A member')} has left your mentoring circle in "
+            f"“{programme.title}”. The circle goes on with the others.\n\n"
+            "People leave for many reasons and no reason is asked.",
+            dedupe_key=f"mentoring-circle-left-{pair.id}-{viewer.user_id}-{user.id}",
+        )
+    if pair.state == PAIR_PROPOSED:
+        return activate_if_ready(session, pair, when)
+    return pair
+
+
 def leave(session: Session, viewer: Viewer, pair_id: int, *, now: datetime | None = None) -> Pair:
     """A member leaves (no-fault exit, no reason asked): the pair ends (``no_fault``) and the
-    other members are told neutrally by e-mail."""
+    other members are told neutrally by e-mail. In a circle (a ``group`` programme) only the
+    member leaves (:func:`_leave_circle`)."""
     found = member_access(session, viewer, pair_id, "leave it")
-    others = [i for i in found.member_ids if i != viewer.user_id]
+    if is_circle(found.programme):
+        return _leave_circle(session, viewer, found, _now(now))
+    others = [i for i in found.current_ids if i != viewer.user_id]
     return _end(session, found, END_NO_FAULT, _now(now), others)
 
 
@@ -588,8 +789,11 @@ def rematch(
         raise Refusal(
             403, "Only a mentee can end a mentorship to find another mentor; you may leave it."
         )
-    others = [i for i in found.member_ids if i != viewer.user_id]
-    pair = _end(session, found, END_REMATCH, _now(now), others)
+    others = [i for i in found.current_ids if i != viewer.user_id]
+    if is_circle(found.programme):  # the mentee leaves the circle; it goes on for the others
+        pair = _leave_circle(session, viewer, found, _now(now))
+    else:
+        pair = _end(session, found, END_REMATCH, _now(now), others)
     ids = pair_competency_ids(session, pair.id)
     return Rematch(
         pair, ids, pair.goals, pair.cadence_days, _needs(session, pair, viewer.user_id, ids)
@@ -603,7 +807,117 @@ def staff_end(
     found = access(session, viewer, pair_id)
     if not found.staff:
         raise Refusal(403, "Only programme staff can end a mentorship this way; you may leave it.")
-    return _end(session, found, END_STAFF, _now(now), found.member_ids)
+    return _end(session, found, END_STAFF, _now(now), found.current_ids)
+
+
+# --- circles: a co-mentor ---------------------------------------------------------------------
+
+
+def add_co_mentor(
+    session: Session, viewer: Viewer, pair_id: int, user_id: object, *, now: datetime | None = None
+) -> PairMember:
+    """Programme staff, or a mentor of the circle, add a second mentor to a circle of a ``group``
+    programme: a mentor of the programme who has a place for each of its mentees. They join not
+    yet accepted (:func:`join`) and accept the agreement on its page; they get an e-mail."""
+    when = _now(now)
+    found = access(session, viewer, pair_id)
+    pair, programme = found.pair, found.programme
+    _check_adder(found)
+    if not is_circle(programme):
+        raise Refusal(
+            409,
+            "Only a group programme's circles have co-mentors; this programme pairs one mentor "
+            "with one mentee.",
+            title="Not a group circle",
+        )
+    if pair.state not in (PAIR_PROPOSED, PAIR_ACTIVE):
+        raise Refusal(409, "This mentorship has ended: it takes no new mentor.")
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise Refusal(400, "Choose a mentor of the programme.")
+    lock_programme(session, programme)
+    current = [m for m in members_of(session, pair.id) if m.left_at is None]
+    if sum(1 for m in current if m.role == AS_MENTOR) >= MAX_MENTORS:
+        raise Refusal(409, f"A circle has at most {MAX_MENTORS} mentors; it has them already.")
+    profile = session.scalar(
+        select(Profile).where(
+            Profile.programme_id == programme.id,
+            Profile.user_id == user_id,
+            Profile.is_mentor.is_(True),
+        )
+    )
+    if profile is None:
+        raise not_found("This mentor")
+    if any(m.user_id == user_id for m in current):
+        raise Refusal(409, "This person is already in this circle.", title="Already in the circle")
+    mentees = sum(1 for m in current if m.role == AS_MENTEE)
+    taken = taken_places(session, programme.id, [user_id]).get(user_id, 0)
+    free = max(0, profile.capacity - taken)
+    name = _names(session, [user_id]).get(user_id, "This mentor")
+    if free < mentees:
+        raise Refusal(
+            409,
+            f"{name} has {free} free place{'s' if free != 1 else ''} and this circle has "
+            f"{mentees} mentee{'s' if mentees != 1 else ''}: choose another mentor, or ask them "
+            "to raise their capacity.",
+            title="No free place",
+        )
+    member = join(session, pair, user_id, AS_MENTOR, ())
+    user = session.get(User, user_id)
+    adder = _names(session, [viewer.user_id]).get(viewer.user_id, "Programme staff")
+    if user is not None:
+        mail.queue(
+            session,
+            user,
+            MAIL_PAIR,
+            "You were added as a co-mentor",
+            f"{adder} added you as a co-mentor of a mentoring circle in “{programme.title}”.\n\n"
+            "Read its agreement and accept it on the mentorship's page, from the programme's "
+            "page in your course.",
+            dedupe_key=f"mentoring-co-mentor-{pair.id}-{user_id}-{when.isoformat()}",
+        )
+    return member
+
+
+def _check_adder(found: Access) -> None:
+    if not found.staff and (found.role != AS_MENTOR or found.left):
+        raise Refusal(
+            403,
+            "Only programme staff or a mentor of this circle can add a co-mentor.",
+            title="Only staff or a mentor can add a co-mentor",
+        )
+
+
+@dataclass(frozen=True)
+class CoMentorOption:
+    user_id: int
+    name: str
+    free: int
+
+
+def co_mentor_options(session: Session, viewer: Viewer, pair_id: int) -> list[CoMentorOption]:
+    """The mentors of the programme who could join the circle as co-mentor (a place for each
+    of its mentees, not in it), by name; two queries. Empty for an ended pair or one that is not
+    a circle; 403 for who may not add one (a mentee), 404 for anyone else."""
+    found = access(session, viewer, pair_id)
+    _check_adder(found)
+    if not is_circle(found.programme) or found.pair.state == PAIR_ENDED:
+        return []
+    current = set(found.current_ids)
+    mentees = sum(1 for m in found.current if m.role == AS_MENTEE)
+    taken = taken_places_query(found.programme.id).subquery()
+    rows = session.execute(
+        select(User, Profile.capacity, taken.c.taken)
+        .join(Profile, Profile.user_id == User.id)
+        .outerjoin(taken, taken.c.user_id == Profile.user_id)
+        .where(Profile.programme_id == found.programme.id, Profile.is_mentor.is_(True))
+    ).all()
+    options = []
+    for user, capacity, used in rows:
+        free = max(0, capacity - int(used or 0))
+        if user.id not in current and free >= mentees:
+            options.append(CoMentorOption(user.id, user.display_name, free))
+    options.sort(key=lambda o: (o.name.casefold(), o.user_id))
+    return options[:MAX_LISTED]
 
 
 # --- what people see ---------------------------------------------------------------------------
@@ -615,6 +929,7 @@ class Person:
     name: str
     role: str
     accepted: bool
+    left: bool = False  # left the circle (it went on without them)
 
 
 @dataclass(frozen=True)
@@ -632,6 +947,12 @@ class PairSummary:
     health: str | None
     check_in_due_at: datetime | None
     end_reason: str | None
+    left: bool = False  # the viewer left this circle
+
+    @property
+    def current(self) -> list[Person]:
+        """The people who have not left."""
+        return [x for x in self.people if not x.left]
 
 
 def _summaries(
@@ -647,7 +968,13 @@ def _summaries(
             .order_by(PairMember.pair_id, PairMember.role.desc(), PairMember.user_id)
         ):
             people[member.pair_id].append(
-                Person(user.id, user.display_name, member.role, member.accepted_at is not None)
+                Person(
+                    user.id,
+                    user.display_name,
+                    member.role,
+                    member.accepted_at is not None,
+                    member.left_at is not None,
+                )
             )
     healths = health_of(session, rows, when)
     return [
@@ -663,6 +990,7 @@ def _summaries(
             health=healths[p.id],
             check_in_due_at=aware(p.check_in_due_at),
             end_reason=p.end_reason,
+            left=any(x.user_id == viewer.user_id and x.left for x in people[p.id]),
         )
         for p in rows
     ]
@@ -735,6 +1063,9 @@ class PairDetail:
     proposed_by_name: str = ""
     may_extend: bool = False  # propose a later end date
     may_confirm_extension: bool = False
+    circle: bool = False  # a group programme's circle: people join and leave
+    left: bool = False  # the viewer left this circle: read only
+    may_add_co_mentor: bool = False  # staff or a mentor of the circle, while it has one mentor
 
     @property
     def id(self) -> int:
@@ -750,9 +1081,11 @@ def detail(
     (summary,) = _summaries(session, viewer, [pair], _now(now))
     ids = pair_competency_ids(session, pair.id)
     comps = links.platform_competencies(session, programme.platform_id, ids)
-    member = found.role is not None
     me = next((m for m in found.members if m.user_id == viewer.user_id), None)
+    member = found.role is not None and not found.left  # a current member acts
     open_ = pair.state in (PAIR_PROPOSED, PAIR_ACTIVE)
+    circle = is_circle(programme)
+    mentors = sum(1 for m in found.current if m.role == AS_MENTOR)
     return PairDetail(
         summary=summary,
         programme=programme,
@@ -762,12 +1095,12 @@ def detail(
         competencies=[Named(i, comps[i].name) for i in ids if i in comps],
         activated_at=aware(pair.activated_at),
         ended_at=aware(pair.ended_at),
-        staff_view=not member,
+        staff_view=found.role is None,
         may_edit=member and pair.state == PAIR_PROPOSED,
-        may_accept=member and pair.state == PAIR_PROPOSED and me is not None and not me.accepted_at,
+        may_accept=member and open_ and me is not None and not me.accepted_at,
         may_log=member and pair.state == PAIR_ACTIVE,
         may_leave=member and open_,
-        may_rematch=found.role == AS_MENTEE and open_,
+        may_rematch=member and found.role == AS_MENTEE and open_,
         may_end=found.staff and open_,
         proposed_ends_on=pair.proposed_ends_on,
         proposed_by_name=_names(session, [pair.proposed_by]).get(pair.proposed_by, "")
@@ -779,6 +1112,12 @@ def detail(
         and pair.proposed_ends_on is not None
         and me is not None
         and me.extension_confirmed_at is None,
+        circle=circle,
+        left=found.left,
+        may_add_co_mentor=circle
+        and open_
+        and mentors < MAX_MENTORS
+        and (found.staff or (member and found.role == AS_MENTOR)),
     )
 
 
@@ -801,14 +1140,13 @@ def meetings_invite(
         raise Refusal(409, "This mentorship has ended: it has no more meetings.")
     if not pair.place and not pair.link:
         raise Refusal(409, "Add a meeting place or link to the agreement first.")
-    mentor = next((m for m in found.members if m.role == AS_MENTOR), None)
-    mentee = next((m for m in found.members if m.role == AS_MENTEE), None)
-    if mentor is None or mentee is None:
+    mentors = [m for m in found.current if m.role == AS_MENTOR]
+    mentees = [m for m in found.current if m.role == AS_MENTEE]
+    if not mentors or not mentees:
         raise Refusal(409, "This mentorship has no mentor or no mentee.")
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(found.member_ids)))}
-    missing = [
-        users[i].display_name for i in (mentor.user_id, mentee.user_id) if not users[i].email
-    ]
+    mentor, mentee = mentors[0], mentees[0]
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(found.current_ids)))}
+    missing = [users[i].display_name for i in found.current_ids if not users[i].email]
     if missing:
         raise Refusal(
             409,
@@ -827,6 +1165,14 @@ def meetings_invite(
         title=f"Mentoring: {found.programme.title}"[: calendar.MAX_TITLE_CHARS],
         mentor=calendar.Person(users[mentor.user_id].display_name, users[mentor.user_id].email),
         mentee=calendar.Person(users[mentee.user_id].display_name, users[mentee.user_id].email),
+        co_mentors=tuple(
+            calendar.Person(users[m.user_id].display_name, users[m.user_id].email)
+            for m in mentors[1:]
+        ),
+        other_mentees=tuple(
+            calendar.Person(users[m.user_id].display_name, users[m.user_id].email)
+            for m in mentees[1:]
+        ),
         start_date=pair.starts_on,
         start_time=time(hour, 0),
         time_zone=zone,
@@ -869,7 +1215,7 @@ def propose_extension(
         member.extension_confirmed_at = when if member.user_id == viewer.user_id else None
     session.flush()
     names = _names(session, [viewer.user_id])
-    others = [i for i in found.member_ids if i != viewer.user_id]
+    others = [i for i in found.current_ids if i != viewer.user_id]
     for user in session.scalars(select(User).where(User.id.in_(others))):
         mail.queue(
             session,
@@ -905,7 +1251,7 @@ def confirm_extension(
     if me.extension_confirmed_at is not None:
         raise Refusal(409, "You have already confirmed this extension.")
     me.extension_confirmed_at = when
-    if all(m.extension_confirmed_at is not None for m in found.members):
+    if all(m.extension_confirmed_at is not None for m in found.current):
         pair.ends_on = pair.proposed_ends_on
         pair.proposed_ends_on, pair.proposed_by = None, None
         for member in found.members:

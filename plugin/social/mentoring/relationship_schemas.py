@@ -18,6 +18,7 @@ class PairPersonSchema(Schema):
     name = fields.String()
     role = fields.String(metadata={"enum": ["mentor", "mentee"]})
     accepted = fields.Boolean(metadata={"description": "accepted the current agreement"})
+    left = fields.Boolean(metadata={"description": "left the group circle, which went on"})
 
 
 class PairCompetencyNameSchema(Schema):
@@ -39,6 +40,7 @@ class PairSummarySchema(Schema):
     health = fields.String(allow_none=True, metadata={"enum": HEALTHS})
     check_in_due_at = fields.DateTime(allow_none=True)
     end_reason = fields.String(allow_none=True, metadata={"enum": list(pairs.END_REASONS)})
+    left = fields.Boolean(metadata={"description": "the viewer left this group circle"})
 
 
 class PairSchema(Schema):
@@ -62,6 +64,9 @@ class PairSchema(Schema):
     proposed_by_name = fields.String()
     may_extend = fields.Boolean()
     may_confirm_extension = fields.Boolean()
+    circle = fields.Boolean(metadata={"description": "a group programme's circle"})
+    left = fields.Boolean(metadata={"description": "the viewer left this circle: read only"})
+    may_add_co_mentor = fields.Boolean()
 
 
 class AgreementInputSchema(Schema):

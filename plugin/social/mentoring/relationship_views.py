@@ -47,6 +47,9 @@ def pair_page(pair_id: int) -> str:
         programme=detail.programme,
         checkins=checkins.list_checkins(session, who, pair_id),
         offered=programmes.offered(session, detail.programme) if detail.may_edit else [],
+        co_mentors=pairs.co_mentor_options(session, who, pair_id)
+        if detail.may_add_co_mentor
+        else [],
         chosen={c.id for c in detail.competencies},
         health_labels=pairs.HEALTH_LABELS,
         end_labels=pairs.END_LABELS,

@@ -302,6 +302,7 @@ def create_pulses(session: Session, *, now: datetime | None = None) -> int:
         select(Pair.id, PairMember.user_id, Pair.activated_at)
         .join(PairMember, PairMember.pair_id == Pair.id)
         .where(
+            PairMember.left_at.is_(None),  # who left a group circle owes no pulse for it
             Pair.state == PAIR_ACTIVE,
             Pair.activated_at.is_not(None),
             Pair.activated_at <= when - timedelta(days=PULSE_AFTER_DAYS),
@@ -311,10 +312,11 @@ def create_pulses(session: Session, *, now: datetime | None = None) -> int:
         select(Pair.id, PairMember.user_id, Pair.state, Pair.ended_at, Pair.ends_on)
         .join(PairMember, PairMember.pair_id == Pair.id)
         .where(
+            PairMember.left_at.is_(None),
             or_(
                 Pair.state == PAIR_ENDED,
                 and_(Pair.state == PAIR_ACTIVE, Pair.ends_on < when.date()),
-            )
+            ),
         )
     ).all()
     rows = [
@@ -431,7 +433,7 @@ def remind_check_ins(session: Session, *, now: datetime | None = None, base_url:
         members = session.execute(
             select(User, PairMember.role)
             .join(PairMember, PairMember.user_id == User.id)
-            .where(PairMember.pair_id == pair_id)
+            .where(PairMember.pair_id == pair_id, PairMember.left_at.is_(None))
             .order_by(User.id)
         ).all()
         for user, _role in members:
@@ -644,7 +646,10 @@ def to_do(
     me = aliased(PairMember)
     due_pairs = session.execute(
         select(Pair.id, Pair.check_in_due_at)
-        .join(me, and_(me.pair_id == Pair.id, me.user_id == viewer.user_id))
+        .join(
+            me,
+            and_(me.pair_id == Pair.id, me.user_id == viewer.user_id, me.left_at.is_(None)),
+        )
         .where(
             Pair.programme_id == programme.id,
             Pair.state == PAIR_ACTIVE,
@@ -670,7 +675,11 @@ def to_do(
         for pair_id, user in session.execute(
             select(PairMember.pair_id, User)
             .join(User, User.id == PairMember.user_id)
-            .where(PairMember.pair_id.in_(pair_ids), PairMember.user_id != viewer.user_id)
+            .where(
+                PairMember.pair_id.in_(pair_ids),
+                PairMember.user_id != viewer.user_id,
+                PairMember.left_at.is_(None),
+            )
             .order_by(PairMember.pair_id, User.id)
         ).all():
             partners.setdefault(pair_id, []).append(user.display_name)

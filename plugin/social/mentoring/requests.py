@@ -28,8 +28,6 @@ from plugin.social.mentoring import pairs, profiles, programmes
 from plugin.social.mentoring.models import (
     AS_MENTOR,
     MENTOR_POOL,
-    PAIR_ACTIVE,
-    PAIR_PROPOSED,
     REQUEST_ACCEPTED,
     REQUEST_DECLINED,
     REQUEST_EXPIRED,
@@ -37,7 +35,6 @@ from plugin.social.mentoring.models import (
     REQUEST_WITHDRAWN,
     STAFF_BULK,
     Pair,
-    PairMember,
     Profile,
     ProfileCompetency,
     Programme,
@@ -88,22 +85,6 @@ def check_needs(
 
 def _windows(profile: Profile) -> tuple[Window, ...]:
     return tuple(Window(*w) for w in profile.availability or [])
-
-
-def _taken(session: Session, programme: Programme) -> dict[int, int]:
-    """Mentees each mentor of the programme has now (proposed and active pairs)."""
-    return dict(
-        session.execute(
-            select(PairMember.user_id, func.count())
-            .join(Pair, Pair.id == PairMember.pair_id)
-            .where(
-                Pair.programme_id == programme.id,
-                Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)),
-                PairMember.role == AS_MENTOR,
-            )
-            .group_by(PairMember.user_id)
-        ).all()
-    )
 
 
 def _declines(session: Session, programme: Programme, mentee_id: int) -> dict[int, int]:
@@ -184,7 +165,7 @@ def candidates(
     mentee = _mentee_profile(session, viewer, programme)
     wanted = check_needs(session, programme, needs)
     request = _scored_request(session, programme, mentee, wanted)
-    taken = _taken(session, programme)
+    taken = pairs.taken_places(session, programme.id)
     when = week or datetime.now(UTC).date()
     found = []
     for profile, user in _mentor_profiles(session, programme):
@@ -298,7 +279,7 @@ def send_request(
         profile, user = rows[0]
         reason = blocked_reason(
             _scored_request(session, programme, mentee, wanted),
-            _scored_mentor(profile, _taken(session, programme)),
+            _scored_mentor(profile, pairs.taken_places(session, programme.id, [mentor_id])),
         )
         if reason is not None:
             raise Refusal(409, f"{user.display_name} cannot take this request: {reason}.")
@@ -492,11 +473,35 @@ def answer(
                 dedupe_key=f"mentoring-answer-{request.id}",
             )
         return request
+    # One accept or bulk approval of a programme at a time: the lock is held until the
+    # transaction ends, and the programme is read again (its matching may have changed).
+    pairs.lock_programme(session, programme)
+    if programme.matching == STAFF_BULK:
+        raise Refusal(
+            409,
+            "Matching in this programme is now done by programme staff, all at once: this request "
+            "can no longer be accepted. Decline it, or ask staff to include the mentee.",
+            title="Matching is now by staff",
+        )
+    if mentor_profile is not None:
+        session.refresh(mentor_profile)  # its capacity and "accepting" as they are now
     if mentor_profile is None or not mentor_profile.accepting:
         raise Refusal(409, "Turn on “accepting mentees” in your profile first.")
-    taken = _taken(session, programme).get(viewer.user_id, 0)
+    taken = pairs.taken_places(session, programme.id, [viewer.user_id]).get(viewer.user_id, 0)
     if taken >= mentor_profile.capacity:
         raise Refusal(409, "You have no free place: raise your capacity or end a mentorship first.")
+    circle = (
+        pairs.open_circle(session, programme, viewer.user_id)
+        if pairs.is_circle(programme)
+        else None
+    )
+    if circle is not None and any(
+        m.user_id == request.mentee_id and m.left_at is None
+        for m in pairs.members_of(session, circle.id)
+    ):
+        raise Refusal(
+            409, "This mentee is already in your circle: decline the request.", title="Already in"
+        )
     _conditional(
         session,
         request,
@@ -507,10 +512,10 @@ def answer(
         mentor_id=viewer.user_id,
     )
     competency_ids = [rc.competency_id for rc in request.competencies]
-    pair = pairs.propose(
+    pair, joined = pairs.join_or_propose(
         session,
         programme,
-        mentor_ids=[viewer.user_id],
+        mentor_id=viewer.user_id,
         mentee_ids=[request.mentee_id],
         competency_ids=competency_ids,
         cadence_days=request.cadence_days,
@@ -526,13 +531,19 @@ def answer(
             "Your mentoring request was accepted",
             f"{mentor_user.display_name if mentor_user else 'A mentor'} accepted your request "
             f"in “{programme.title}”.\n\n{reply or ''}\n\n"
-            "Next, agree together on your meetings and goals.",
+            + (
+                "You join their mentoring circle: read its agreement and accept it on the "
+                "mentorship's page."
+                if joined
+                else "Next, agree together on your meetings and goals."
+            ),
             dedupe_key=f"mentoring-answer-{request.id}",
         )
     _publish(
         session,
         events.MENTORSHIP_ACCEPTED,
-        f"mentorship:{pair.id}:{viewer.user_id}",
+        # a circle is accepted once per mentee who joins it
+        f"mentorship:{pair.id}:{viewer.user_id}" + (f":request-{request.id}" if joined else ""),
         viewer,
         programme,
         pair_ref(pair),

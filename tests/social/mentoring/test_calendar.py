@@ -207,6 +207,8 @@ def test_no_private_notes_can_go_in() -> None:
         "place",
         "link",
         "sequence",
+        "co_mentors",  # a group circle's other people: names and addresses only
+        "other_mentees",
     }
     event = parse(calendar.invite(series(), stamp=STAMP))[1]
     assert str(event["DESCRIPTION"]) == (
