@@ -171,8 +171,8 @@ def open_requests_demand(programme: Programme, now: datetime) -> Select:
 
 
 def waiting_mentees_demand(programme: Programme, now: datetime) -> Select:
-    """Mentee profiles wanting the competency whose person has no proposed or active pair in
-    the programme."""
+    """Mentee profiles wanting the competency whose person is in no proposed or active pair of
+    the programme (one who left a group circle counts again)."""
     paired = (
         select(PairMember.user_id)
         .join(Pair, Pair.id == PairMember.pair_id)
@@ -180,6 +180,7 @@ def waiting_mentees_demand(programme: Programme, now: datetime) -> Select:
             Pair.programme_id == programme.id,
             Pair.state.in_((PAIR_PROPOSED, PAIR_ACTIVE)),
             PairMember.role == AS_MENTEE,
+            PairMember.left_at.is_(None),  # who left a circle waits again
             PairMember.user_id == Profile.user_id,
         )
     )
@@ -336,7 +337,7 @@ def _supply(session: Session, programme: Programme, ids: list[int]) -> dict[int,
 
 
 def _mentees(session: Session, programme: Programme, ids: list[int]) -> dict[int, int]:
-    """competency -> mentees in active pairs about it."""
+    """competency -> mentees in active pairs about it (not those who left a circle)."""
     rows = session.execute(
         select(PairCompetency.competency_id, func.count(func.distinct(PairMember.user_id)))
         .join(Pair, Pair.id == PairCompetency.pair_id)
@@ -345,6 +346,7 @@ def _mentees(session: Session, programme: Programme, ids: list[int]) -> dict[int
             Pair.programme_id == programme.id,
             Pair.state == PAIR_ACTIVE,
             PairMember.role == AS_MENTEE,
+            PairMember.left_at.is_(None),
             PairCompetency.competency_id.in_(ids),
         )
         .group_by(PairCompetency.competency_id)

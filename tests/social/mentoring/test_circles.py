@@ -403,6 +403,12 @@ def test_a_co_mentor_needs_a_place_for_every_mentee_and_a_group_programme(db) ->
 # --- leaving a circle ---------------------------------------------------------------------------
 
 
+def _coaching_health(db, world, now: datetime) -> health.CompetencyHealth:
+    coaching = world.competencies[0]
+    figures = health.compute(db, world.programme, now=now)
+    return next(c for c in figures.competencies if c.competency_id == coaching.id)
+
+
 def test_leaving_a_circle_that_goes_on_then_ends(db) -> None:
     world = _world(db)
     coaching = world.competencies[0]
@@ -424,10 +430,14 @@ def test_leaving_a_circle_that_goes_on_then_ends(db) -> None:
     )
     db.commit()
     left_at = T0 + timedelta(days=1)
+    before = _coaching_health(db, world, left_at)
     pairs.leave(db, leo, pair.id, now=left_at)
     db.commit()
     db.refresh(pair)
     assert pair.state == "active" and pair.end_reason is None
+    # programme health: Leo is no longer a mentee of the circle but waits again
+    after = _coaching_health(db, world, left_at)
+    assert (after.mentees, after.demand) == (before.mentees - 1, before.demand + 1)
     assert _members(db, pair.id)[leo.user_id] == ("mentee", True)
     # the others are told neutrally; Leo is not
     told = sorted(m.recipient for m in _mails(db, pairs.MAIL_PAIR))
