@@ -1,23 +1,28 @@
-"""The Mentoring widget (issue 11): programmes, profiles, and (next) requests, agreements,
-check-ins and programme health. See docs/mentoring.md.
+"""The Mentoring widget (issue 11). See docs/mentoring.md.
 
 This package's names are the mentoring service API that views, the JSON API and other packages
-call: ``programmes`` (a programme per placement, its settings and targeted competencies) and
-``profiles`` (opting in as mentor and/or mentee, nominations, the roster) and ``requests``
-(a mentee's request to a mentor or the pool, ranked candidates, the mentor's answer),
-``reminders`` (the worker's tasks: request expiry, pool escalation, check-in reminders,
-completion, pulse surveys; answering a pulse; the "To do" box), ``platform`` (platform-wide
-programmes: made by administrators, joined by course links) and ``invitations`` (staff invite a
-suggested mentor, who accepts or declines), ``pairs`` (a pair's agreement, health, ending,
-extension) and ``checkins`` (its meetings, notes private to the pair). The matching engine
-is plain Python and SciPy with no database and no Flask: :mod:`.scoring` (a mentor's score for a
-request, with the parts people see) and :mod:`.matching` (optimal bulk matching under capacities
-and exclusions, and a greedy baseline); :mod:`.calendar` makes a pair's meeting cadence an
-``.ics`` invite and :mod:`.suggestions` finds people whose board answers make them likely
-mentors. The web layer is ``views``, ``jobs_views`` and ``platform_views`` (pages), ``api``,
-``jobs_api``, ``platform_api`` and ``schemas`` (JSON API), ``widget`` (the course-link entry in
-:mod:`plugin.widgets`) and ``templates/mentoring/``; :func:`init_app` wires them. The tables are
-in ``models``.
+call:
+
+- ``programmes`` (a programme per placement, its settings and targeted competencies),
+  ``platform`` (platform-wide programmes: made by administrators, joined by course links);
+- ``profiles`` (opting in as mentor and/or mentee, nominations, the roster), ``invitations``
+  (staff invite a suggested mentor, who accepts or declines);
+- ``requests`` (a mentee's request to a mentor or the pool, ranked candidates, the mentor's
+  answer), ``bulk`` (staff bulk matching: preview, adjust, approve);
+- ``pairs`` (the one place a pair is made; its agreement, group circles and co-mentors, health,
+  ending, extension, re-match) and ``checkins`` (its meetings, notes private to the pair);
+- ``reminders`` (the worker's tasks: request expiry, pool escalation, check-in reminders,
+  completion, pulse surveys; answering a pulse; the "To do" box) and ``health`` (programme
+  health and its snapshots).
+
+The matching engine is plain Python and SciPy with no database and no Flask: :mod:`.scoring`
+(a mentor's score for a request, with the parts people see) and :mod:`.matching` (optimal bulk
+matching under capacities and exclusions, and a greedy baseline); :mod:`.calendar` makes a
+pair's meeting cadence an ``.ics`` invite and :mod:`.suggestions` finds people whose board
+answers make them likely mentors. The web layer is ``views`` and the ``*_views`` modules
+(pages), ``api``, the ``*_api`` and ``*_schemas`` modules (JSON API), ``health_chart`` (the
+chart), ``widget`` (the course-link entry in :mod:`plugin.widgets`) and ``templates/mentoring/``;
+:func:`init_app` wires them. The tables are in ``models``.
 """
 
 from __future__ import annotations

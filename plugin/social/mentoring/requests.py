@@ -1,6 +1,7 @@
 """Mentoring requests: a mentee sees ranked mentors (the score and its parts), asks one of them
 (or the programme's pool), and the mentor accepts or declines with a message; the mentee may
-withdraw. An accepted request becomes a ``proposed`` pair (the agreement step comes later).
+withdraw. An accepted request becomes a ``proposed`` pair (or, in a group programme, joins the
+mentor's open circle) whose members then accept its agreement (:mod:`.pairs`).
 
 Rules (each refusal says what to do): the mentee has a mentee profile; the mentor is a mentor of
 the same programme, accepting, with a free place, not the mentee, and holds a requested
