@@ -177,7 +177,7 @@ def move(
             f"A plan that is “{STATE_LABELS[plan.state]}” cannot become "
             f"“{STATE_LABELS[to]}”. Reload the page to see what you can do now.",
         )
-    if to == REVIEW_REQUESTED and not plan.goals:
+    if to == REVIEW_REQUESTED and not _has_goals(session, plan):
         raise Refusal(409, "Add a goal before asking for a review.")
     when = now or utcnow()
     session.add(
@@ -195,6 +195,10 @@ def move(
     plan.updated_at = when
     session.flush()
     return plan
+
+
+def _has_goals(session: Session, plan: Plan) -> bool:
+    return session.scalar(select(Goal.id).where(Goal.plan_id == plan.id).limit(1)) is not None
 
 
 def history(session: Session, plan: Plan) -> list[tuple[PlanComment, str | None]]:
