@@ -19,6 +19,7 @@ from tests.social.browser_boards_support import (
     COURSE,
     OVERFLOW,
     CoursePage,
+    follow,
     goto,
     standalone_url,
     submit,
@@ -29,6 +30,7 @@ from tests.support.servers import LiveServer
 pytestmark = pytest.mark.browser
 
 PLAN_URL = re.compile(r"/plans/\d+\?")
+COURSE_PLANS_URL = re.compile(r"/plans/course\?")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,19 @@ def test_a_learner_adds_a_goal_to_their_plan(app, chromium, lms) -> None:
         plan_url = standalone_url(frame)
     finally:
         course.close()
+    staff = CoursePage(chromium, lms)
+    try:
+        frame = staff.launch(title, "u-ines", expect=COURSE_PLANS_URL)
+        expect(frame.get_by_role("heading", level=1)).to_have_text(
+            "Development plans of this course"
+        )
+        row = frame.get_by_role("row").filter(has_text="Lea")
+        expect(row).to_contain_text("Draft")
+        follow(frame, row.get_by_role("link", name=title))
+        expect(frame.get_by_text("read-only for you")).to_be_visible()
+        expect(frame.get_by_role("button", name="Add the goal")).to_have_count(0)
+    finally:
+        staff.close()
     with new_session(app) as s:
         goal = s.scalars(select(Goal)).one()
         assert (goal.target_position, goal.needs_mentor) == (3, True)

@@ -223,3 +223,24 @@ def test_a_plans_goals_load_in_a_fixed_number_of_queries(app, db) -> None:
         names = [v.target_name for v in views]
     assert len(views) == 16 and names[0] == "Aware" and names[-1] == "Beginning"
     assert len(seen) <= 5, seen
+
+
+def test_the_widgets_deep_linking_settings() -> None:
+    from plugin.performance.plans.widget import custom_parameters
+
+    assert custom_parameters({}, True) == {}  # defaults are left out
+    assert (
+        custom_parameters({"plan_share_evidence": "private", "plan_ags_completion": "off"}, True)
+        == {}
+    )
+    assert custom_parameters(
+        {"plan_share_evidence": "shared", "plan_ags_completion": "on"}, True
+    ) == {"setting_share_evidence": "shared", "setting_ags_completion": "on"}
+    for form, lineitem_ok in (
+        ({"plan_share_evidence": "everyone"}, True),
+        ({"plan_ags_completion": "maybe"}, True),
+        ({"plan_ags_completion": "on"}, False),  # the platform takes no gradebook column
+    ):
+        with pytest.raises(Refusal) as err:
+            custom_parameters(form, lineitem_ok)
+        assert err.value.status == 400 and "development plan settings" in err.value.title
