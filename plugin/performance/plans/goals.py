@@ -94,6 +94,19 @@ def choices(session: Session, platform_id: int) -> list[Choice]:
     return [Choice(links.CompetencyInfo.of(c), c.framework.title, scale_levels(c)) for c in rows]
 
 
+def target_options(offered: list[Choice]) -> list[Level]:
+    """The target levels the goal form offers for these competencies: every position of their
+    scales, named by each scale's name for it ("2 — Developing · Competent" when two scales
+    differ); a position a chosen competency's scale lacks is refused when the goal is added."""
+    names: dict[int, list[str]] = {}
+    for choice in offered:
+        for level in choice.levels:
+            found = names.setdefault(level.position, [])
+            if level.name not in found:
+                found.append(level.name)
+    return [Level(position, " · ".join(names[position])) for position in sorted(names)]
+
+
 def _competency(session: Session, plan: Plan, value: object) -> Competency:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Refusal(400, "Choose the competency of the goal.")

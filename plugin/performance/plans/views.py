@@ -55,12 +55,14 @@ def plan_page(plan_id: int) -> str:
     session, who = course_read()
     plan = plans.get_plan(session, who, plan_id)
     owner = plans.is_owner(who, plan)
+    choices = goals.choices(session, plan.platform_id) if owner else []
     return render(
         "plans/plan.html",
         plan=plan,
         owner=owner,
         goals=goals.plan_goals(session, plan),
-        choices=goals.choices(session, plan.platform_id) if owner else [],
+        choices=choices,
+        levels=goals.target_options(choices),
         moves=plans.moves(who, plan),
         history=plans.history(session, plan),
         states=plans.STATE_LABELS,

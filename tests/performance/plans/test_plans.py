@@ -244,3 +244,15 @@ def test_the_widgets_deep_linking_settings() -> None:
         with pytest.raises(Refusal) as err:
             custom_parameters(form, lineitem_ok)
         assert err.value.status == 400 and "development plan settings" in err.value.title
+
+
+def test_the_goal_form_offers_every_scales_levels(db) -> None:
+    world = plan_world(db)
+    offered = goals.choices(db, world.plan.platform_id)
+    levels = goals.target_options(offered)
+    assert [(level.position, level.name) for level in levels] == [
+        (1, "Aware · Beginning"),
+        (2, "Practising · Developing"),
+        (3, "Skilled · Proficient"),
+        (4, "Expert · Advanced"),
+    ]
