@@ -29,35 +29,11 @@ from plugin.performance.plans.plans import (
     plan_ref,
     touch,
 )
+from plugin.performance.scales import Level, scale_levels
 
 MAX_GOALS = 50  # goals per plan
 MAX_CHOICES = 500  # competencies the goal form offers
 _UNSET = object()
-
-
-@dataclass(frozen=True)
-class Level:
-    """One level of a competency's scale: its position (1 = lowest) and name."""
-
-    position: int
-    name: str
-
-
-DEFAULT_LEVELS = (
-    Level(1, "Beginning"),
-    Level(2, "Developing"),
-    Level(3, "Proficient"),
-    Level(4, "Advanced"),
-)
-
-
-def scale_levels(competency: Competency) -> tuple[Level, ...]:
-    """The levels of the competency's framework scale (the four default levels for a framework
-    without a scale), as mentoring's profiles read them."""
-    scale = competency.framework.scale
-    if scale is None or not scale.levels:
-        return DEFAULT_LEVELS
-    return tuple(Level(level.position, level.name) for level in scale.levels)
 
 
 def level_name(competency: Competency, position: int) -> str:
