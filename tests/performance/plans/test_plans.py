@@ -256,3 +256,19 @@ def test_the_goal_form_offers_every_scales_levels(db) -> None:
         (3, "Skilled · Proficient"),
         (4, "Expert · Advanced"),
     ]
+
+
+def test_plan_and_goal_iris_resolve_on_their_platform_only(db) -> None:
+    world = plan_world(db)
+    lea = world.viewer(db, "lea")
+    goal = goals.add_goal(db, lea, world.plan, competency_id=world.competencies[0].id, target=1)
+    db.commit()
+    platform = world.course.platform.id
+    found = events.find_activity(db, platform, "goal", str(goal.id))
+    assert found is not None and found.name == "Goal: Coaching conversations"
+    plan = events.find_activity(db, platform, "plan", str(world.plan.id))
+    assert plan is not None and plan.name == "My development plan"
+    other = make_course(db, context_key="c-x").platform.id
+    assert events.find_activity(db, other, "goal", str(goal.id)) is None
+    assert events.find_activity(db, other, "plan", str(world.plan.id)) is None
+    assert events.find_activity(db, platform, "goal", "2147483648") is None
