@@ -101,7 +101,9 @@ def _target(competency: Competency, value: object) -> int:
     return value
 
 
-def _due(value: object, today: date) -> date | None:
+def _due(value: object, today: date, kept: date | None = None) -> date | None:
+    """A due date: none, or today or later (``kept``, the goal's date now, may stay as it is
+    even once it has passed)."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -111,7 +113,7 @@ def _due(value: object, today: date) -> date | None:
             raise Refusal(400, "Give the due date as a date (year-month-day).") from exc
     if not isinstance(value, date) or isinstance(value, datetime):
         raise Refusal(400, "Give the due date as a date (year-month-day).")
-    if value < today:
+    if value < today and value != kept:
         raise Refusal(400, "The due date cannot be in the past: choose today or a later day.")
     return value
 
@@ -230,7 +232,7 @@ def update_goal(
     if target is not _UNSET:
         changes["target_position"] = _target(goal.competency, target)
     if due_on is not _UNSET:
-        changes["due_on"] = goal.due_on if due_on == goal.due_on else _due(due_on, when.date())
+        changes["due_on"] = _due(due_on, when.date(), kept=goal.due_on)
     if why is not _UNSET:
         changes["why"] = _why(why)
     if needs_mentor is not _UNSET:

@@ -153,6 +153,12 @@ def test_editing_and_removing_goals(db) -> None:
     ines = world.viewer(db, "ines")
     _refused(403, goals.update_goal, db, ines, goal, target=1)
     _refused(403, goals.remove_goal, db, ines, goal)
+    # a due date that has passed since may stay as it is (the edit form sends it back)
+    goal.due_on = date(2020, 5, 1)
+    db.flush()
+    goals.update_goal(db, lea, goal, due_on="2020-05-01", why="c")
+    assert (goal.due_on, goal.why) == (date(2020, 5, 1), "c")
+    _refused(400, goals.update_goal, db, lea, goal, due_on="2020-05-02")
     goals.remove_goal(db, lea, goal)
     db.commit()
     assert db.get(Goal, goal.id) is None
