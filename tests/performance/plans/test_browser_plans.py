@@ -72,7 +72,7 @@ def test_a_learner_adds_a_goal_to_their_plan(app, chromium, lms) -> None:
         expect(frame.get_by_role("heading", level=1)).to_have_text(
             "Development plans of this course"
         )
-        row = frame.get_by_role("row").filter(has_text="Lea")
+        row = frame.get_by_role("row").filter(has_text="Lea Learner")
         expect(row).to_contain_text("Draft")
         follow(frame, row.get_by_role("link", name=title))
         expect(frame.get_by_text("read-only for you")).to_be_visible()
