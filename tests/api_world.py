@@ -7,7 +7,8 @@ reported one of Lea's posts, then was muted), Grace (an LTI Mentor). Two boards:
 (mentors do not moderate it) and one with ``mentors_moderate`` on. Platform 1, course B: Bea
 (instructor) and Bo (learner). Platform 2: its own Ines (instructor). Course A also has a
 Mentoring programme (made by Ines's launch of its link) that Amara joined as a mentee, where
-Ines invited Benjamin to mentor; platform 1 has a platform-wide programme.
+Ines invited Benjamin to mentor; platform 1 has a platform-wide programme. Course A has a
+Development plan link: Lea's plan (made by her launch of it) has one goal.
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ def build_world(app: Flask, lms_server: LiveServer, tool_server: LiveServer) -> 
     ids["platform"] = _platform_id(app, lms)
     _mentoring(app, world)
     _mentoring_pulse(app, world)
+    _plan(world)
     assert COURSE  # course A is the sandbox's demo course
     return world
 
@@ -317,6 +319,26 @@ def _mentoring_pulse(app: Flask, world: World) -> None:
             select(Pulse.id).where(Pulse.pair_id == pair.id, Pulse.user_id == lea)
         ).one()
         session.commit()
+
+
+def _plan(world: World) -> None:
+    """Lea's development plan in course A (her launch of its link makes it) with a goal on the
+    framework's first competency."""
+    custom = {"widget": "plan"}
+    link = world.lms.platform.add_resource_link(COURSE, CLIENT_ID, "My plan", custom=custom)
+    page = launch(
+        Browser(), world.lms, "u-lea", resource_link=link.resource_link_id, context=COURSE
+    )
+    match = re.search(r"/plans/(\d+)", page.url)
+    assert page.status_code == 200 and match, (page.url, page.text[:300])
+    world.ids["plan"] = int(match.group(1))
+    goal = world.api(
+        "author_a",
+        "POST",
+        f"/plans/{world.ids['plan']}/goals",
+        json={"competency_id": world.ids["competency"], "target": 1},
+    )
+    world.ids["goal"] = _ok(goal, 201)["id"]
 
 
 def _platform_id(app: Flask, lms: Lms) -> int:

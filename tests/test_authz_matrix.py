@@ -20,7 +20,8 @@ Levels (who may use a route):
 ``moderator``         moderators of the row's board (staff; mentors if ``mentors_moderate``);
 ``author``            the row's author or asker (and, for some acts, the course's staff);
 ``staff``             staff of the row's course;
-``owner``             the person the row belongs to (a notification).
+``owner``             the person the row belongs to (a notification, a development plan);
+``plan``              a development plan's owner and its course's staff (who read it).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ REFUSED: dict[str, tuple[str, ...]] = {
     # a mentorship (Lea and Grace): its members, and its programme's staff who read it
     "pair": (*OUTSIDERS, "learner_a", "replier_a"),
     "pair_member": (*OUTSIDERS, "learner_a", "replier_a", "staff_a"),
+    # a development plan (Lea's): its owner, and its course's staff who read it
+    "plan": (*OUTSIDERS, "learner_a", "mentor_a", "replier_a"),
 }
 
 
@@ -370,6 +373,19 @@ ACCESS: dict[str, dict[str, Access]] = {
     },
     "/api/mentoring/pairs/<int:pair_id>/extension/confirm": {"POST": A("pair_member")},
     "/api/mentoring/pairs/<int:pair_id>/extension/decline": {"POST": A("pair_member")},
+    # --- development plans: Lea's plan in course A and its goal ------------------------------
+    "/plans": {"GET": A("launch")},
+    "/plans/course": {"GET": A("staff_own")},
+    "/plans/<int:plan_id>": {"GET": A("plan")},
+    "/plans/<int:plan_id>/goals": {"POST": A("owner", {"competency_id": C, "target": "1"})},
+    "/plans/goals/<int:goal_id>": {"GET": A("owner"), "POST": A("owner", {"target": "1"})},
+    "/plans/goals/<int:goal_id>/remove": {"POST": A("owner")},
+    "/plans/<int:plan_id>/state": {"POST": A("owner", {"to": "active"})},
+    "/api/plans/course": {"GET": A("staff_own")},
+    "/api/plans/<int:plan_id>": {"GET": A("plan")},
+    "/api/plans/<int:plan_id>/goals": {"POST": A("owner", {"competency_id": C, "target": 1})},
+    "/api/plans/goals/<int:goal_id>": {"PATCH": A("owner", {"why": "x"}), "DELETE": A("owner")},
+    "/api/plans/<int:plan_id>/state": {"POST": A("owner", {"to": "active"})},
 }
 
 PATH_VALUES = {
@@ -388,6 +404,8 @@ PATH_VALUES = {
     "pulse_id": "pulse",
     "invitation_id": "invitation",
     "pair_id": "pair",
+    "plan_id": "plan",
+    "goal_id": "goal",
 }
 OTHER_PATH_VALUES = {
     "kind": "board",

@@ -1,10 +1,10 @@
 """Performance development: competency frameworks (CASE, Moodle CSV), competencies, competency
-links and evidence. Development plans, role profiles and reports build on these.
+links and evidence, and the Development plan widget that builds on them (docs/plans.md).
 
-A package per feature — ``frameworks/``, ``competencies/``, ``links/`` — each with its services,
-views, API, schemas and templates side by side; ``associations.py`` (reading CASE associations) and
-``evidence.py`` (the evidence subscriber) are single modules; ``common.py`` holds the helpers they
-share (docs/competencies.md).
+A package per feature — ``frameworks/``, ``competencies/``, ``links/``, ``plans/`` — each with
+its services, views, API, schemas and templates side by side; ``associations.py`` (reading CASE
+associations) and ``evidence.py`` (the evidence subscriber) are single modules; ``common.py``
+holds the helpers they share (docs/competencies.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     platform-layer object every package may read)."""
     from plugin import events, widgets
     from plugin.api import api
-    from plugin.performance import links
+    from plugin.performance import links, plans
     from plugin.performance.competencies import api as competencies_api
     from plugin.performance.competencies import views as competencies_views
     from plugin.performance.competencies.catalog import find_activity
@@ -26,8 +26,7 @@ def init_app(app: Flask) -> None:
     from plugin.performance.frameworks import views as frameworks_views
     from plugin.performance.links import api as links_api
 
-    # declared, not built yet: course links that name it show "not available yet"
-    widgets.register(app, widgets.Widget(name="plan", label="Development plan"))
+    plans.init_app(app)  # the Development plan widget
     widgets.add_course_tool(
         app, widgets.CourseTool("Competency frameworks", "performance.frameworks_page", order=10)
     )

@@ -177,14 +177,16 @@ def test_board_setting_flags_from_custom_parameters(value, on) -> None:
 
 
 def test_deep_linking_respects_accept_multiple_and_staff_only(app, lms, monkeypatch) -> None:
+    # a widget declared but not built is neither offered nor accepted (declared for this test)
+    roadmap = widgets.Widget(name="roadmap", label="Roadmap")
+    monkeypatch.setitem(app.extensions["commons_widgets"], "roadmap", roadmap)
     b = Browser()
     picker = launch(b, lms, "u-ines", message_type="LtiDeepLinkingRequest")
     token = token_of(picker)
     tool = _tool(picker.url)
-    # a widget declared but not built is neither offered nor accepted
-    assert 'value="board"' in picker.text and 'value="plan"' not in picker.text
+    assert 'value="board"' in picker.text and 'value="roadmap"' not in picker.text
     unbuilt = b.http.post(
-        tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "plan"]}, timeout=10
+        tool + "/lti/deep-link", data={"lc": token, "widget": ["board", "roadmap"]}, timeout=10
     )
     assert unbuilt.status_code == 400 and "Choose what to add" in unbuilt.text
     # a second built widget is offered with it (declared for this test only)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from plugin import widgets
 from plugin.db import new_session
 from plugin.lti.models import Context, LaunchSession, Membership, OidcState, Placement, User
 from tests.conftest import CLIENT_ID
@@ -37,18 +38,25 @@ def test_learner_launch_records_identity_and_shows_placement(app, lms, browser) 
         assert state.used_at is not None
 
 
-def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser) -> None:
+def _declare_unbuilt(app, monkeypatch) -> None:
+    """A widget declared but not built (no launch endpoint), for this test only."""
+    unbuilt = widgets.Widget(name="roadmap", label="Roadmap")
+    monkeypatch.setitem(app.extensions["commons_widgets"], "roadmap", unbuilt)
+
+
+def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser, monkeypatch) -> None:
+    _declare_unbuilt(app, monkeypatch)
     rl = lms.placement()
     page = launch(browser, lms, "u-ines", resource_link=rl.resource_link_id)
     assert "Choose what this link opens" in page.text and "Instructor" in page.text
-    # only widgets that are built are offered (the board, mentoring); one declared but not built
-    # yet (the development plan) is refused
+    # only widgets that are built are offered (the board, mentoring, the development plan); one
+    # declared but not built yet is refused
     assert 'value="board"' in page.text and 'value="mentoring"' in page.text
-    assert 'value="plan"' not in page.text
+    assert 'value="plan"' in page.text and 'value="roadmap"' not in page.text
     token = token_of(page)
     tool = f"{urlsplit(page.url).scheme}://{urlsplit(page.url).netloc}"
     unbuilt = browser.http.post(
-        tool + "/app/setup", data={"lc": token, "widget": "plan"}, timeout=10
+        tool + "/app/setup", data={"lc": token, "widget": "roadmap"}, timeout=10
     )
     assert unbuilt.status_code == 400 and "Choose a widget" in unbuilt.text
     with new_session(app) as s:
@@ -65,17 +73,18 @@ def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser) -> 
     assert refused.status_code == 403 and "staff" in refused.text
 
 
-def test_a_link_to_a_widget_not_built_yet_says_so(app, lms, browser) -> None:
+def test_a_link_to_a_widget_not_built_yet_says_so(app, lms, browser, monkeypatch) -> None:
+    _declare_unbuilt(app, monkeypatch)
     rl = lms.placement()
 
-    def to_plan(claims):
-        claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = {"widget": "plan"}
+    def to_roadmap(claims):
+        claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = {"widget": "roadmap"}
 
-    lms.platform.tamper_next_launch(to_plan)
+    lms.platform.tamper_next_launch(to_roadmap)
     page = launch(browser, lms, "u-lea", resource_link=rl.resource_link_id)
     assert page.status_code == 200 and "not available in Learning Commons yet" in page.text
     with new_session(app) as s:
-        assert s.scalars(select(Placement)).one().widget == "plan"
+        assert s.scalars(select(Placement)).one().widget == "roadmap"
 
 
 def test_profile_fields_only_change_when_sent(app, lms, browser) -> None:

@@ -189,7 +189,7 @@ def test_activity_iris_resolve_only_while_the_thing_exists(app, tool_server) -> 
         f"{base}/post/-1",
         f"{base}/post/abc",
         f"{base}/post/{made['question-answer'].id}/extra",
-        f"{base}/goal/1",  # a kind nothing in the tool makes yet
+        f"{base}/goal/1",  # no goal in this world
         f"{base}/nonsense/1",
         f"{tool_server.url}/xapi/activities/2147483648/post/1",
         f"{tool_server.url}/xapi/activities/99999999999999999999/post/1",

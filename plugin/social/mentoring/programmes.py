@@ -22,6 +22,7 @@ from plugin.access import Refusal, Viewer, not_found
 from plugin.lti.models import Context, LmsGroup, Placement
 from plugin.performance import links
 from plugin.performance.models import Competency, Framework
+from plugin.performance.scales import Level, scale_levels
 from plugin.social.mentoring.models import (
     ANYONE,
     COURSE_GROUP,
@@ -259,36 +260,11 @@ def update_settings(
 
 
 @dataclass(frozen=True)
-class Level:
-    """One level of a competency's scale: its position (1 = lowest) and name."""
-
-    position: int
-    name: str
-
-
-@dataclass(frozen=True)
 class Target:
     """A competency the programme targets, with its framework's scale."""
 
     competency: links.CompetencyInfo
     levels: tuple[Level, ...]
-
-
-DEFAULT_LEVELS = (
-    Level(1, "Beginning"),
-    Level(2, "Developing"),
-    Level(3, "Proficient"),
-    Level(4, "Advanced"),
-)
-
-
-def scale_levels(competency: Competency) -> tuple[Level, ...]:
-    """The levels of the competency's framework scale (the four default levels for a framework
-    without a scale)."""
-    scale = competency.framework.scale
-    if scale is None or not scale.levels:
-        return DEFAULT_LEVELS
-    return tuple(Level(level.position, level.name) for level in scale.levels)
 
 
 def targets(session: Session, programme: Programme) -> list[Target]:
