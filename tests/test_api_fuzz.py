@@ -23,7 +23,9 @@ from tests.api_world import World, build_world
 
 MAX_EXAMPLES = 12  # per operation and phase
 MAX_STEPS = 6  # per stateful scenario
-MIN_SUCCEEDED = {"staff_a": 40, "author_a": 18}  # of 49 operations (a learner is refused more)
+# operations and stateful links that answered 2xx at least once: 147 and 122 of 97 operations
+# and their links when last counted (a learner is refused more)
+MIN_SUCCEEDED = {"staff_a": 120, "author_a": 100}
 
 
 @pytest.fixture(autouse=True)
