@@ -56,6 +56,8 @@ class Widget:
     custom_parameters: SettingsParser = _no_settings
     #: a sentence for the deep-linking card and the placement set-up form
     description: str = ""
+    #: where deep linking and placement set-up list it (lowest first; the first is preselected)
+    order: int = 100
 
     @property
     def available(self) -> bool:
@@ -82,8 +84,10 @@ def get(name: str | None) -> Widget | None:
 
 
 def available() -> Iterator[Widget]:
-    """The widgets deep linking and placement set-up offer, in the order they were declared."""
-    return (w for w in _registry(current_app).values() if w.available)
+    """The widgets deep linking and placement set-up offer, by their ``order`` (then the order
+    they were declared): the first is the one preselected."""
+    widgets = [w for w in _registry(current_app).values() if w.available]
+    return iter(sorted(widgets, key=lambda w: w.order))
 
 
 def labels() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -53,6 +54,10 @@ def test_instructor_sets_up_placement_and_learner_sees_it(app, lms, browser, mon
     # declared but not built yet is refused
     assert 'value="board"' in page.text and 'value="mentoring"' in page.text
     assert 'value="plan"' in page.text and 'value="roadmap"' not in page.text
+    # in their order, the discussion board first (the one preselected), whatever the order the
+    # packages declared them in
+    offered = re.findall(r'name="widget" value="(\w+)"', page.text)
+    assert offered == ["board", "mentoring", "plan"], offered
     token = token_of(page)
     tool = f"{urlsplit(page.url).scheme}://{urlsplit(page.url).netloc}"
     unbuilt = browser.http.post(

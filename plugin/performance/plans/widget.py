@@ -55,4 +55,5 @@ PLAN = Widget(
     custom_parameters=custom_parameters,
     description="Each learner's development plan: goals on the competencies they want to grow, "
     "with what they learn in boards, mentoring and work as evidence.",
+    order=30,
 )

@@ -72,4 +72,5 @@ BOARD = Widget(
     settings_template=SETTINGS_TEMPLATE,
     settings_defaults={"posts_per_hour": DEFAULT_POSTS_PER_HOUR},
     custom_parameters=custom_parameters,
+    order=10,
 )

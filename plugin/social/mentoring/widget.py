@@ -85,4 +85,5 @@ MENTORING = Widget(
     custom_parameters=custom_parameters,
     description="A mentoring programme: people opt in as mentors and mentees with the "
     "competencies they offer or want to grow, and are matched.",
+    order=20,
 )
