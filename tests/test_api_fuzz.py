@@ -23,9 +23,10 @@ from tests.api_world import World, build_world
 
 MAX_EXAMPLES = 12  # per operation and phase
 MAX_STEPS = 6  # per stateful scenario
-# operations and stateful links that answered 2xx at least once: 147 and 122 of 97 operations
-# and their links when last counted (a learner is refused more)
-MIN_SUCCEEDED = {"staff_a": 120, "author_a": 100}
+# operations (by the labels the run gives them) that answered 2xx at least once, of 97
+# operations: 147 and 122 on SQLite, 97 and 87 on PostgreSQL when last counted (a learner is
+# refused more); the floor leaves room for the run's randomness
+MIN_SUCCEEDED = {"staff_a": 75, "author_a": 60}
 
 
 @pytest.fixture(autouse=True)
