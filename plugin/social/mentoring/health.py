@@ -21,7 +21,7 @@ import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Float,
@@ -509,10 +509,6 @@ def _restored(data: dict[str, object]) -> Health:
     return Health(**values)  # type: ignore[arg-type]
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def keep(session: Session, figures: Health) -> None:
     """Store ``figures`` as their programme's snapshot (one upsert: two pages computing at once
     both succeed, the later wins)."""
@@ -541,7 +537,7 @@ def current_health(
     now = now or utcnow()
     row = session.get(HealthSnapshot, programme.id)
     if row is not None and not refresh:
-        age = now - _aware(row.computed_at)
+        age = now - row.computed_at  # UTCDateTime reads back aware on every backend
         if timedelta(0) <= age <= SNAPSHOT_MAX_AGE:
             try:
                 return _restored(row.figures)
